@@ -1,0 +1,40 @@
+package org.evfilter.events.schema;
+
+import java.util.Objects;
+
+/**
+ * One field of an event record as a tracefs {@code format} file describes it: what a filter
+ * predicate can name, with the width and signedness its comparisons use.
+ *
+ * @param name the field name a filter uses
+ * @param cType the C type as the kernel stores it ({@code char[16]} for arrays)
+ * @param offset byte offset in the record
+ * @param size size in bytes (0 for the generic {@code comm} and {@code stacktrace})
+ * @param signed whether ordered comparisons are signed, and numbers are parsed as signed
+ * @param kind how the filter engine treats the field
+ */
+public record EventField(
+    String name, String cType, int offset, int size, boolean signed, FieldKind kind) {
+
+  public EventField {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(cType, "cType");
+    Objects.requireNonNull(kind, "kind");
+    if (name.isEmpty()) {
+      throw new IllegalArgumentException("empty field name");
+    }
+    if (offset < 0 || size < 0) {
+      throw new IllegalArgumentException("negative offset or size for field " + name);
+    }
+  }
+
+  /** A field read from a format file: its kind follows from its C type. */
+  public static EventField of(String name, String cType, int offset, int size, boolean signed) {
+    return new EventField(name, cType, offset, size, signed, FieldKind.ofCType(cType));
+  }
+
+  /** Whether this is one of the fields every event has ({@code common_*}). */
+  public boolean isCommon() {
+    return name.startsWith("common_");
+  }
+}

@@ -1,0 +1,107 @@
+// The Linux trace-event filter language (kernel/trace/trace_events_filter.c), tokenised the way
+// the kernel's hand-written scanner reads it, plus evfilter's policy files and extensions.
+//
+// Input is the filter's bytes decoded as ISO-8859-1, so one char is one byte and the kernel's
+// ctype classes (isspace includes 0xA0; isalnum includes the Latin-1 letters) are exact.
+// Values are context dependent in the kernel, so an operator switches to a value mode.
+lexer grammar EvFilterLexer;
+
+@members {
+  /** In a policy file a newline outside brackets ends a statement. */
+  public boolean policyMode = false;
+  /** '#' starts a comment (an extension; off under --strict-ftrace). */
+  public boolean comments = false;
+  private int depth = 0;
+  private boolean functionValue = false;
+  private int lastType = -1;
+
+  @Override
+  public org.antlr.v4.runtime.Token emit() {
+    org.antlr.v4.runtime.Token t = super.emit();
+    if (t.getChannel() == org.antlr.v4.runtime.Token.DEFAULT_CHANNEL) {
+      lastType = t.getType();
+    }
+    return t;
+  }
+
+  /** A newline where a value is due: whitespace, or in a policy the end of the statement. */
+  private void endOfLine() {
+    if (!policyMode || depth > 0) {
+      setChannel(HIDDEN);
+    } else {
+      setType(NEWLINE);
+      popMode();
+    }
+  }
+
+  private void operator() {
+    pushMode(functionValue ? FUNCTION_VALUE : VALUE);
+    functionValue = false;
+  }
+}
+
+// ---- default mode: structure, field names, operators ----
+NEWLINE : '\n' { if (!policyMode || depth > 0) setChannel(HIDDEN); } ;
+WS      : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+COMMENT : {comments}? '#' ~'\n'* -> channel(HIDDEN) ;
+
+LPAREN  : '(' { depth++; } ;
+RPAREN  : ')' { if (depth > 0) depth--; } ;
+ANDAND  : '&&' ;
+OROR    : '||' ;
+COLON   : ':' ;
+COMMA   : ',' ;
+
+// The kernel's ops[] in its order; ANTLR's longest match gives the same result for these.
+GLOB    : '~'  { operator(); } ;
+NE      : '!=' { operator(); } ;
+EQ      : '==' { operator(); } ;
+LE      : '<=' { operator(); } ;
+LT      : '<'  { operator(); } ;
+GE      : '>=' { operator(); } ;
+GT      : '>'  { operator(); } ;
+BAND    : '&'  { operator(); } ;
+NOT     : '!' ;
+
+// 'in' after a field starts a set (an extension); anywhere else it is a field name.
+IN      : {lastType == FIELD}? 'in' -> pushMode(SET) ;
+
+// A field name with its suffixes, which the kernel reads only directly after the name and only in
+// this order.
+FIELD   : NAMECHAR+ '.ustring'? '.function'? { functionValue = getText().endsWith(".function"); } ;
+QUOTED  : '"' ~'"'* '"' | '\'' ~'\''* '\'' ;
+OTHER   : . ;
+
+fragment NAMECHAR : [A-Za-z0-9_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] ;
+fragment ALNUM    : [A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] ;
+fragment SPACE    : [ \t\n\r\u000B\u000C\u00A0] ;
+
+// ---- after an operator: one value, read as parse_pred() reads it ----
+mode VALUE;
+V_WS      : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+V_NEWLINE : '\n' { endOfLine(); } ;
+// 'CPUS' decides the branch in the kernel whatever follows; the checker reports a missing brace.
+CPUS      : 'CPUS' ( '{' ~'}'* '}'? | ALNUM* ) -> popMode ;
+STRING    : ( '"' ~'"'* '"' | '\'' ~'\''* '\'' ) -> popMode ;
+NUMBER    : ( '-' | [0-9] ) ALNUM* -> popMode ;
+SYMBOL    : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* -> popMode ;
+BAD_VALUE : . -> popMode ;
+
+// ---- after the operator of a '.function' field: a number, or a symbol up to whitespace ----
+mode FUNCTION_VALUE;
+F_WS            : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+F_NEWLINE       : '\n' { endOfLine(); } ;
+FUNCTION_NUMBER : [0-9] ALNUM* -> popMode ;
+FUNCTION_SYMBOL : ~[0-9 \t\n\r\u000B\u000C\u00A0] ~[ \t\n\r\u000B\u000C\u00A0]* -> popMode ;
+
+// ---- after 'in': a set of values and ranges, '{ read, write, 10..20 }' ----
+mode SET;
+S_WS     : SPACE+ -> channel(HIDDEN) ;
+LBRACE   : '{' { depth++; } ;
+RBRACE   : '}' { if (depth > 0) depth--; } -> popMode ;
+S_COMMA  : ',' ;
+DOTDOT   : '..' ;
+S_STRING : ( '"' ~'"'* '"' | '\'' ~'\''* '\'' ) ;
+S_NUMBER : ( '-' | [0-9] ) ALNUM* ;
+S_SYMBOL : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* ;
+S_OTHER  : . -> popMode ;

@@ -1,0 +1,77 @@
+// Structure of filters and policy files. Every alternative is labelled; the AST builder has one
+// case per label. The grammar is LL(1) except for the trailing-operator rule, so that checks run
+// from the parse listener in exactly the kernel's left-to-right order.
+parser grammar EvFilterParser;
+
+options { tokenVocab = EvFilterLexer; }
+
+// A single filter, as written to an event's 'filter' file. The kernel accepts a trailing '&&' or
+// '||' (followed only by '!'s) at the very end.
+filter
+  : expression trailer? EOF
+  ;
+
+trailer
+  : (ANDAND | OROR) NOT*
+  ;
+
+expression
+  : terms+=term (OROR terms+=term)*
+  ;
+
+term
+  : factors+=factor (ANDAND factors+=factor)*
+  ;
+
+// The kernel's '!' toggles an inversion for the next predicate or group; '!!' cancels.
+factor
+  : nots+=NOT* primary
+  ;
+
+primary
+  : LPAREN expression RPAREN (op=operator value?)?           #group
+  | predicate                                                #atom
+  ;
+
+predicate
+  : field=FIELD op=operator value?                           #comparison
+  | field=FIELD IN LBRACE (elements+=setElement (S_COMMA elements+=setElement)*)? RBRACE #membership
+  ;
+
+operator
+  : GLOB | NE | EQ | LE | LT | GE | GT | BAND
+  ;
+
+value
+  : STRING | NUMBER | CPUS | SYMBOL | BAD_VALUE | FUNCTION_NUMBER | FUNCTION_SYMBOL
+  ;
+
+setElement
+  : low=setValue (DOTDOT high=setValue)?
+  ;
+
+setValue
+  : S_NUMBER | S_SYMBOL | S_STRING
+  ;
+
+// A policy file: one statement per line; a newline inside brackets does not end a statement.
+policy
+  : NEWLINE* (statements+=statement (NEWLINE+ statements+=statement)*)? NEWLINE* EOF
+  ;
+
+statement
+  : head=word headArg=argument? (items+=item (COMMA? items+=item)*)? (COLON body=expression trailer?)?
+  ;
+
+item
+  : word argument?                                           #named
+  | QUOTED                                                   #path
+  ;
+
+argument
+  : LPAREN word RPAREN
+  ;
+
+word
+  : FIELD | IN
+  ;

@@ -1,0 +1,36 @@
+package org.evfilter.grammar;
+
+/** Checks before a policy is parsed: a quote must close on its own line (outside comments). */
+final class PolicyPrescan {
+  private PolicyPrescan() {}
+
+  static void check(SourceText source) {
+    String s = source.text();
+    char quote = 0;
+    int opened = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (quote != 0) {
+        if (c == quote) {
+          quote = 0;
+        } else if (c == '\n') {
+          break;
+        }
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+        opened = i;
+      } else if (c == '#') {
+        int nl = s.indexOf('\n', i);
+        i = nl < 0 ? s.length() : nl;
+      } else if (c == '\0') {
+        throw new FilterException(FilterError.of(ErrorCode.SYNTAX, i, "NUL byte in a policy"), source);
+      }
+    }
+    if (quote != 0) {
+      throw new FilterException(
+          FilterError.of(
+              ErrorCode.MISSING_QUOTE, opened, "this " + quote + " is not closed on its line"),
+          source);
+    }
+  }
+}
