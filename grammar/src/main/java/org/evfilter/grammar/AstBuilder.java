@@ -44,6 +44,8 @@ final class AstBuilder implements ParseTreeListener {
   private final boolean strict;
   private final ParseTreeProperty<Object> nodes = new ParseTreeProperty<>();
   private FieldRef pendingField;
+  // Set once the parse has failed: the generated rules still exit (in 'finally') on their way out.
+  private boolean aborted;
 
   AstBuilder(EvFilterParser parser, SourceText source, PredicateChecker checker, boolean strict) {
     this.parser = parser;
@@ -56,14 +58,30 @@ final class AstBuilder implements ParseTreeListener {
     return nodes.get(ctx);
   }
 
+  /** Stops building: the parse failed and its exception is on its way out. */
+  void abort() {
+    aborted = true;
+  }
+
   @Override
   public void visitTerminal(TerminalNode node) {
+    if (aborted) {
+      return;
+    }
     Token t = node.getSymbol();
-    if (t.getType() == EvFilterLexer.FIELD
-        && (node.getParent() instanceof EvFilterParser.ComparisonContext
-            || node.getParent() instanceof EvFilterParser.MembershipContext)) {
+    if (t.getType() == EvFilterLexer.IN && strict && node.getParent() instanceof EvFilterParser.PredicateContext) {
+      aborted = true;
+      throw fail(ErrorCode.INVALID_OP, t.getStartIndex() + 1,
+          "'in' sets are an evfilter extension, not ftrace syntax");
+    }
+    if (t.getType() == EvFilterLexer.FIELD && node.getParent() instanceof EvFilterParser.PredicateContext) {
       pendingField = fieldRef(t);
-      checker.field(pendingField, source);
+      try {
+        checker.field(pendingField, source);
+      } catch (RuntimeException e) {
+        aborted = true;
+        throw e;
+      }
     }
   }
 
@@ -75,24 +93,29 @@ final class AstBuilder implements ParseTreeListener {
 
   @Override
   public void exitEveryRule(ParserRuleContext ctx) {
-    Object node = build(ctx);
+    if (aborted) {
+      return;
+    }
+    Object node;
+    try {
+      node = build(ctx);
+    } catch (RuntimeException e) {
+      aborted = true;
+      throw e;
+    }
     if (node != null) {
       nodes.put(ctx, node);
     }
   }
 
   private Object build(ParserRuleContext ctx) {
-    if (ctx instanceof EvFilterParser.ComparisonContext c) {
+    if (ctx instanceof EvFilterParser.PredicateContext c && c.IN() == null) {
       Comparison cmp =
           new Comparison(pendingField, operator(c.op), pos(c.op.start), value(c.value()));
       checker.predicate(cmp, source);
       return cmp;
     }
-    if (ctx instanceof EvFilterParser.MembershipContext m) {
-      if (strict) {
-        throw fail(ErrorCode.INVALID_OP, m.IN().getSymbol().getStartIndex() + 1,
-            "'in' sets are an evfilter extension, not ftrace syntax");
-      }
+    if (ctx instanceof EvFilterParser.PredicateContext m) {
       List<Membership.Element> elements = new ArrayList<>();
       for (EvFilterParser.SetElementContext e : m.elements) {
         elements.add(new Membership.Element(setValue(e.low),

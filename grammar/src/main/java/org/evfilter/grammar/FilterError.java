@@ -32,12 +32,9 @@ public record FilterError(ErrorCode code, int offset, String detail) {
 
   /**
    * The caret column tracefs shows for this error in a filter of {@code length} chars (trailing
-   * whitespace stripped): the kernel clamps it to the last character.
+   * whitespace stripped): the kernel clamps it to just past the last character.
    */
   public int caretColumn(int length) {
-    if (length <= 0) {
-      return 0;
-    }
-    return Math.min(offset, length - 1);
+    return Math.max(0, Math.min(offset, length));
   }
 }

@@ -90,13 +90,16 @@ public final class FilterParser {
       throw new FilterException(
           FilterError.of(ErrorCode.KERNEL_NO_MESSAGE, 0, "the filter has no predicate"), source);
     }
-    EvFilterParser parser = parser(text, false, !strict, source, checker, strict);
-    try {
-      EvFilterParser.FilterContext ctx = parser.filter();
-      return new ParsedFilter(source, Optional.of((Expression) builderOf(parser).get(ctx)));
-    } catch (StackOverflowError e) {
-      throw tooLarge(source, "the expression is nested too deeply for this thread's stack");
-    }
+    String input = text;
+    return DeepStack.call(pre.maxDepth(), () -> {
+      EvFilterParser parser = parser(input, false, !strict, source, checker, strict);
+      try {
+        EvFilterParser.FilterContext ctx = parser.filter();
+        return new ParsedFilter(source, Optional.of((Expression) builderOf(parser).get(ctx)));
+      } catch (StackOverflowError e) {
+        throw tooLarge(source, "the expression is nested too deeply for this thread's stack");
+      }
+    });
   }
 
   /**
@@ -107,14 +110,19 @@ public final class FilterParser {
    */
   public static Policy parsePolicy(String sourceName, String text) {
     SourceText source = new SourceText(sourceName, text);
-    PolicyPrescan.check(source);
-    EvFilterParser parser = parser(text, true, true, source, PredicateChecker.NONE, false);
-    try {
-      EvFilterParser.PolicyContext ctx = parser.policy();
-      return (Policy) builderOf(parser).get(ctx);
-    } catch (StackOverflowError e) {
-      throw tooLarge(source, "a rule's filter is nested too deeply for this thread's stack");
+    int depth = PolicyPrescan.check(source);
+    if (depth > MAX_NESTING) {
+      throw tooLarge(source, "nesting is " + depth + " deep; the limit is " + MAX_NESTING);
     }
+    return DeepStack.call(depth, () -> {
+      EvFilterParser parser = parser(text, true, true, source, PredicateChecker.NONE, false);
+      try {
+        EvFilterParser.PolicyContext ctx = parser.policy();
+        return (Policy) builderOf(parser).get(ctx);
+      } catch (StackOverflowError e) {
+        throw tooLarge(source, "a rule's filter is nested too deeply for this thread's stack");
+      }
+    });
   }
 
   private static EvFilterParser parser(
@@ -132,8 +140,9 @@ public final class FilterParser {
     EvFilterParser parser = new EvFilterParser(tokens);
     parser.removeErrorListeners();
     parser.getInterpreter().setPredictionMode(PredictionMode.LL);
-    parser.setErrorHandler(new KernelErrorStrategy(source, tokens));
-    parser.addParseListener(new AstBuilder(parser, source, checker, strict));
+    AstBuilder builder = new AstBuilder(parser, source, checker, strict);
+    parser.setErrorHandler(new KernelErrorStrategy(source, tokens, builder));
+    parser.addParseListener(builder);
     return parser;
   }
 

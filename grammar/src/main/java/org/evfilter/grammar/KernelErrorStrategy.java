@@ -19,10 +19,12 @@ import org.evfilter.grammar.antlr.EvFilterParser;
 final class KernelErrorStrategy extends DefaultErrorStrategy {
   private final SourceText source;
   private final TokenStream tokens;
+  private final AstBuilder builder;
 
-  KernelErrorStrategy(SourceText source, TokenStream tokens) {
+  KernelErrorStrategy(SourceText source, TokenStream tokens, AstBuilder builder) {
     this.source = source;
     this.tokens = tokens;
+    this.builder = builder;
   }
 
   @Override
@@ -33,11 +35,13 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
   @Override
   public void recover(Parser recognizer, RecognitionException e) {
     Token offending = e.getOffendingToken() != null ? e.getOffendingToken() : recognizer.getCurrentToken();
+    builder.abort();
     throw new FilterException(classify(recognizer, offending), source);
   }
 
   @Override
   public Token recoverInline(Parser recognizer) {
+    builder.abort();
     throw new FilterException(classify(recognizer, recognizer.getCurrentToken()), source);
   }
 
@@ -68,6 +72,11 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
             at,
             "expected a field name, '(' or '!', found " + found);
       case FIELD:
+        if (offending.getType() == ANDAND) {
+          // The kernel takes the first '&' as the operator and finds no value at the second.
+          return FilterError.of(ErrorCode.INVALID_VALUE, at + 2,
+              "'&&' after a field: the kernel reads '&' and then no value");
+        }
         return FilterError.of(
             ErrorCode.INVALID_OP,
             at + 1,
@@ -80,6 +89,13 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
       case S_NUMBER, S_SYMBOL, S_STRING:
         return FilterError.of(ErrorCode.INVALID_SET, at, "expected ',', '..' or '}', found " + found);
       default:
+        if (offending.getType() == ANDAND || offending.getType() == OROR) {
+          // The kernel takes the operator; what follows it (past any '!') is no predicate.
+          Token next = nextAfterNots(offending);
+          int nextAt = next.getType() == Token.EOF ? source.text().length() : next.getStartIndex();
+          return FilterError.of(ErrorCode.KERNEL_NO_MESSAGE, nextAt,
+              "expected a field name, '(' or '!' after '" + offending.getText() + "', found " + describe(next));
+        }
         if (offending.getType() == Token.EOF && !inPolicy) {
           return FilterError.of(ErrorCode.TOO_MANY_OPEN, at + 1, "a '(' is never closed");
         }
@@ -112,6 +128,18 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
     }
     return FilterError.of(
         ErrorCode.POLICY, at, "expected a name, ',', ':' or the end of the line, found " + found);
+  }
+
+  private Token nextAfterNots(Token from) {
+    for (int i = from.getTokenIndex() + 1; ; i++) {
+      Token t = tokens.get(i);
+      if (t.getChannel() == Token.DEFAULT_CHANNEL && t.getType() != NOT) {
+        return t;
+      }
+      if (t.getType() == Token.EOF) {
+        return t;
+      }
+    }
   }
 
   private Token previous(Token offending) {

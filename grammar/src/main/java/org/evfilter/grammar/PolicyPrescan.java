@@ -1,13 +1,18 @@
 package org.evfilter.grammar;
 
-/** Checks before a policy is parsed: a quote must close on its own line (outside comments). */
+/**
+ * Checks before a policy is parsed: a quote must close on its own line (outside comments); and
+ * how deep parentheses nest, to size the parser's stack.
+ */
 final class PolicyPrescan {
   private PolicyPrescan() {}
 
-  static void check(SourceText source) {
+  static int check(SourceText source) {
     String s = source.text();
     char quote = 0;
     int opened = 0;
+    int depth = 0;
+    int maxDepth = 0;
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       if (quote != 0) {
@@ -19,6 +24,10 @@ final class PolicyPrescan {
       } else if (c == '"' || c == '\'') {
         quote = c;
         opened = i;
+      } else if (c == '(') {
+        maxDepth = Math.max(maxDepth, ++depth);
+      } else if (c == ')') {
+        depth = Math.max(0, depth - 1);
       } else if (c == '#') {
         int nl = s.indexOf('\n', i);
         i = nl < 0 ? s.length() : nl;
@@ -32,5 +41,6 @@ final class PolicyPrescan {
               ErrorCode.MISSING_QUOTE, opened, "this " + quote + " is not closed on its line"),
           source);
     }
+    return maxDepth;
   }
 }

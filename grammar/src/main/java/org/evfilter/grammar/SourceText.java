@@ -69,8 +69,8 @@ public final class SourceText {
     return describe(error) + "\n" + src + "\n" + caret + "^";
   }
 
-  // The kernel clamps its caret to the last character; so do we, for every source.
+  // The kernel clamps its caret to just past the last character; so do we, for every source.
   private int clamp(int offset) {
-    return text.isEmpty() ? 0 : Math.min(offset, text.length() - 1);
+    return Math.min(offset, text.length());
   }
 }

@@ -33,9 +33,13 @@ primary
   | predicate                                                #atom
   ;
 
+// The field is matched before anything after it is looked at, so the kernel's field check
+// comes first, whatever follows.
 predicate
-  : field=FIELD op=operator value?                           #comparison
-  | field=FIELD IN LBRACE (elements+=setElement (S_COMMA elements+=setElement)*)? RBRACE #membership
+  : field=FIELD
+    ( op=operator value?
+    | IN LBRACE (elements+=setElement (S_COMMA elements+=setElement)*)? RBRACE
+    )
   ;
 
 operator

@@ -1,0 +1,263 @@
+package org.evfilter.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.evfilter.events.schema.EventSchema;
+import org.evfilter.events.schema.FormatFile;
+import org.evfilter.events.schema.FormatFileException;
+import org.evfilter.events.schema.SchemaCatalog;
+import org.evfilter.grammar.Dialect;
+import org.evfilter.grammar.FilterError;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.grammar.FilterParser;
+import org.evfilter.grammar.Spelling;
+import org.evfilter.predicates.BoundFilter;
+import org.evfilter.predicates.FilterBinder;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.PolicyBinder;
+import org.evfilter.predicates.BoundPolicy;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code evfilter check}: is a filter (or policy) valid, exactly as the kernel would judge it? */
+@Command(
+    name = "check",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Check an event filter as the kernel's tracefs 'filter' file would, or a policy file.",
+      "",
+      "Without --event or --format-file only the syntax and the values are checked.",
+      "FILTER '-' reads one filter per line from standard input and prints one line per",
+      "input line: 'ok', or 'error<TAB>COLUMN<TAB>MESSAGE' (COLUMN 0-based, where the kernel",
+      "puts its caret; MESSAGE in the kernel's words).",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  evfilter check --event syscalls/sys_enter_openat 'filename.ustring ~ \"*passwd*\" && flags & 0x40'",
+      "  evfilter check --event syscalls/sys_enter_openat --strict-ftrace 'flags & O_CREAT'",
+      "  evfilter check --format-file /sys/kernel/tracing/events/sched/sched_switch/format 'prev_comm == \"bash\"'",
+      "  printf 'common_pid == 1\\ncommon_pid == -\\n' | evfilter check --event raw_syscalls/sys_enter -",
+      "  evfilter check --policy samples/policies/valid/openat-labels.evf",
+      "",
+      "Exit status: 0 valid; 1 invalid (or any line invalid); 2 the environment refused."
+    })
+final class CheckCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  static final class Target {
+    @Option(
+        names = "--event",
+        paramLabel = "SUBSYSTEM/EVENT",
+        description = {
+          "The event whose fields the filter uses: the bundled x86_64 syscall events",
+          "(syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*), or any event of",
+          "the tracefs given by --tracefs."
+        })
+    String event;
+
+    @Option(names = "--format-file", paramLabel = "FILE", description = "A tracefs 'format' file describing the event.")
+    Path formatFile;
+
+    @Option(names = "--policy", paramLabel = "FILE.evf", description = "Check a policy file instead of a filter.")
+    Path policy;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Target target = new Target();
+
+  @Option(
+      names = "--tracefs",
+      paramLabel = "DIR",
+      description = "A mounted tracefs to read --event from when it is not bundled (default: /sys/kernel/tracing).")
+  Path tracefs = Path.of("/sys/kernel/tracing");
+
+  @Option(
+      names = "--strict-ftrace",
+      description = "Accept only what the kernel accepts: no symbolic constants, sets, masks, comments; at most 4095 bytes.")
+  boolean strict;
+
+  @Option(names = "--json", description = "Print results as JSON (one object per input line with '-').")
+  boolean json;
+
+  @Parameters(arity = "0..1", paramLabel = "FILTER", description = "The filter, or '-' to read filters from standard input.")
+  String filter;
+
+  InputStream stdin = System.in;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Dialect dialect = strict ? Dialect.FTRACE : Dialect.EVFILTER;
+    if (target.policy != null) {
+      if (filter != null) {
+        err.println("evfilter check: give either --policy or a FILTER, not both");
+        return Main.INPUT_ERROR;
+      }
+      return checkPolicy(out, err);
+    }
+    if (filter == null) {
+      err.println("evfilter check: missing FILTER (or --policy FILE); try 'evfilter check --help'");
+      return Main.INPUT_ERROR;
+    }
+    FilterBinder binder;
+    try {
+      binder = schema().map(s -> FilterBinder.forEvent(s, dialect, KernelFacts.ofThisMachine()))
+          .orElseGet(() -> FilterBinder.syntaxOnly(dialect, KernelFacts.ofThisMachine()));
+    } catch (InputProblem p) {
+      err.println("evfilter check: " + p.getMessage());
+      return Main.INPUT_ERROR;
+    }
+    if (filter.equals("-")) {
+      return checkLines(binder, out);
+    }
+    String text = FilterParser.kernelText(filter);
+    try {
+      BoundFilter bound = binder.bind("<filter>", text);
+      if (json) {
+        ObjectNode o = JSON.createObjectNode().put("ok", true).put("canonical", bound.parsed().toCanonicalString());
+        bound.schema().ifPresent(s -> o.put("event", s.path()));
+        out.println(o);
+      } else {
+        out.println("ok");
+      }
+      return 0;
+    } catch (FilterException e) {
+      if (json) {
+        out.println(errorJson(e));
+      } else {
+        err.println(Text.latin1(e.render()));
+      }
+      return Main.INPUT_ERROR;
+    }
+  }
+
+  private int checkLines(FilterBinder binder, PrintWriter out) {
+    int failures = 0;
+    int lineNo = 0;
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.ISO_8859_1))) {
+      String line;
+      while ((line = in.readLine()) != null) {
+        lineNo++;
+        try {
+          BoundFilter bound = binder.bind("<stdin>:" + lineNo, line);
+          out.println(json
+              ? JSON.createObjectNode().put("line", lineNo).put("ok", true)
+                  .put("canonical", bound.parsed().toCanonicalString()).toString()
+              : "ok");
+        } catch (FilterException e) {
+          failures++;
+          FilterError error = e.error();
+          int column = error.caretColumn(e.source().text().length());
+          out.println(json
+              ? errorJson(e).put("line", lineNo).toString()
+              : "error\t" + column + "\t" + error.code().text());
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    out.flush();
+    return failures == 0 ? 0 : Main.INPUT_ERROR;
+  }
+
+  private int checkPolicy(PrintWriter out, PrintWriter err) {
+    try {
+      BoundPolicy policy = PolicyBinder.load(target.policy, KernelFacts.ofThisMachine());
+      if (json) {
+        out.println(JSON.createObjectNode().put("ok", true).put("rules", policy.rules().size())
+            .put("default", policy.defaultAction().toString()));
+      } else {
+        out.println("ok: " + policy.rules().size() + " rules, default " + policy.defaultAction());
+        policy.warnings().forEach(w -> err.println("warning: " + w));
+      }
+      return 0;
+    } catch (FilterException e) {
+      if (json) {
+        out.println(errorJson(e));
+      } else {
+        err.println(Text.latin1(e.render()));
+      }
+      return Main.INPUT_ERROR;
+    } catch (NoSuchFileException e) {
+      err.println("evfilter check: no such file: " + e.getFile());
+      return Main.INPUT_ERROR;
+    } catch (IOException e) {
+      err.println("evfilter check: cannot read " + target.policy + ": " + e.getMessage());
+      return Main.INPUT_ERROR;
+    }
+  }
+
+  private ObjectNode errorJson(FilterException e) {
+    FilterError error = e.error();
+    int at = error.caretColumn(e.source().text().length());
+    return JSON.createObjectNode()
+        .put("ok", false)
+        .put("source", e.source().name())
+        .put("code", error.code().name())
+        .put("message", error.code().text())
+        .put("detail", error.detail())
+        .put("offset", at)
+        .put("line", e.source().line(at))
+        .put("column", e.source().column(at))
+        .put("kernelError", error.code().isKernel());
+  }
+
+  private Optional<EventSchema> schema() {
+    if (target.formatFile != null) {
+      try {
+        String text = Files.readString(target.formatFile, StandardCharsets.ISO_8859_1);
+        String system = Optional.ofNullable(target.formatFile.toAbsolutePath().getParent())
+            .map(Path::getParent).map(p -> p.getFileName().toString()).orElse("event");
+        return Optional.of(FormatFile.parse(system, text));
+      } catch (NoSuchFileException e) {
+        throw new InputProblem("no such format file: " + target.formatFile);
+      } catch (IOException e) {
+        throw new InputProblem("cannot read " + target.formatFile + ": " + e.getMessage());
+      } catch (FormatFileException e) {
+        throw new InputProblem(target.formatFile + ":" + e.getMessage());
+      }
+    }
+    if (target.event == null) {
+      return Optional.empty();
+    }
+    SchemaCatalog bundled = SchemaCatalog.bundled();
+    Optional<EventSchema> s = bundled.find(target.event);
+    if (s.isEmpty()) {
+      s = SchemaCatalog.fromTracefs(tracefs, target.event);
+    }
+    return Optional.of(s.orElseThrow(() -> new InputProblem(
+        "unknown event '" + target.event + "': not bundled and not in " + tracefs + "/events"
+            + Spelling.hint(target.event, bundled.events())
+            + " (bundled: syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*)")));
+  }
+
+  /** A bad option value, reported with exit code 1. */
+  private static final class InputProblem extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    InputProblem(String message) {
+      super(message);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package org.evfilter.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code evfilter} command: per-task security rules written as ftrace event-filter strings.
+ * Exit codes: 0 success, 1 the input was wrong, 2 the environment refused, 3 an internal bug.
+ */
+@Command(
+    name = "evfilter",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = {
+      "Security rules as ftrace event-filter strings (Ingo Molnar's 2011 design),",
+      "checked exactly as the kernel checks them and enforced through seccomp.",
+      ""
+    },
+    subcommands = {CheckCommand.class, CommandLine.HelpCommand.class},
+    footer = {
+      "",
+      "Exit status: 0 success; 1 the input was wrong (the message names the position);",
+      "2 the environment refused (not root, no tracefs, kernel refused); 3 an internal bug.",
+      "Run 'evfilter help COMMAND' or 'evfilter COMMAND --help' for a command's options."
+    })
+public final class Main implements Runnable {
+  /** Exit code: the input was wrong. */
+  public static final int INPUT_ERROR = 1;
+  /** Exit code: the environment refused. */
+  public static final int ENVIRONMENT_ERROR = 2;
+  /** Exit code: an internal bug. */
+  public static final int INTERNAL_ERROR = 3;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given streams and returns the exit code. */
+  public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    int[] code = {INTERNAL_ERROR};
+    // Filters may nest as deep as the kernel allows (about 2000 levels in 4 KiB): parse on a thread
+    // whose stack holds that, whatever the JVM's default.
+    Thread worker = new Thread(null, () -> code[0] = execute(args, out, err), "evfilter", 256L << 20);
+    worker.start();
+    try {
+      worker.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    out.flush();
+    err.flush();
+    return code[0];
+  }
+
+  private static int execute(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cmd = new CommandLine(new Main());
+    cmd.setOut(out);
+    cmd.setErr(err);
+    cmd.setParameterExceptionHandler(
+        (ex, a) -> {
+          err.println("evfilter: " + ex.getMessage());
+          CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+          err.println("Try '" + ex.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+          return INPUT_ERROR;
+        });
+    cmd.setExecutionExceptionHandler(
+        (ex, c, parsed) -> {
+          err.println("evfilter: internal error: " + ex);
+          for (StackTraceElement e : ex.getStackTrace()) {
+            err.println("\tat " + e);
+          }
+          err.println("This is a bug in evfilter; please report it with the command line above.");
+          return INTERNAL_ERROR;
+        });
+    return cmd.execute(args);
+  }
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(spec.commandLine().getOut());
+  }
+
+  /** The version from the jar manifest, or "development". */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"evfilter " + (v == null ? "0.1.0-SNAPSHOT" : v)};
+    }
+  }
+}

@@ -1,0 +1,79 @@
+package org.evfilter.predicates;
+
+import java.util.BitSet;
+import java.util.List;
+import java.util.Objects;
+import org.evfilter.events.schema.EventField;
+import org.evfilter.grammar.ast.Operator;
+
+/**
+ * A typed atomic predicate: a comparison whose operands have been checked against the field's
+ * type, width and signedness, so an ill-typed comparison cannot be represented.
+ */
+public sealed interface Atom extends BoundExpression {
+
+  /**
+   * {@code field OP value} on a scalar field, with the value already cast to the field's width
+   * as the kernel does; {@code mask} is applied first for masked comparisons (else all ones).
+   */
+  record Numeric(EventField field, Operator operator, long value, long mask) implements Atom {
+    public Numeric {
+      Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(operator, "operator");
+      if (operator == Operator.GLOB) {
+        throw new IllegalArgumentException("'~' on a number");
+      }
+    }
+  }
+
+  /** A string comparison: {@code ==}/{@code !=} exact, {@code ~} a kernel glob. */
+  record Text(EventField field, boolean user, Operator operator, Glob pattern) implements Atom {
+    public Text {
+      Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(operator, "operator");
+      Objects.requireNonNull(pattern, "pattern");
+      if (operator != Operator.EQ && operator != Operator.NE && operator != Operator.GLOB) {
+        throw new IllegalArgumentException(operator.symbol() + " on a string");
+      }
+    }
+  }
+
+  /** {@code field OP CPUS{list}}: {@code ==}, {@code !=} or {@code &} against a CPU set. */
+  record Cpus(EventField field, Operator operator, BitSet cpus) implements Atom {
+    public Cpus {
+      Objects.requireNonNull(field, "field");
+      cpus = (BitSet) cpus.clone();
+    }
+
+    @Override
+    public BitSet cpus() {
+      return (BitSet) cpus.clone();
+    }
+  }
+
+  /** {@code field.function == sym}: the address lies in {@code [start, end)} (or not, for !=). */
+  record Function(EventField field, boolean equal, long start, long end) implements Atom {
+    public Function {
+      Objects.requireNonNull(field, "field");
+    }
+  }
+
+  /** {@code field in {...}}: inclusive ranges of values, already cast to the field's width. */
+  record Member(EventField field, List<long[]> ranges) implements Atom {
+    public Member {
+      Objects.requireNonNull(field, "field");
+      ranges = List.copyOf(ranges);
+    }
+  }
+
+  /**
+   * A predicate the kernel accepts but whose test is a no-op that never matches (arrays such as
+   * {@code args}, size-0 fields such as {@code stacktrace}).
+   */
+  record Never(EventField field, String reason) implements Atom {
+    public Never {
+      Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+}

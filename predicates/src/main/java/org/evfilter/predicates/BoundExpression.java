@@ -1,0 +1,28 @@
+package org.evfilter.predicates;
+
+import java.util.List;
+import java.util.Objects;
+
+/** A filter bound to an event schema: typed atoms combined with all/any/not. */
+public sealed interface BoundExpression permits Atom, BoundExpression.All, BoundExpression.Any, BoundExpression.Negation {
+  /** True when every operand is (short-circuit, left to right). */
+  record All(List<BoundExpression> operands) implements BoundExpression {
+    public All {
+      operands = List.copyOf(operands);
+    }
+  }
+
+  /** True when any operand is (short-circuit, left to right). */
+  record Any(List<BoundExpression> operands) implements BoundExpression {
+    public Any {
+      operands = List.copyOf(operands);
+    }
+  }
+
+  /** The kernel's {@code !}. */
+  record Negation(BoundExpression operand) implements BoundExpression {
+    public Negation {
+      Objects.requireNonNull(operand, "operand");
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package org.evfilter.predicates;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import org.evfilter.grammar.policy.ActionKind;
+
+/**
+ * A policy file and its includes, checked and bound: the default action, the rules with their
+ * syscall numbers and typed filters, and the declared labels (bit {@code i} is {@code labels[i]}).
+ */
+public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels, List<String> warnings) {
+  /** An action with its data: the errno for {@code errno}, the value for {@code trace}. */
+  public record Verdict(ActionKind kind, int data) {
+    @Override
+    public String toString() {
+      return switch (kind) {
+        case ERRNO -> "errno(" + data + ")";
+        case TRACE -> "trace(" + data + ")";
+        default -> kind.keyword();
+      };
+    }
+  }
+
+  /** One rule: where it is written, its action, its syscalls (empty: all), its filter. */
+  public record Rule(String origin, Verdict action, Set<Integer> syscalls, Optional<BoundExpression> filter) {
+    public Rule {
+      Objects.requireNonNull(origin, "origin");
+      Objects.requireNonNull(action, "action");
+      syscalls = Set.copyOf(syscalls);
+      Objects.requireNonNull(filter, "filter");
+    }
+  }
+
+  public BoundPolicy {
+    Objects.requireNonNull(defaultAction, "defaultAction");
+    rules = List.copyOf(rules);
+    labels = List.copyOf(labels);
+    warnings = List.copyOf(warnings);
+  }
+}

@@ -1,0 +1,45 @@
+package org.evfilter.predicates;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.evfilter.events.schema.EventField;
+import org.evfilter.events.schema.EventSchema;
+import org.evfilter.events.schema.FieldKind;
+import org.evfilter.events.schema.SchemaCatalog;
+
+/**
+ * The fields a policy rule's filter can read: what seccomp sees ({@code nr}, {@code arch}, {@code
+ * instruction_pointer}, {@code arg0}..{@code arg5}), the syscall's named arguments when the rule
+ * names syscalls, and the object's {@code label} set.
+ */
+final class PolicySchemas {
+  static final String LABEL_FIELD = "label";
+
+  private PolicySchemas() {}
+
+  /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
+  static EventSchema of(Optional<String> syscall) {
+    List<EventField> fields = new ArrayList<>();
+    fields.add(EventField.of("nr", "int", 0, 4, true));
+    fields.add(EventField.of("arch", "u32", 4, 4, false));
+    fields.add(EventField.of("instruction_pointer", "u64", 8, 8, false));
+    for (int i = 0; i < 6; i++) {
+      fields.add(EventField.of("arg" + i, "u64", 16 + 8 * i, 8, false));
+    }
+    fields.add(new EventField(LABEL_FIELD, "u64", 64, 8, false, FieldKind.NUMERIC));
+    syscall
+        .flatMap(name -> SchemaCatalog.bundled().find("syscalls/sys_enter_" + name))
+        .ifPresent(tracefs -> {
+          int index = 0;
+          for (EventField f : tracefs.fields()) {
+            if (f.isCommon() || f.name().equals("__syscall_nr")) {
+              continue;
+            }
+            fields.add(new EventField(f.name(), f.cType(), 16 + 8 * index, f.size(), f.signed(), f.kind()));
+            index++;
+          }
+        });
+    return new EventSchema("seccomp", syscall.orElse("any"), -1, fields);
+  }
+}

@@ -1,0 +1,96 @@
+package org.evfilter.tests.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.evfilter.events.schema.FormatFile;
+import org.evfilter.grammar.Dialect;
+import org.evfilter.grammar.ErrorCode;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.predicates.FilterBinder;
+import org.evfilter.predicates.KernelFacts;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Writes a large generated corpus of filters to real events' {@code filter} files and checks that
+ * {@code --strict-ftrace} binding accepts and refuses exactly what the kernel does, with the kernel's
+ * message and the caret in the kernel's column. Skips, loudly, only where tracefs cannot be had.
+ */
+class FtraceConformanceTest {
+  private static final long SEED = 20111;
+
+  @Test
+  void agreesWithTheRunningKernel(@TempDir Path work) throws Exception {
+    Optional<String> why = KernelFilterOracle.unavailable();
+    if (why.isPresent()) {
+      System.err.println("\n*** SKIPPED: kernel conformance not tested: " + why.get() + " ***\n");
+    }
+    Assumptions.assumeTrue(why.isEmpty(), () -> "kernel conformance not tested: " + why.get());
+
+    List<KernelFilterOracle.Case> corpus = FilterCorpus.generate(SEED);
+    KernelFilterOracle.Answers answers = KernelFilterOracle.ask(FilterCorpus.EVENTS, corpus, work);
+    Map<String, FilterBinder> binders = new HashMap<>();
+    KernelFacts facts = KernelFacts.ofThisMachine();
+    answers.formats().forEach((event, format) -> binders.put(event,
+        FilterBinder.forEvent(FormatFile.parse(event.substring(0, event.indexOf('/')), format), Dialect.FTRACE, facts)));
+
+    List<String> mismatches = new ArrayList<>();
+    int accepted = 0;
+    for (int i = 0; i < corpus.size(); i++) {
+      KernelFilterOracle.Case c = corpus.get(i);
+      KernelFilterOracle.Verdict kernel = answers.verdicts().get(i);
+      accepted += kernel.accepted() ? 1 : 0;
+      String ours = ours(binders.get(c.event()), c.filter());
+      String theirs = kernel.accepted() ? "ok"
+          : kernel.message().map(m -> m + (kernel.column() >= 0 ? " @" + kernel.column() : ""))
+              // The kernel's message did not fit its page: only the refusal can be compared.
+              .orElse(ours.equals("ok") ? "refused" : ours);
+      if (!ours.equals(theirs)) {
+        mismatches.add(c.event() + "  " + printable(c.filter()) + "\n    kernel: " + theirs + "\n    ours:   " + ours
+            + "\n    shown:  " + printable(kernel.raw()));
+      }
+    }
+    double agreement = 100.0 * (corpus.size() - mismatches.size()) / corpus.size();
+    String summary = String.format(
+        "ftrace conformance: %d filters (%d accepted, %d refused by the kernel), agreement %.2f%% (%d differ)",
+        corpus.size(), accepted, corpus.size() - accepted, agreement, mismatches.size());
+    System.out.println(summary);
+    Path report = Path.of("target", "ftrace-conformance.txt");
+    Files.createDirectories(report.getParent());
+    Files.writeString(report, summary + "\n" + String.join("\n", mismatches) + "\n", StandardCharsets.UTF_8);
+    assertTrue(corpus.size() > 5000, "corpus too small: " + corpus.size());
+    assertEquals(List.of(), mismatches.subList(0, Math.min(40, mismatches.size())), summary);
+  }
+
+  private static String ours(FilterBinder binder, String filter) {
+    try {
+      binder.bind("<corpus>", filter);
+      return "ok";
+    } catch (FilterException e) {
+      ErrorCode code = e.error().code();
+      String message = code.text();
+      if (code == ErrorCode.KERNEL_NO_MESSAGE || code == ErrorCode.FILTER_TOO_LONG) {
+        return message;
+      }
+      return message + " @" + e.error().caretColumn(e.source().text().length());
+    } catch (RuntimeException | StackOverflowError e) {
+      return "CRASH " + e;
+    }
+  }
+
+  private static String printable(String s) {
+    String shown = s.length() > 160 ? s.substring(0, 160) + "...(" + s.length() + " bytes)" : s;
+    return "[" + shown.replace("\n", "\\n").replace("\t", "\\t").replace("\u00a0", "\\xa0")
+        .replace("\u0000", "\\0").replace("\u000b", "\\v").replace("\u000c", "\\f").replace("\r", "\\r") + "]";
+  }
+}
