@@ -56,7 +56,7 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
     int at = offending.getType() == Token.EOF ? source.text().length() : offending.getStartIndex();
     String found = describe(offending);
     boolean inPolicy = isPolicy(parser.getContext());
-    if (inPolicy && !inExpression(parser.getContext())) {
+    if (inPolicy && !inRuleBody(offending)) {
       return policyError(parser, prev, at, found);
     }
     switch (prev) {
@@ -96,8 +96,8 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
           return FilterError.of(ErrorCode.KERNEL_NO_MESSAGE, nextAt,
               "expected a field name, '(' or '!' after '" + offending.getText() + "', found " + describe(next));
         }
-        if (offending.getType() == Token.EOF && !inPolicy) {
-          return FilterError.of(ErrorCode.TOO_MANY_OPEN, at + 1, "a '(' is never closed");
+        if (offending.getType() == Token.EOF) {
+          return FilterError.of(ErrorCode.TOO_MANY_OPEN, at + (inPolicy ? 0 : 1), "a '(' is never closed");
         }
         if (offending.getType() == RPAREN) {
           return FilterError.of(ErrorCode.TOO_MANY_CLOSE, at + 1, "this ')' closes nothing");
@@ -172,15 +172,21 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
     return false;
   }
 
-  private static boolean inExpression(ParserRuleContext ctx) {
-    for (ParserRuleContext c = ctx; c != null; c = c.getParent()) {
-      if (c instanceof EvFilterParser.ExpressionContext
-          || c instanceof EvFilterParser.TrailerContext) {
+  // In a policy, whether the offending token stands after the ':' of its statement.
+  private boolean inRuleBody(Token offending) {
+    for (int i = offending.getTokenIndex() - 1; i >= 0; i--) {
+      Token t = tokens.get(i);
+      if (t.getChannel() != Token.DEFAULT_CHANNEL) {
+        continue;
+      }
+      if (t.getType() == COLON) {
         return true;
       }
+      if (t.getType() == NEWLINE) {
+        return false;
+      }
     }
-    // The statement rule itself wants ':' then an expression: after ':' we are in one.
-    return ctx instanceof EvFilterParser.StatementContext s && s.COLON() != null;
+    return false;
   }
 
   private static String describe(Token t) {

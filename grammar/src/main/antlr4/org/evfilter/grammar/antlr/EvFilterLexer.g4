@@ -24,9 +24,26 @@ lexer grammar EvFilterLexer;
     return t;
   }
 
+  /**
+   * Whether a newline here continues the statement: in a filter always; in a policy inside
+   * brackets, or after a token that cannot end one ('&&', '||', '!', ':', ',', an operator).
+   */
+  private boolean continues() {
+    if (!policyMode || depth > 0) {
+      return true;
+    }
+    switch (lastType) {
+      case ANDAND: case OROR: case NOT: case COLON: case COMMA:
+      case GLOB: case NE: case EQ: case LE: case LT: case GE: case GT: case BAND:
+        return true;
+      default:
+        return false;
+    }
+  }
+
   /** A newline where a value is due: whitespace, or in a policy the end of the statement. */
   private void endOfLine() {
-    if (!policyMode || depth > 0) {
+    if (continues()) {
       setChannel(HIDDEN);
     } else {
       setType(NEWLINE);
@@ -41,7 +58,7 @@ lexer grammar EvFilterLexer;
 }
 
 // ---- default mode: structure, field names, operators ----
-NEWLINE : '\n' { if (!policyMode || depth > 0) setChannel(HIDDEN); } ;
+NEWLINE : '\n' { if (continues()) setChannel(HIDDEN); } ;
 WS      : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
 COMMENT : {comments}? '#' ~'\n'* -> channel(HIDDEN) ;
 

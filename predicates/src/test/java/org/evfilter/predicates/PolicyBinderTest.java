@@ -1,0 +1,75 @@
+package org.evfilter.predicates;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import org.evfilter.grammar.ErrorCode;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.grammar.policy.ActionKind;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyBinderTest {
+  static final KernelFacts FACTS = FilterBinderTest.FACTS;
+
+  @Test
+  void bindsRulesIncludesAndLabels(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("file_contexts"), String.join("\n",
+        "# SELinux style",
+        "/tmp(/.*)?        system_u:object_r:tmp_t:s0",
+        "/home/[^/]+(/.*)? -d user_home_t",
+        ""));
+    Files.writeString(dir.resolve("base.evf"), "allow read, write, close\n");
+    Files.writeString(dir.resolve("main.evf"), String.join("\n",
+        "include \"base.evf\"",
+        "labels \"file_contexts\"",
+        "default errno(EACCES)",
+        "errno(EPERM) openat: label & tmp_t && (flags & O_ACCMODE) != O_RDONLY",
+        "kill_process ptrace, process_vm_writev",
+        ""));
+    BoundPolicy p = PolicyBinder.load(dir.resolve("main.evf"), FACTS);
+    assertEquals(new BoundPolicy.Verdict(ActionKind.ERRNO, 13), p.defaultAction());
+    assertEquals(List.of("tmp_t", "user_home_t"), p.labels());
+    assertEquals(3, p.rules().size());
+    assertEquals(Set.of(0, 1, 3), p.rules().get(0).syscalls());
+    BoundPolicy.Rule openat = p.rules().get(1);
+    assertEquals(new BoundPolicy.Verdict(ActionKind.ERRNO, 1), openat.action());
+    BoundExpression.All all = (BoundExpression.All) openat.filter().orElseThrow();
+    assertEquals(1L, ((Atom.Numeric) all.operands().get(0)).value());
+    assertTrue(p.rules().get(2).origin().endsWith("main.evf:5:1"));
+  }
+
+  @Test
+  void withoutADefaultThePolicyDenies() {
+    assertEquals(PolicyBinder.DEFAULT_DENY, PolicyBinder.bind("p.evf", "allow read\n", FACTS).defaultAction());
+  }
+
+  @Test
+  void errorsNameTheFileLineAndColumn(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("loop.evf"), "allow read\ninclude \"loop.evf\"\n");
+    FilterException loop = assertThrows(FilterException.class, () -> PolicyBinder.load(dir.resolve("loop.evf"), FACTS));
+    assertTrue(loop.getMessage().contains("loop.evf:2:1: Invalid policy: 'loop.evf' includes itself"), loop.getMessage());
+
+    String[][] cases = {
+      {"allow openat: flags ==", "p.evf:1:23: Invalid value (did you forget quotes)?"},
+      {"allow openat: flgs == 1", "p.evf:1:20: Field not found"},
+      {"errno(EPRM) read", "p.evf:1:7: Unknown name: no errno is called 'EPRM'; did you mean 'EPERM'?"},
+      {"errno(5000) read", "p.evf:1:7: Value out of range"},
+      {"allow read\ndefault allow\ndefault log", "p.evf:3:1: Invalid policy: a second 'default'"},
+      {"allow openat: label & tmp_t", "p.evf:1:23: Unknown name: no label 'tmp_t' is declared"},
+      {"allow read, openat: count == 1", "p.evf:1:27: Field not found: 'count' is not a field of seccomp/openat"},
+      {"allow nosuchcall", "p.evf:1:7: Unknown name: no x86_64 syscall is called 'nosuchcall'"},
+    };
+    for (String[] c : cases) {
+      FilterException e = assertThrows(FilterException.class, () -> PolicyBinder.bind("p.evf", c[0], FACTS), c[0]);
+      assertTrue(e.getMessage().startsWith(c[1]), c[0] + " -> " + e.getMessage());
+    }
+    assertEquals(ErrorCode.POLICY, assertThrows(FilterException.class,
+        () -> PolicyBinder.bind("p.evf", "include \"nope.evf\"", FACTS)).error().code());
+  }
+}
