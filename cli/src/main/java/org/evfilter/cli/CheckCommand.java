@@ -78,8 +78,12 @@ final class CheckCommand implements Callable<Integer> {
     @Option(names = "--format-file", paramLabel = "FILE", description = "A tracefs 'format' file describing the event.")
     Path formatFile;
 
-    @Option(names = "--policy", paramLabel = "FILE.evf", description = "Check a policy file instead of a filter.")
-    Path policy;
+    @Option(
+        names = "--policy",
+        arity = "1..*",
+        paramLabel = "FILE.evf",
+        description = "Check policy files (with their includes and labels files) instead of a filter.")
+    java.util.List<Path> policy;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "0..1")
@@ -114,7 +118,11 @@ final class CheckCommand implements Callable<Integer> {
         err.println("evfilter check: give either --policy or a FILTER, not both");
         return Main.INPUT_ERROR;
       }
-      return checkPolicy(out, err);
+      int worst = 0;
+      for (Path file : target.policy) {
+        worst = Math.max(worst, checkPolicy(file, target.policy.size() > 1, out, err));
+      }
+      return worst;
     }
     if (filter == null) {
       err.println("evfilter check: missing FILTER (or --policy FILE); try 'evfilter check --help'");
@@ -181,14 +189,15 @@ final class CheckCommand implements Callable<Integer> {
     return failures == 0 ? 0 : Main.INPUT_ERROR;
   }
 
-  private int checkPolicy(PrintWriter out, PrintWriter err) {
+  private int checkPolicy(Path file, boolean named, PrintWriter out, PrintWriter err) {
     try {
-      BoundPolicy policy = PolicyBinder.load(target.policy, KernelFacts.ofThisMachine());
+      BoundPolicy policy = PolicyBinder.load(file, KernelFacts.ofThisMachine());
       if (json) {
-        out.println(JSON.createObjectNode().put("ok", true).put("rules", policy.rules().size())
-            .put("default", policy.defaultAction().toString()));
+        out.println(JSON.createObjectNode().put("ok", true).put("policy", file.toString())
+            .put("rules", policy.rules().size()).put("default", policy.defaultAction().toString()));
       } else {
-        out.println("ok: " + policy.rules().size() + " rules, default " + policy.defaultAction());
+        out.println((named ? file + ": " : "") + "ok: " + policy.rules().size() + " rules, default "
+            + policy.defaultAction());
         policy.warnings().forEach(w -> err.println("warning: " + w));
       }
       return 0;
@@ -203,7 +212,7 @@ final class CheckCommand implements Callable<Integer> {
       err.println("evfilter check: no such file: " + e.getFile());
       return Main.INPUT_ERROR;
     } catch (IOException e) {
-      err.println("evfilter check: cannot read " + target.policy + ": " + e.getMessage());
+      err.println("evfilter check: cannot read " + file + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
   }

@@ -111,7 +111,7 @@ final class AstBuilder implements ParseTreeListener {
   private Object build(ParserRuleContext ctx) {
     if (ctx instanceof EvFilterParser.PredicateContext c && c.IN() == null) {
       Comparison cmp =
-          new Comparison(pendingField, operator(c.op), pos(c.op.start), value(c.value()));
+          new Comparison(pendingField, operator(c.op), pos(c.op.start), value(c.value(), c.op));
       checker.predicate(cmp, source);
       return cmp;
     }
@@ -140,7 +140,7 @@ final class AstBuilder implements ParseTreeListener {
                 + " a single '&' predicate");
       }
       MaskedComparison masked = new MaskedComparison(
-          mask, operator(g.op), pos(g.op.start), value(g.value()), pos(g.start));
+          mask, operator(g.op), pos(g.op.start), value(g.value(), g.op), pos(g.start));
       checker.predicate(masked, source);
       return masked;
     }
@@ -311,11 +311,12 @@ final class AstBuilder implements ParseTreeListener {
     };
   }
 
-  private Value value(EvFilterParser.ValueContext v) {
+  private Value value(EvFilterParser.ValueContext v, EvFilterParser.OperatorContext op) {
     if (v == null) {
-      // Nothing where a value was due: it starts where the next token does.
+      // Nothing where a value was due: at the end, right after the operator; else where the next
+      // token starts.
       Token next = parser.getCurrentToken();
-      int at = next.getType() == Token.EOF ? source.text().length() : next.getStartIndex();
+      int at = next.getType() == Token.EOF ? op.stop.getStopIndex() + 1 : next.getStartIndex();
       return new Value(Value.Kind.MISSING, "", (char) 0, pos(at));
     }
     Token t = v.start;

@@ -97,7 +97,9 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
               "expected a field name, '(' or '!' after '" + offending.getText() + "', found " + describe(next));
         }
         if (offending.getType() == Token.EOF) {
-          return FilterError.of(ErrorCode.TOO_MANY_OPEN, at + (inPolicy ? 0 : 1), "a '(' is never closed");
+          // In a filter the kernel puts the caret past the end; in a policy, point at the '('.
+          return FilterError.of(ErrorCode.TOO_MANY_OPEN, inPolicy ? unclosedParen(offending) : at + 1,
+              "a '(' is never closed");
         }
         if (offending.getType() == RPAREN) {
           return FilterError.of(ErrorCode.TOO_MANY_CLOSE, at + 1, "this ')' closes nothing");
@@ -128,6 +130,19 @@ final class KernelErrorStrategy extends DefaultErrorStrategy {
     }
     return FilterError.of(
         ErrorCode.POLICY, at, "expected a name, ',', ':' or the end of the line, found " + found);
+  }
+
+  private int unclosedParen(Token from) {
+    int depth = 0;
+    for (int i = from.getTokenIndex() - 1; i >= 0; i--) {
+      Token t = tokens.get(i);
+      if (t.getType() == RPAREN) {
+        depth++;
+      } else if (t.getType() == LPAREN && depth-- == 0) {
+        return t.getStartIndex();
+      }
+    }
+    return source.text().length();
   }
 
   private Token nextAfterNots(Token from) {

@@ -217,7 +217,9 @@ public final class FilterBinder {
             }
             return numeric(field, op, symbol(field, v, src), -1L);
           }
-          throw fail(src, ErrorCode.INVALID_VALUE, at(vAt), invalidValueDetail(field, v));
+          // Nothing at all: the kernel's caret lands at the end (where its NUL is), not past it.
+          int where = v.kind() == Value.Kind.MISSING ? vAt : at(vAt);
+          throw fail(src, ErrorCode.INVALID_VALUE, where, invalidValueDetail(field, v));
         }
       }
     }

@@ -101,7 +101,7 @@ public final class PolicyBinder {
           throw fail(src, d.position(), "a second 'default'; the first is at " + defaultOrigin);
         }
         defaultAction = verdict(d.action(), src);
-        defaultOrigin = src.name() + ":" + d.position();
+        defaultOrigin = "line " + d.position().line() + (including.size() > 1 ? " of " + path.getFileName() : "");
       } else if (s instanceof Statement.Rule r) {
         rule(r, src);
       }
@@ -181,7 +181,7 @@ public final class PolicyBinder {
     try {
       file(target, FilterParser.kernelText(Files.readAllBytes(target)));
     } catch (NoSuchFileException e) {
-      throw fail(src, i.position(), "no such policy file: " + target);
+      throw fail(src, i.position(), "no policy file '" + i.path() + "' next to " + from.getFileName());
     } catch (IOException e) {
       throw fail(src, i.position(), "cannot read " + target + ": " + e.getMessage());
     }
@@ -194,7 +194,7 @@ public final class PolicyBinder {
     try {
       lines = Files.readAllLines(target, StandardCharsets.ISO_8859_1);
     } catch (NoSuchFileException e) {
-      throw fail(src, f.position(), "no such labels file: " + target);
+      throw fail(src, f.position(), "no labels file '" + f.path() + "' next to " + from.getFileName());
     } catch (IOException e) {
       throw fail(src, f.position(), "cannot read " + target + ": " + e.getMessage());
     }
