@@ -62,7 +62,7 @@ class PolicyParserTest {
     "default allow: a == 1 => 1 => 14 => 'default' takes no filter",
     "include base.evf => 1 => 8 => one quoted file name",
     "`allow read: comm == \"x` => 1 => 21 => not closed on its line",
-    "allow read: (a == 1 => 1 => 20 => never closed",
+    "allow read: (a == 1 => 1 => 13 => never closed",
     "allow read: a == 1 b => 1 => 20 => expected '&&', '||', ')' or the end of the line",
     "`allow read\nallow write x(` => 2 => 15 => expected an argument",
   })
