@@ -181,6 +181,9 @@ final class CheckCommand implements Callable<Integer> {
               ? errorJson(e).put("line", lineNo).toString()
               : "error\t" + column + "\t" + error.code().text());
         }
+        if (!in.ready()) {
+          out.flush();
+        }
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

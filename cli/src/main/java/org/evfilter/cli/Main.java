@@ -35,7 +35,10 @@ public final class Main implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   public static void main(String[] args) {
-    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    // Not auto-flushed: 'check -' writes a line per input line and flushes when input pauses.
+    PrintWriter out = new PrintWriter(new java.io.BufferedWriter(
+        new java.io.OutputStreamWriter(System.out, java.nio.charset.Charset.defaultCharset()), 1 << 16));
+    System.exit(run(args, out, new PrintWriter(System.err, true)));
   }
 
   /** Runs the command line with the given streams and returns the exit code. */
