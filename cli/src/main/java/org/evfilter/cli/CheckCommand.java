@@ -135,6 +135,9 @@ final class CheckCommand implements Callable<Integer> {
     } catch (InputProblem p) {
       err.println("evfilter check: " + p.getMessage());
       return Main.INPUT_ERROR;
+    } catch (EnvironmentProblem p) {
+      err.println("evfilter check: " + p.getMessage());
+      return Main.ENVIRONMENT_ERROR;
     }
     if (filter.equals("-")) {
       return checkLines(binder, out);
@@ -151,12 +154,7 @@ final class CheckCommand implements Callable<Integer> {
       }
       return 0;
     } catch (FilterException e) {
-      if (json) {
-        out.println(errorJson(e));
-      } else {
-        err.println(Text.latin1(e.render()));
-      }
-      return Main.INPUT_ERROR;
+      return refused(e, out, err);
     }
   }
 
@@ -205,12 +203,7 @@ final class CheckCommand implements Callable<Integer> {
       }
       return 0;
     } catch (FilterException e) {
-      if (json) {
-        out.println(errorJson(e));
-      } else {
-        err.println(Text.latin1(e.render()));
-      }
-      return Main.INPUT_ERROR;
+      return refused(e, out, err);
     } catch (NoSuchFileException e) {
       err.println("evfilter check: no such file: " + e.getFile());
       return Main.INPUT_ERROR;
@@ -218,6 +211,16 @@ final class CheckCommand implements Callable<Integer> {
       err.println("evfilter check: cannot read " + file + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+  }
+
+  // A refused filter or policy: JSON on standard output, or the message and caret on standard error.
+  private int refused(FilterException e, PrintWriter out, PrintWriter err) {
+    if (json) {
+      out.println(errorJson(e));
+    } else {
+      err.println(Text.latin1(e.render()));
+    }
+    return Main.INPUT_ERROR;
   }
 
   private ObjectNode errorJson(FilterException e) {
@@ -255,6 +258,11 @@ final class CheckCommand implements Callable<Integer> {
     }
     SchemaCatalog bundled = SchemaCatalog.bundled();
     Optional<EventSchema> s = bundled.find(target.event);
+    if (s.isEmpty() && !Files.isDirectory(tracefs.resolve("events"))) {
+      throw new EnvironmentProblem("'" + target.event + "' is not bundled and no tracefs is mounted at "
+          + tracefs + " (mount it: mount -t tracefs nodev " + tracefs + ", or give --tracefs DIR"
+          + " or --format-file FILE)");
+    }
     if (s.isEmpty()) {
       s = SchemaCatalog.fromTracefs(tracefs, target.event);
     }
@@ -262,6 +270,15 @@ final class CheckCommand implements Callable<Integer> {
         "unknown event '" + target.event + "': not bundled and not in " + tracefs + "/events"
             + Spelling.hint(target.event, bundled.events())
             + " (bundled: syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*)")));
+  }
+
+  /** Something the machine lacks, reported with exit code 2. */
+  private static final class EnvironmentProblem extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    EnvironmentProblem(String message) {
+      super(message);
+    }
   }
 
   /** A bad option value, reported with exit code 1. */
