@@ -258,7 +258,8 @@ final class CheckCommand implements Callable<Integer> {
     }
     SchemaCatalog bundled = SchemaCatalog.bundled();
     Optional<EventSchema> s = bundled.find(target.event);
-    if (s.isEmpty() && !Files.isDirectory(tracefs.resolve("events"))) {
+    String hint = Spelling.hint(target.event, bundled.events());
+    if (s.isEmpty() && hint.isEmpty() && !Files.isDirectory(tracefs.resolve("events"))) {
       throw new EnvironmentProblem("'" + target.event + "' is not bundled and no tracefs is mounted at "
           + tracefs + " (mount it: mount -t tracefs nodev " + tracefs + ", or give --tracefs DIR"
           + " or --format-file FILE)");
@@ -268,7 +269,7 @@ final class CheckCommand implements Callable<Integer> {
     }
     return Optional.of(s.orElseThrow(() -> new InputProblem(
         "unknown event '" + target.event + "': not bundled and not in " + tracefs + "/events"
-            + Spelling.hint(target.event, bundled.events())
+            + hint
             + " (bundled: syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*)")));
   }
 
