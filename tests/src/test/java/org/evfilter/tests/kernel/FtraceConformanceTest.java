@@ -15,6 +15,7 @@ import org.evfilter.events.schema.FormatFile;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.ErrorCode;
 import org.evfilter.grammar.FilterException;
+import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
 import org.junit.jupiter.api.Assumptions;
@@ -45,12 +46,19 @@ class FtraceConformanceTest {
         FilterBinder.forEvent(FormatFile.parse(event.substring(0, event.indexOf('/')), format), Dialect.FTRACE, facts)));
 
     List<String> mismatches = new ArrayList<>();
+    List<KernelFilterOracle.Case> canonical = new ArrayList<>();
+    List<BoundFilter> originals = new ArrayList<>();
     int accepted = 0;
     for (int i = 0; i < corpus.size(); i++) {
       KernelFilterOracle.Case c = corpus.get(i);
       KernelFilterOracle.Verdict kernel = answers.verdicts().get(i);
       accepted += kernel.accepted() ? 1 : 0;
       String ours = ours(binders.get(c.event()), c.filter());
+      if (kernel.accepted() && ours.equals("ok")) {
+        BoundFilter bound = binders.get(c.event()).bind("<corpus>", c.filter());
+        canonical.add(new KernelFilterOracle.Case(c.event(), bound.parsed().toCanonicalString()));
+        originals.add(bound);
+      }
       String theirs = kernel.accepted() ? "ok"
           : kernel.message().map(m -> m + (kernel.column() >= 0 ? " @" + kernel.column() : ""))
               // The kernel's message did not fit its page: only the refusal can be compared.
@@ -60,10 +68,26 @@ class FtraceConformanceTest {
             + "\n    shown:  " + printable(kernel.raw()));
       }
     }
+    // The canonical text of every accepted filter must be accepted by the kernel too, and parse
+    // back to the same expression: the printer is checked against the kernel, not only against us.
+    List<KernelFilterOracle.Verdict> again = KernelFilterOracle.ask(List.of(), canonical, work).verdicts();
+    for (int i = 0; i < canonical.size(); i++) {
+      KernelFilterOracle.Case c = canonical.get(i);
+      if (!again.get(i).accepted()) {
+        mismatches.add("canonical text refused by the kernel: " + c.event() + "  " + printable(c.filter())
+            + "\n    kernel: " + again.get(i).message().orElse("refused"));
+        continue;
+      }
+      BoundFilter reparsed = binders.get(c.event()).bind("<canonical>", c.filter());
+      if (!reparsed.parsed().expression().equals(originals.get(i).parsed().expression())) {
+        mismatches.add("canonical text parses differently: " + printable(c.filter()));
+      }
+    }
     double agreement = 100.0 * (corpus.size() - mismatches.size()) / corpus.size();
     String summary = String.format(
-        "ftrace conformance: %d filters (%d accepted, %d refused by the kernel), agreement %.2f%% (%d differ)",
-        corpus.size(), accepted, corpus.size() - accepted, agreement, mismatches.size());
+        "ftrace conformance: %d filters (%d accepted, %d refused by the kernel), agreement %.2f%% (%d differ);"
+            + " %d canonical texts re-checked",
+        corpus.size(), accepted, corpus.size() - accepted, agreement, mismatches.size(), canonical.size());
     System.out.println(summary);
     Path report = Path.of("target", "ftrace-conformance.txt");
     Files.createDirectories(report.getParent());

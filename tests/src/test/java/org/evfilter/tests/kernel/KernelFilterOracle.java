@@ -50,9 +50,10 @@ final class KernelFilterOracle {
   }
 
   static Answers ask(List<String> events, List<Case> cases, Path work) throws IOException, InterruptedException {
-    Path input = work.resolve("cases.bin");
-    Path output = work.resolve("verdicts.bin");
-    Path mount = Files.createDirectories(work.resolve("tracefs"));
+    Path run = Files.createTempDirectory(work, "probe");
+    Path input = run.resolve("cases.bin");
+    Path output = run.resolve("verdicts.bin");
+    Path mount = Files.createDirectories(run.resolve("tracefs"));
     try (DataOutputStream out = new DataOutputStream(Files.newOutputStream(input))) {
       out.writeInt(events.size());
       for (String e : events) {
