@@ -33,6 +33,22 @@ public record EventField(
     return new EventField(name, cType, offset, size, signed, FieldKind.ofCType(cType));
   }
 
+  /** The element count of an array field ({@code unsigned long[6]} has 6; {@code char[]} has 0). */
+  public java.util.OptionalInt arrayLength() {
+    int open = cType.lastIndexOf('[');
+    int close = cType.lastIndexOf(']');
+    if (open < 0 || close < open) {
+      return java.util.OptionalInt.empty();
+    }
+    String n = cType.substring(open + 1, close).trim();
+    return n.matches("\\d+") ? java.util.OptionalInt.of(Integer.parseInt(n)) : java.util.OptionalInt.of(0);
+  }
+
+  /** Whether the field holds a pointer ({@code char *}, {@code void *}, ...). */
+  public boolean isPointer() {
+    return cType.trim().endsWith("*");
+  }
+
   /** Whether this is one of the fields every event has ({@code common_*}). */
   public boolean isCommon() {
     return name.startsWith("common_");

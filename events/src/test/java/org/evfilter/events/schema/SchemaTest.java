@@ -74,7 +74,12 @@ class SchemaTest {
     assertFalse(flags.signed());
     assertTrue(openat.field("__syscall_nr").orElseThrow().signed());
     assertTrue(c.find("syscalls/sys_exit_openat").orElseThrow().field("ret").orElseThrow().signed());
-    assertEquals(48, c.find("raw_syscalls/sys_enter").orElseThrow().field("args").orElseThrow().size());
+    EventField args = c.find("raw_syscalls/sys_enter").orElseThrow().field("args").orElseThrow();
+    assertEquals(48, args.size());
+    assertEquals(java.util.OptionalInt.of(6), args.arrayLength());
+    assertTrue(openat.field("filename").orElseThrow().isPointer());
+    assertFalse(flags.isPointer());
+    assertEquals(java.util.OptionalInt.empty(), flags.arrayLength());
     assertTrue(c.events().size() > 600, "syscall events: " + c.events().size());
   }
 
