@@ -6,7 +6,9 @@ import java.util.Optional;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
-import org.evfilter.events.schema.SchemaCatalog;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.SyscallArg;
+import org.evfilter.events.syscalls.SyscallTable;
 
 /**
  * The fields a policy rule's filter can read: what seccomp sees ({@code nr}, {@code arch}, {@code
@@ -28,18 +30,12 @@ final class PolicySchemas {
       fields.add(EventField.of("arg" + i, "u64", 16 + 8 * i, 8, false));
     }
     fields.add(new EventField(LABEL_FIELD, "u64", 64, 8, false, FieldKind.NUMERIC));
+    // Named arguments at their real width: an 'int' compares its low 32 bits, as the kernel reads it.
     syscall
-        .flatMap(name -> SchemaCatalog.bundled().find("syscalls/sys_enter_" + name))
-        .ifPresent(tracefs -> {
-          int index = 0;
-          for (EventField f : tracefs.fields()) {
-            if (f.isCommon() || f.name().equals("__syscall_nr")) {
-              continue;
-            }
-            fields.add(new EventField(f.name(), f.cType(), 16 + 8 * index, f.size(), f.signed(), f.kind()));
-            index++;
-          }
-        });
+        .flatMap(name -> SyscallTable.of(Arch.X86_64).byName(name))
+        .ifPresent(s -> s.arguments().forEach(a -> fields.add(new EventField(
+            a.name(), a.cType(), 16 + 8 * a.index(), a.width(), a.signed(),
+            a.kind() == SyscallArg.Kind.STRING ? FieldKind.PTR_STRING : FieldKind.NUMERIC))));
     return new EventSchema("seccomp", syscall.orElse("any"), -1, fields);
   }
 }

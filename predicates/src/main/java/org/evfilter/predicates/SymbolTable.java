@@ -12,22 +12,25 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Syscall;
+import org.evfilter.events.syscalls.SyscallTable;
 
 /**
  * The names a filter may use for numbers (an evfilter extension): flag and family constants
  * ({@code O_*}, {@code AT_*}, {@code CLONE_*}, {@code PROT_*}, {@code MAP_*}, {@code SOCK_*},
- * {@code AF_*}), errno names, and x86_64 syscall names for syscall-number fields. Generated from
- * the C headers by {@code predicates/scripts/gen-constants.sh}.
+ * {@code AF_*}) and errno names, generated from the C headers by {@code
+ * predicates/scripts/gen-constants.sh}; and x86_64 syscall names, from the {@link SyscallTable}.
  */
 public final class SymbolTable {
   private static final SymbolTable X86_64 = load();
 
   private final Map<String, Long> constants;
-  private final Map<String, Long> syscalls;
+  private final SyscallTable syscalls;
 
-  private SymbolTable(Map<String, Long> constants, Map<String, Long> syscalls) {
+  private SymbolTable(Map<String, Long> constants, SyscallTable syscalls) {
     this.constants = Collections.unmodifiableMap(constants);
-    this.syscalls = Collections.unmodifiableMap(syscalls);
+    this.syscalls = syscalls;
   }
 
   /** The x86_64 table. */
@@ -43,13 +46,12 @@ public final class SymbolTable {
 
   /** A syscall's number. */
   public OptionalLong syscall(String name) {
-    Long v = syscalls.get(name);
-    return v == null ? OptionalLong.empty() : OptionalLong.of(v);
+    return syscalls.byName(name).map(s -> OptionalLong.of(s.nr())).orElse(OptionalLong.empty());
   }
 
   /** A syscall's name. */
   public Optional<String> syscallName(long nr) {
-    return syscalls.entrySet().stream().filter(e -> e.getValue() == nr).map(Map.Entry::getKey).findFirst();
+    return syscalls.byNumber(nr).map(Syscall::name);
   }
 
   public Set<String> constantNames() {
@@ -57,15 +59,13 @@ public final class SymbolTable {
   }
 
   public Set<String> syscallNames() {
-    return syscalls.keySet();
+    return syscalls.all().stream().map(Syscall::name).collect(java.util.stream.Collectors.toCollection(java.util.LinkedHashSet::new));
   }
 
   private static SymbolTable load() {
     Map<String, Long> constants = new LinkedHashMap<>();
     read("constants", parts -> constants.putIfAbsent(parts[1], Long.parseUnsignedLong(parts[2])));
-    Map<String, Long> syscalls = new LinkedHashMap<>();
-    read("x86_64.syscalls", parts -> syscalls.put(parts[1], Long.parseLong(parts[0])));
-    return new SymbolTable(constants, syscalls);
+    return new SymbolTable(constants, SyscallTable.of(Arch.X86_64));
   }
 
   private static void read(String resource, java.util.function.Consumer<String[]> line) {

@@ -1,0 +1,74 @@
+package org.evfilter.events.syscalls;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class SyscallTableTest {
+
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({
+    "x86_64, openat, 257", "x86_64, read, 0", "x86_64, execve, 59", "x86_64, clone3, 435",
+    "i386, openat, 295", "i386, socketcall, 102", "i386, read, 3", "i386, mmap2, 192",
+    "aarch64, openat, 56", "aarch64, clone, 220", "aarch64, execve, 221",
+    "x32, openat, 1073742081", "x32, read, 1073741824"})
+  void numbersMatchTheAbi(String arch, String name, long nr) {
+    SyscallTable t = SyscallTable.of(Arch.of(arch).orElseThrow());
+    assertEquals(nr, t.byName(name).orElseThrow().nr());
+    assertEquals(name, t.byNumber(nr).orElseThrow().name());
+  }
+
+  @Test
+  void aarch64HasNoLegacyPathSyscalls() {
+    SyscallTable t = SyscallTable.of(Arch.AARCH64);
+    assertTrue(t.byName("open").isEmpty());
+    assertTrue(t.byName("stat").isEmpty());
+  }
+
+  @Test
+  void argumentsHaveTheirRealWidth() {
+    Syscall openat = SyscallTable.of(Arch.X86_64).byName("openat").orElseThrow();
+    SyscallArg dfd = openat.argument("dfd").orElseThrow();
+    assertEquals(0, dfd.index());
+    assertEquals(4, dfd.width());
+    assertTrue(dfd.signed());
+    SyscallArg filename = openat.argument("filename").orElseThrow();
+    assertEquals(SyscallArg.Kind.STRING, filename.kind());
+    assertEquals(8, filename.width());
+    assertEquals(4, openat.argument("mode").orElseThrow().width());
+    assertFalse(openat.argument("mode").orElseThrow().signed());
+    Syscall lseek = SyscallTable.of(Arch.X86_64).byName("lseek").orElseThrow();
+    assertEquals(8, lseek.argument("offset").orElseThrow().width());
+    assertTrue(lseek.argument("offset").orElseThrow().signed());
+    Syscall socket = SyscallTable.of(Arch.X86_64).byName("socket").orElseThrow();
+    assertEquals(4, socket.argument("family").orElseThrow().width());
+    // On i386 every register is 4 bytes: pointers and longs too.
+    Syscall openat32 = SyscallTable.of(Arch.I386).byName("openat").orElseThrow();
+    assertEquals(4, openat32.argument("filename").orElseThrow().width());
+    assertEquals(4, SyscallTable.of(Arch.I386).byName("lseek").orElseThrow().argument("offset").orElseThrow().width());
+  }
+
+  @Test
+  void unknownSignaturesAreMarked() {
+    Syscall s = SyscallTable.of(Arch.X86_64).byName("tuxcall").orElseThrow();
+    assertFalse(s.argumentsKnown());
+    Syscall getpid = SyscallTable.of(Arch.X86_64).byName("getpid").orElseThrow();
+    assertTrue(getpid.argumentsKnown());
+    assertTrue(getpid.arguments().isEmpty());
+  }
+
+  @Test
+  void archesByAuditValue() {
+    assertEquals(Optional.of(Arch.X86_64), Arch.ofAudit(0xC000003EL, 257));
+    assertEquals(Optional.of(Arch.X32), Arch.ofAudit(0xC000003EL, 0x40000000L | 257));
+    assertEquals(Optional.of(Arch.I386), Arch.ofAudit(0x40000003L, 5));
+    assertEquals(Optional.of(Arch.AARCH64), Arch.ofAudit(0xC00000B7L, 56));
+    assertEquals(Optional.empty(), Arch.ofAudit(0x12345678L, 0));
+    assertEquals(Optional.of(Arch.I386), Arch.of("ia32"));
+  }
+}
