@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
       "checked exactly as the kernel checks them and enforced through seccomp.",
       ""
     },
-    subcommands = {CheckCommand.class, EventsCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {CheckCommand.class, EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class},
     footer = {
       "",
       "Exit status: 0 success; 1 the input was wrong (the message names the position);",

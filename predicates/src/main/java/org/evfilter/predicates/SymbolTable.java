@@ -1,11 +1,5 @@
 package org.evfilter.predicates;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -13,14 +7,15 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 
 /**
  * The names a filter may use for numbers (an evfilter extension): flag and family constants
  * ({@code O_*}, {@code AT_*}, {@code CLONE_*}, {@code PROT_*}, {@code MAP_*}, {@code SOCK_*},
- * {@code AF_*}) and errno names, generated from the C headers by {@code
- * predicates/scripts/gen-constants.sh}; and x86_64 syscall names, from the {@link SyscallTable}.
+ * {@code AF_*}) and errno names, from {@link Constants}; and x86_64 syscall names, from the
+ * {@link SyscallTable}.
  */
 public final class SymbolTable {
   private static final SymbolTable X86_64 = load();
@@ -63,25 +58,9 @@ public final class SymbolTable {
   }
 
   private static SymbolTable load() {
+    Constants c = Constants.linux();
     Map<String, Long> constants = new LinkedHashMap<>();
-    read("constants", parts -> constants.putIfAbsent(parts[1], Long.parseUnsignedLong(parts[2])));
+    c.names().forEach(n -> constants.put(n, c.value(n).getAsLong()));
     return new SymbolTable(constants, SyscallTable.of(Arch.X86_64));
-  }
-
-  private static void read(String resource, java.util.function.Consumer<String[]> line) {
-    try (InputStream in = SymbolTable.class.getResourceAsStream(resource)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + resource);
-      }
-      BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.US_ASCII));
-      String s;
-      while ((s = r.readLine()) != null) {
-        if (!s.isBlank() && !s.startsWith("#")) {
-          line.accept(s.trim().split("\\s+"));
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
   }
 }

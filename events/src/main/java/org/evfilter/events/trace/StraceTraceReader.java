@@ -1,0 +1,354 @@
+package org.evfilter.events.trace;
+
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Constants;
+import org.evfilter.events.syscalls.Syscall;
+import org.evfilter.events.syscalls.SyscallTable;
+
+/**
+ * strace logs: {@code strace -f -ttt -X raw} and the default symbolic output alike. Each call
+ * becomes a syscall event with numeric arguments (symbolic flags such as {@code O_RDONLY|O_CLOEXEC}
+ * are read back into numbers) and the strings strace printed (paths, unix socket paths). Calls
+ * split by {@code <unfinished ...>}/{@code <... resumed>} are joined; signals and exits are
+ * skipped; anything else that does not read is a problem with its line number.
+ */
+final class StraceTraceReader extends LineTraceReader {
+  private final Map<Integer, String> unfinished = new HashMap<>();
+  private final Map<Integer, Arch> arches = new HashMap<>();
+  private final Constants constants = Constants.linux();
+  private long undecoded;
+
+  StraceTraceReader(InputStream in) {
+    super(in);
+  }
+
+  /** Arguments that were neither a number, a string nor a known name (counted, left 0). */
+  long undecodedArguments() {
+    return undecoded;
+  }
+
+  @Override
+  Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine {
+    String s = line.strip();
+    int pid = 0;
+    if (s.startsWith("[pid")) {
+      int close = s.indexOf(']');
+      if (close < 0) {
+        throw new BadLine("unclosed [pid ...]");
+      }
+      pid = (int) number(s.substring(4, close).strip());
+      s = s.substring(close + 1).strip();
+    } else {
+      int sp = firstSpace(s);
+      if (sp > 0 && s.substring(0, sp).chars().allMatch(Character::isDigit)) {
+        pid = Integer.parseInt(s.substring(0, sp));
+        s = s.substring(sp).strip();
+      }
+    }
+    long ts = -1;
+    int sp = firstSpace(s);
+    if (sp > 0) {
+      String first = s.substring(0, sp);
+      OptionalLong t = timestamp(first);
+      if (t.isPresent()) {
+        ts = t.getAsLong();
+        s = s.substring(sp).strip();
+      }
+    }
+    if (s.startsWith("---") || s.startsWith("+++")) {
+      return Optional.empty();
+    }
+    if (s.startsWith("[ Process PID=")) {
+      // '[ Process PID=123 runs in 32 bit mode. ]' (or 64 bit, or x32 mode)
+      int eq = s.indexOf('=');
+      int end = s.indexOf(' ', eq);
+      int who = Integer.parseInt(s.substring(eq + 1, end));
+      arches.put(who, s.contains("32 bit mode") ? Arch.I386 : s.contains("x32 mode") ? Arch.X32 : Arch.X86_64);
+      return Optional.empty();
+    }
+    if (s.startsWith("strace: ")) {
+      return Optional.empty();
+    }
+    if (s.startsWith("<...")) {
+      int resumed = s.indexOf(" resumed>");
+      if (resumed < 0) {
+        throw new BadLine("'<...' without 'resumed>'");
+      }
+      String start = unfinished.remove(pid);
+      if (start == null) {
+        throw new BadLine("a resumed call whose start is not in the trace");
+      }
+      s = start + s.substring(resumed + " resumed>".length());
+    }
+    int unfinishedAt = s.indexOf(" <unfinished ...>");
+    if (unfinishedAt >= 0) {
+      unfinished.put(pid, s.substring(0, unfinishedAt));
+      return Optional.empty();
+    }
+    return Optional.of(call(s, pid, ts));
+  }
+
+  private SyscallEvent call(String s, int pid, long ts) throws BadLine {
+    int open = s.indexOf('(');
+    if (open <= 0) {
+      throw new BadLine("not a syscall line");
+    }
+    String name = s.substring(0, open);
+    if (!name.matches("[a-z_][a-z0-9_]*")) {
+      throw new BadLine("not a syscall name: '" + name + "'");
+    }
+    int close = matching(s, open);
+    if (close < 0) {
+      throw new BadLine("unbalanced parentheses or quotes");
+    }
+    Arch arch = arches.getOrDefault(pid, Arch.X86_64);
+    SyscallTable table = SyscallTable.of(arch);
+    int nr;
+    if (name.startsWith("syscall_0x")) {
+      nr = (int) number(name.substring("syscall_".length()));
+    } else {
+      Optional<Syscall> sc = table.byName(name);
+      if (sc.isEmpty()) {
+        throw new BadLine("no " + arch.id() + " syscall '" + name + "'");
+      }
+      nr = sc.get().nr();
+    }
+    SyscallEvent.Builder b = SyscallEvent.builder().arch(arch).nr(nr).pid(pid).tid(pid).timestampNanos(ts);
+    List<String> args = split(s.substring(open + 1, close));
+    if (args.size() > 6) {
+      throw new BadLine(args.size() + " arguments");
+    }
+    Map<Integer, String> strings = new HashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = stripComments(args.get(i)).strip();
+      if (a.startsWith("\"")) {
+        strings.put(i, unquote(a));
+      } else if (a.startsWith("{")) {
+        String path = field(a, "sun_path=");
+        if (path != null) {
+          strings.put(i, path);
+        }
+      } else if (a.startsWith("[") || a.startsWith("~[")) {
+        // An array or signal set, printed from memory: its pointer is not in the trace.
+      } else {
+        OptionalLong v = value(a);
+        if (v.isPresent()) {
+          b.arg(i, v.getAsLong());
+        } else {
+          undecoded++;
+        }
+      }
+    }
+    b.strings(strings);
+    String rest = s.substring(close + 1).strip();
+    if (rest.startsWith("=")) {
+      String r = rest.substring(1).strip();
+      int end = 0;
+      while (end < r.length() && !Character.isWhitespace(r.charAt(end)) && r.charAt(end) != '<') {
+        end++;
+      }
+      String ret = r.substring(0, end);
+      if (!ret.equals("?")) {
+        long v = number(ret);
+        if (v == -1 && end < r.length()) {
+          // '-1 ENOENT (...)': the kernel returned -ENOENT.
+          String[] words = r.substring(end).strip().split("\\s+");
+          OptionalLong errno = constants.value(words[0]);
+          if (errno.isPresent()) {
+            v = -errno.getAsLong();
+          }
+        }
+        b.ret(v);
+      }
+    } else if (!rest.isEmpty()) {
+      throw new BadLine("expected '= RESULT' after the arguments");
+    }
+    return b.build();
+  }
+
+  private OptionalLong value(String a) {
+    if (a.equals("NULL")) {
+      return OptionalLong.of(0);
+    }
+    long v = 0;
+    for (String part : a.split("\\|")) {
+      String p = part.strip();
+      if (p.isEmpty()) {
+        return OptionalLong.empty();
+      }
+      if (Character.isDigit(p.charAt(0)) || p.charAt(0) == '-') {
+        try {
+          v |= number(p);
+        } catch (BadLine e) {
+          return OptionalLong.empty();
+        }
+      } else {
+        OptionalLong c = constants.value(p);
+        if (c.isEmpty()) {
+          return OptionalLong.empty();
+        }
+        v |= c.getAsLong();
+      }
+    }
+    return OptionalLong.of(v);
+  }
+
+  private static OptionalLong timestamp(String t) {
+    if (t.matches("\\d+\\.\\d+")) {
+      int dot = t.indexOf('.');
+      String frac = (t.substring(dot + 1) + "000000000").substring(0, 9);
+      return OptionalLong.of(Long.parseLong(t.substring(0, dot)) * 1_000_000_000L + Long.parseLong(frac));
+    }
+    if (t.matches("\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?")) {
+      long secs = Long.parseLong(t.substring(0, 2)) * 3600 + Long.parseLong(t.substring(3, 5)) * 60
+          + Long.parseLong(t.substring(6, 8));
+      long nanos = t.length() > 9 ? Long.parseLong((t.substring(9) + "000000000").substring(0, 9)) : 0;
+      return OptionalLong.of(secs * 1_000_000_000L + nanos);
+    }
+    return OptionalLong.empty();
+  }
+
+  private static int firstSpace(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isWhitespace(s.charAt(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // The ')' that closes the '(' at 'open', skipping strings and nested brackets.
+  private static int matching(String s, int open) {
+    int depth = 0;
+    for (int i = open; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        i = endOfString(s, i);
+        if (i < 0) {
+          return -1;
+        }
+      } else if (c == '/' && i + 1 < s.length() && s.charAt(i + 1) == '*') {
+        int end = s.indexOf("*/", i + 2);
+        if (end < 0) {
+          return -1;
+        }
+        i = end + 1;
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+        if (depth == 0) {
+          return c == ')' ? i : -1;
+        }
+      }
+    }
+    return -1;
+  }
+
+  private static int endOfString(String s, int quote) {
+    for (int i = quote + 1; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '"') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  // Top-level comma-separated arguments.
+  private static List<String> split(String args) {
+    List<String> out = new ArrayList<>();
+    if (args.isBlank()) {
+      return out;
+    }
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < args.length(); i++) {
+      char c = args.charAt(i);
+      if (c == '"') {
+        i = Math.max(i, endOfString(args, i));
+      } else if (c == '(' || c == '[' || c == '{') {
+        depth++;
+      } else if (c == ')' || c == ']' || c == '}') {
+        depth--;
+      } else if (c == ',' && depth == 0) {
+        out.add(args.substring(start, i));
+        start = i + 1;
+      }
+    }
+    out.add(args.substring(start));
+    return out;
+  }
+
+  private static String stripComments(String a) {
+    int c = a.indexOf("/*");
+    if (c < 0 || a.startsWith("\"")) {
+      return a;
+    }
+    int end = a.indexOf("*/", c);
+    return end < 0 ? a.substring(0, c) : a.substring(0, c) + a.substring(end + 2);
+  }
+
+  // The text of a C-quoted string strace printed ("..." with escapes, maybe followed by '...').
+  static String unquote(String a) throws BadLine {
+    int end = endOfString(a, 0);
+    if (end < 0) {
+      throw new BadLine("unterminated string");
+    }
+    StringBuilder out = new StringBuilder();
+    for (int i = 1; i < end; i++) {
+      char c = a.charAt(i);
+      if (c != '\\') {
+        out.append(c);
+        continue;
+      }
+      char e = a.charAt(++i);
+      switch (e) {
+        case 'n' -> out.append('\n');
+        case 't' -> out.append('\t');
+        case 'r' -> out.append('\r');
+        case 'v' -> out.append('\u000b');
+        case 'f' -> out.append('\f');
+        case 'x' -> {
+          int j = i + 1;
+          while (j < end && j < i + 3 && Character.digit(a.charAt(j), 16) >= 0) {
+            j++;
+          }
+          out.append((char) Integer.parseInt(a.substring(i + 1, j), 16));
+          i = j - 1;
+        }
+        default -> {
+          if (e >= '0' && e <= '7') {
+            int j = i;
+            while (j < end && j < i + 3 && a.charAt(j) >= '0' && a.charAt(j) <= '7') {
+              j++;
+            }
+            out.append((char) Integer.parseInt(a.substring(i, j), 8));
+            i = j - 1;
+          } else {
+            out.append(e);
+          }
+        }
+      }
+    }
+    return out.toString();
+  }
+
+  private static String field(String struct, String key) throws BadLine {
+    int at = struct.indexOf(key);
+    if (at < 0 || at + key.length() >= struct.length() || struct.charAt(at + key.length()) != '"') {
+      return null;
+    }
+    return unquote(struct.substring(at + key.length()));
+  }
+}

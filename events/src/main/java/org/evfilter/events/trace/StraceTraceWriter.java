@@ -1,0 +1,75 @@
+package org.evfilter.events.trace;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.nio.charset.StandardCharsets;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.syscalls.Syscall;
+
+/**
+ * Writes strace-style logs as {@code strace -f -ttt -X raw} prints them: {@code PID SECONDS.MICROS
+ * name(args) = ret}, numbers in hex, strings quoted. The strace reader reads them back.
+ */
+final class StraceTraceWriter implements TraceWriter {
+  private final BufferedWriter out;
+
+  StraceTraceWriter(OutputStream out) {
+    this.out = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.ISO_8859_1), 1 << 16);
+  }
+
+  @Override
+  public void write(SyscallEvent e) throws IOException {
+    StringBuilder s = new StringBuilder(128);
+    s.append(e.pid() == 0 ? 1 : e.pid()).append(' ');
+    if (e.timestampNanos() >= 0) {
+      long ns = e.timestampNanos();
+      s.append(ns / 1_000_000_000L).append('.').append(String.format("%06d", (ns % 1_000_000_000L) / 1000)).append(' ');
+    }
+    int argc = e.syscall().filter(Syscall::argumentsKnown).map(sc -> sc.arguments().size()).orElse(6);
+    s.append(e.syscall().map(Syscall::name).orElse("syscall_0x" + Integer.toHexString(e.nr()))).append('(');
+    for (int i = 0; i < argc; i++) {
+      if (i > 0) {
+        s.append(", ");
+      }
+      String str = e.strings().get(i);
+      if (str != null) {
+        quote(str, s);
+      } else {
+        long a = e.arg(i);
+        s.append(a >= 0 && a < 10 ? Long.toString(a) : "0x" + Long.toHexString(a));
+      }
+    }
+    s.append(") = ");
+    s.append(e.ret().isPresent() ? Long.toString(e.ret().getAsLong()) : "?");
+    s.append('\n');
+    out.write(s.toString());
+  }
+
+  private static void quote(String str, StringBuilder s) {
+    s.append('"');
+    for (int i = 0; i < str.length(); i++) {
+      char c = str.charAt(i);
+      switch (c) {
+        case '"' -> s.append("\\\"");
+        case '\\' -> s.append("\\\\");
+        case '\n' -> s.append("\\n");
+        case '\t' -> s.append("\\t");
+        default -> {
+          if (c < 0x20 || c == 0x7f) {
+            s.append(String.format("\\x%02x", (int) c));
+          } else {
+            s.append(c);
+          }
+        }
+      }
+    }
+    s.append('"');
+  }
+
+  @Override
+  public void close() throws IOException {
+    out.close();
+  }
+}

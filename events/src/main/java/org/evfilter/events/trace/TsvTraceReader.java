@@ -1,0 +1,84 @@
+package org.evfilter.events.trace;
+
+import java.io.InputStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.syscalls.Arch;
+
+/**
+ * TSV traces: an optional header {@code # [arch] nr a0 a1 a2 a3 a4 a5 [pid tid ts ret ip]} naming
+ * the columns (default {@code nr a0..a5}), then one event per line, tab- or space-separated,
+ * decimal or 0x-hex ({@code -} for an unknown pid, tid, ts, ret or ip). {@code arch} is a name
+ * ({@code x86_64}) or an AUDIT_ARCH value.
+ */
+final class TsvTraceReader extends LineTraceReader {
+  private static final List<String> KNOWN = List.of(
+      "arch", "nr", "a0", "a1", "a2", "a3", "a4", "a5", "pid", "tid", "ts", "ret", "ip");
+  private String[] columns = {"nr", "a0", "a1", "a2", "a3", "a4", "a5"};
+  private boolean sawData;
+
+  TsvTraceReader(InputStream in) {
+    super(in);
+  }
+
+  @Override
+  Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine {
+    String t = line.strip();
+    if (t.startsWith("#")) {
+      String[] header = t.substring(1).strip().split("\\s+");
+      if (!sawData && Arrays.asList(header).contains("nr")) {
+        for (String h : header) {
+          if (!KNOWN.contains(h)) {
+            throw new BadLine("unknown column '" + h + "' (known: " + String.join(" ", KNOWN) + ")");
+          }
+        }
+        columns = header;
+      }
+      return Optional.empty();
+    }
+    sawData = true;
+    String[] cells = t.split("\\s+");
+    if (cells.length > columns.length) {
+      throw new BadLine(cells.length + " columns, the header has " + columns.length);
+    }
+    if (cells.length < Math.min(columns.length, indexOf("nr") + 1)) {
+      throw new BadLine("no syscall number");
+    }
+    SyscallEvent.Builder b = SyscallEvent.builder();
+    for (int i = 0; i < cells.length; i++) {
+      String c = columns[i];
+      String v = cells[i];
+      if (v.equals("-") && (c.equals("pid") || c.equals("tid") || c.equals("ts") || c.equals("ret") || c.equals("ip"))) {
+        continue;
+      }
+      switch (c) {
+        case "arch" -> b.auditArch(arch(v));
+        case "nr" -> b.nr((int) number(v));
+        case "pid" -> b.pid((int) number(v));
+        case "tid" -> b.tid((int) number(v));
+        case "ts" -> b.timestampNanos(number(v));
+        case "ret" -> b.ret(number(v));
+        case "ip" -> b.instructionPointer(number(v));
+        default -> b.arg(c.charAt(1) - '0', number(v));
+      }
+    }
+    return Optional.of(b.build());
+  }
+
+  private int indexOf(String column) {
+    return Arrays.asList(columns).indexOf(column);
+  }
+
+  private static long arch(String v) throws BadLine {
+    Optional<Arch> named = Arch.of(v);
+    if (named.isPresent()) {
+      return named.get().auditArch();
+    }
+    if (v.matches("(0[xX])?[0-9a-fA-F]+")) {
+      return number(v.startsWith("0x") || v.startsWith("0X") ? v : "0x" + v);
+    }
+    throw new BadLine("unknown arch '" + v + "'");
+  }
+}
