@@ -118,6 +118,10 @@ final class CheckCommand implements Callable<Integer> {
         err.println("evfilter check: give either --policy or a FILTER, not both");
         return Main.INPUT_ERROR;
       }
+      if (strict) {
+        err.println("evfilter check: --strict-ftrace checks filters; policy files are evfilter's own language");
+        return Main.INPUT_ERROR;
+      }
       int worst = 0;
       for (Path file : target.policy) {
         worst = Math.max(worst, checkPolicy(file, target.policy.size() > 1, out, err));
@@ -146,7 +150,7 @@ final class CheckCommand implements Callable<Integer> {
     try {
       BoundFilter bound = binder.bind("<filter>", text);
       if (json) {
-        ObjectNode o = JSON.createObjectNode().put("ok", true).put("canonical", bound.parsed().toCanonicalString());
+        ObjectNode o = JSON.createObjectNode().put("ok", true).put("canonical", Text.display(bound.parsed().toCanonicalString()));
         bound.schema().ifPresent(s -> o.put("event", s.path()));
         out.println(o);
       } else {
@@ -163,13 +167,13 @@ final class CheckCommand implements Callable<Integer> {
     int lineNo = 0;
     try (BufferedReader in = new BufferedReader(new InputStreamReader(stdin, StandardCharsets.ISO_8859_1))) {
       String line;
-      while ((line = in.readLine()) != null) {
+      while ((line = nextLine(in)) != null) {
         lineNo++;
         try {
           BoundFilter bound = binder.bind("<stdin>:" + lineNo, line);
           out.println(json
               ? JSON.createObjectNode().put("line", lineNo).put("ok", true)
-                  .put("canonical", bound.parsed().toCanonicalString()).toString()
+                  .put("canonical", Text.display(bound.parsed().toCanonicalString())).toString()
               : "ok");
         } catch (FilterException e) {
           failures++;
@@ -190,6 +194,19 @@ final class CheckCommand implements Callable<Integer> {
     return failures == 0 ? 0 : Main.INPUT_ERROR;
   }
 
+  // Lines end at '\n' only: a '\r' is part of the filter (the kernel reads it as whitespace).
+  private static String nextLine(BufferedReader in) throws IOException {
+    StringBuilder line = new StringBuilder(128);
+    int c;
+    while ((c = in.read()) >= 0) {
+      if (c == '\n') {
+        return line.toString();
+      }
+      line.append((char) c);
+    }
+    return line.length() == 0 ? null : line.toString();
+  }
+
   private int checkPolicy(Path file, boolean named, PrintWriter out, PrintWriter err) {
     try {
       BoundPolicy policy = PolicyBinder.load(file, KernelFacts.ofThisMachine());
@@ -199,7 +216,6 @@ final class CheckCommand implements Callable<Integer> {
       } else {
         out.println((named ? file + ": " : "") + "ok: " + policy.rules().size() + " rules, default "
             + policy.defaultAction());
-        policy.warnings().forEach(w -> err.println("warning: " + w));
       }
       return 0;
     } catch (FilterException e) {
@@ -218,7 +234,7 @@ final class CheckCommand implements Callable<Integer> {
     if (json) {
       out.println(errorJson(e));
     } else {
-      err.println(Text.latin1(e.render()));
+      err.println(Text.display(e.render()));
     }
     return Main.INPUT_ERROR;
   }
@@ -228,10 +244,10 @@ final class CheckCommand implements Callable<Integer> {
     int at = error.caretColumn(e.source().text().length());
     return JSON.createObjectNode()
         .put("ok", false)
-        .put("source", e.source().name())
+        .put("source", Text.display(e.source().name()))
         .put("code", error.code().name())
         .put("message", error.code().text())
-        .put("detail", error.detail())
+        .put("detail", Text.display(error.detail()))
         .put("offset", at)
         .put("line", e.source().line(at))
         .put("column", e.source().column(at))
@@ -242,19 +258,24 @@ final class CheckCommand implements Callable<Integer> {
     if (target.formatFile != null) {
       try {
         String text = Files.readString(target.formatFile, StandardCharsets.ISO_8859_1);
-        String system = Optional.ofNullable(target.formatFile.toAbsolutePath().getParent())
-            .map(Path::getParent).map(p -> p.getFileName().toString()).orElse("event");
+        // tracefs keeps formats at events/SUBSYSTEM/EVENT/format; elsewhere the subsystem is unknown.
+        Path dir = target.formatFile.toAbsolutePath().getParent();
+        String system = Optional.ofNullable(dir).map(Path::getParent).map(Path::getFileName)
+            .map(Path::toString).orElse("event");
         return Optional.of(FormatFile.parse(system, text));
       } catch (NoSuchFileException e) {
         throw new InputProblem("no such format file: " + target.formatFile);
       } catch (IOException e) {
         throw new InputProblem("cannot read " + target.formatFile + ": " + e.getMessage());
       } catch (FormatFileException e) {
-        throw new InputProblem(target.formatFile + ":" + e.getMessage());
+        throw new InputProblem(target.formatFile + ":" + e.line() + ": " + e.reason());
       }
     }
     if (target.event == null) {
       return Optional.empty();
+    }
+    if (!target.event.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
+      throw new InputProblem("--event takes SUBSYSTEM/EVENT, e.g. syscalls/sys_enter_openat, not '" + target.event + "'");
     }
     SchemaCatalog bundled = SchemaCatalog.bundled();
     Optional<EventSchema> s = bundled.find(target.event);

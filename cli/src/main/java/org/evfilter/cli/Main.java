@@ -78,7 +78,13 @@ public final class Main implements Runnable {
           err.println("This is a bug in evfilter; please report it with the command line above.");
           return INTERNAL_ERROR;
         });
-    return cmd.execute(args);
+    try {
+      return cmd.execute(args);
+    } catch (OutOfMemoryError e) {
+      err.println("evfilter: out of memory: the input is too large for this heap"
+          + " (raise it with EVFILTER_JAVA_OPTS=-Xmx4g)");
+      return ENVIRONMENT_ERROR;
+    }
   }
 
   @Override

@@ -95,7 +95,8 @@ class CheckCommandTest {
     Files.writeString(good, "default errno(EPERM)\nallow read, write\nerrno(EACCES) openat: flags & O_CREAT\n");
     Result ok = run("check", "--policy", good.toString());
     assertEquals(0, ok.code(), ok.err());
-    assertEquals("ok: 2 rules, default errno(1)\n", ok.out());
+    // One bound rule per syscall: read, write, openat.
+    assertEquals("ok: 3 rules, default errno(1)\n", ok.out());
     Path bad = dir.resolve("bad.evf");
     Files.writeString(bad, "allow read\nallow openat: flags & O_CRAT\n");
     Result err = run("check", "--policy", bad.toString());
@@ -105,7 +106,34 @@ class CheckCommandTest {
   }
 
   @Test
+  void aCarriageReturnIsWhitespaceNotALineEnd() {
+    Result r = withInput("common_pid == 1\rcommon_pid == 2\ncommon_pid == 3\r\n", "check", "--strict-ftrace",
+        "--event", "raw_syscalls/sys_enter", "-");
+    assertEquals("error\t16\tToo many terms in predicate expression\nok\n", r.out());
+  }
+
+  @Test
+  void formatFilesAnywhere(@TempDir Path dir) throws Exception {
+    Path format = dir.resolve("format");
+    Files.writeString(format, "name: e\nID: 1\nformat:\n\tfield:int a;\toffset:8;\tsize:4;\tsigned:1;\n");
+    assertEquals(0, run("check", "--format-file", format.toString(), "a == -1").code());
+    Path huge = dir.resolve("huge");
+    Files.writeString(huge, "name: e\nformat:\n\tfield:int a;\toffset:0;\tsize:99999999999;\tsigned:1;\n");
+    Result r = run("check", "--format-file", huge.toString(), "a == 1");
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("huge:3: size 99999999999 is out of range"), r.err());
+  }
+
+  @Test
+  void jsonShowsTextAsTyped() throws Exception {
+    Result r = run("check", "--json", "comm == \"\u00e9\"");
+    assertEquals("comm == \"\u00e9\"", new ObjectMapper().readTree(r.out()).get("canonical").asText());
+  }
+
+  @Test
   void usageErrorsAreInputErrors() {
+    assertEquals(1, run("check", "--event", "", "x == 1").code());
+    assertEquals(1, run("check", "--strict-ftrace", "--policy", "x.evf").code());
     assertEquals(1, run("check").code());
     assertEquals(1, run("check", "--event", "syscalls/sys_enter_opnat", "x == 1").code());
     assertTrue(run("check", "--event", "syscalls/sys_enter_opnat", "x == 1").err().contains("did you mean 'syscalls/sys_enter_openat'?"));

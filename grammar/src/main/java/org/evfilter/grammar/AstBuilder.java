@@ -149,8 +149,12 @@ final class AstBuilder implements ParseTreeListener {
     }
     if (ctx instanceof EvFilterParser.FactorContext f) {
       Expression e = (Expression) nodes.get(f.primary());
-      // '!!' cancels, as in the kernel, where each '!' toggles one inversion flag.
-      return f.nots.size() % 2 == 1 ? new Not(e, pos(f.nots.get(0))) : e;
+      // '!!' cancels, as in the kernel, where each '!' toggles one inversion flag; so does
+      // '!(!x)', so that the canonical text reads back to the same tree.
+      if (f.nots.size() % 2 == 0) {
+        return e;
+      }
+      return e instanceof Not inner ? inner.operand() : new Not(e, pos(f.nots.get(0)));
     }
     if (ctx instanceof EvFilterParser.TermContext t) {
       List<Expression> operands = flatten(t.factors, And.class);

@@ -24,6 +24,9 @@ public final class FilterParser {
   /** Deeper nesting than this is refused before parsing, in every dialect. */
   public static final int MAX_NESTING = 4096;
 
+  /** The longest filter or policy evfilter reads (the kernel's own limit is 4095 bytes). */
+  public static final int MAX_TEXT = 1 << 20;
+
   private FilterParser() {}
 
   /** Bytes as the kernel sees them: one char per byte. */
@@ -56,6 +59,12 @@ public final class FilterParser {
       }
       // The kernel reads a C string: a NUL ends the filter.
       text = text.substring(0, nul);
+    }
+    if (text.length() > MAX_TEXT) {
+      throw new FilterException(
+          FilterError.of(ErrorCode.EXPRESSION_TOO_LARGE, 0,
+              text.length() + " bytes; evfilter reads filters of at most " + MAX_TEXT),
+          new SourceText(sourceName, text.substring(0, 80)));
     }
     if (strict && text.length() > KERNEL_MAX_FILTER_BYTES) {
       throw new FilterException(
@@ -109,6 +118,12 @@ public final class FilterParser {
    * @throws FilterException naming the line and column of the first error
    */
   public static Policy parsePolicy(String sourceName, String text) {
+    if (text.length() > 16 * MAX_TEXT) {
+      throw new FilterException(
+          FilterError.of(ErrorCode.EXPRESSION_TOO_LARGE, 0,
+              text.length() + " bytes; evfilter reads policies of at most " + 16 * MAX_TEXT),
+          new SourceText(sourceName, text.substring(0, 80)));
+    }
     SourceText source = new SourceText(sourceName, text);
     int depth = PolicyPrescan.check(source);
     if (depth > MAX_NESTING) {

@@ -29,7 +29,7 @@ public final class SourceText {
     this.lineStarts = Arrays.copyOf(starts, n);
   }
 
-  /** Where the text came from: a file name, {@code <argument>}, {@code <stdin>:LINE}. */
+  /** Where the text came from: a file name, {@code <filter>} (an argument), {@code <stdin>:LINE}. */
   public String name() {
     return name;
   }

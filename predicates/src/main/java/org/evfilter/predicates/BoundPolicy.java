@@ -8,9 +8,11 @@ import org.evfilter.grammar.policy.ActionKind;
 
 /**
  * A policy file and its includes, checked and bound: the default action, the rules with their
- * syscall numbers and typed filters, and the declared labels (bit {@code i} is {@code labels[i]}).
+ * syscall numbers and typed filters (one rule per syscall, since a named argument's index depends
+ * on the syscall; a rule with no syscall applies to all), and the declared labels (bit {@code i}
+ * is {@code labels[i]}).
  */
-public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels, List<String> warnings) {
+public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels) {
   /** An action with its data: the errno for {@code errno}, the value for {@code trace}. */
   public record Verdict(ActionKind kind, int data) {
     @Override
@@ -37,6 +39,5 @@ public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> 
     Objects.requireNonNull(defaultAction, "defaultAction");
     rules = List.copyOf(rules);
     labels = List.copyOf(labels);
-    warnings = List.copyOf(warnings);
   }
 }

@@ -45,6 +45,8 @@ public final class FilterBinder {
   /** The kernel's {@code num_buf[24]}: number tokens must be shorter. */
   static final int MAX_NUMBER_TOKEN = 24;
 
+  private static final String GLOB_ON_NUMBER = "'~' matches strings, not numbers";
+
   private final Optional<EventSchema> schema;
   private final Dialect dialect;
   private final KernelFacts facts;
@@ -163,9 +165,10 @@ public final class FilterBinder {
       if (f != null) {
         return f;
       }
-      // Syntax-only: a field of whatever type the value asks for.
+      // Syntax-only: a field of whatever type the value asks for (signed for a negative number).
       boolean text = value.kind() == Value.Kind.STRING;
-      return new EventField(ref.name(), text ? "char *" : "u64", 0, 8, false,
+      boolean signed = value.text().startsWith("-");
+      return new EventField(ref.name(), text ? "char *" : signed ? "s64" : "u64", 0, 8, signed,
           text ? FieldKind.PTR_STRING : FieldKind.NUMERIC);
     }
 
@@ -206,14 +209,14 @@ public final class FilterBinder {
                 "'" + field.name() + "' is a string; quote the value");
           }
           if (op == Operator.GLOB) {
-            throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), "'~' matches strings, not numbers");
+            throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), GLOB_ON_NUMBER);
           }
           return numeric(field, op, number(field, v, src), -1L);
         }
         default -> {
           if (v.kind() == Value.Kind.SYMBOL && dialect == Dialect.EVFILTER && !field.kind().isString()) {
             if (op == Operator.GLOB) {
-              throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), "'~' matches strings, not numbers");
+              throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), GLOB_ON_NUMBER);
             }
             return numeric(field, op, symbol(field, v, src), -1L);
           }
@@ -252,6 +255,11 @@ public final class FilterBinder {
     private long number(EventField field, Value v, SourceText src) {
       int vAt = v.position().offset();
       String token = v.text();
+      if (dialect == Dialect.EVFILTER && token.length() > 1 && token.charAt(0) == '-'
+          && Character.isLetter(token.charAt(1))) {
+        // '-EPERM': a negated name, for return values (an extension).
+        return -symbol(field, new Value(Value.Kind.SYMBOL, token.substring(1), (char) 0, v.position()), src);
+      }
       if (token.length() >= MAX_NUMBER_TOKEN) {
         throw fail(src, ErrorCode.OPERAND_TOO_LONG, at(vAt + token.length()),
             "numbers must be shorter than " + MAX_NUMBER_TOKEN + " characters");
@@ -260,7 +268,7 @@ public final class FilterBinder {
       if (parsed.isEmpty()) {
         String why = !field.signed() && token.startsWith("-")
             ? "'" + field.name() + "' is unsigned; it takes no negative numbers"
-            : "'" + token + "' is not a " + (field.signed() ? "signed" : "unsigned")
+            : "'" + token + "' is not " + (field.signed() ? "a signed" : "an unsigned")
                 + " 64-bit number (decimal, 0x hex or 0 octal)";
         throw fail(src, ErrorCode.ILLEGAL_INTVAL, at(vAt), why);
       }
@@ -370,6 +378,10 @@ public final class FilterBinder {
 
     private Atom membership(Membership m, SourceText src) {
       EventField field = fieldOf(m.field(), m.elements().isEmpty() ? new Value(Value.Kind.NUMBER, "0", (char) 0, m.inPosition()) : m.elements().get(0).low());
+      Atom probe = numeric(field, Operator.EQ, 0, -1L);
+      if (probe instanceof Atom.Never never) {
+        return never;
+      }
       if (m.elements().isEmpty()) {
         throw fail(src, ErrorCode.INVALID_SET, m.inPosition().offset(), "the set is empty");
       }
@@ -401,11 +413,14 @@ public final class FilterBinder {
 
     private Atom masked(MaskedComparison m, SourceText src) {
       Atom inner = atoms.get(m.mask());
+      if (inner instanceof Atom.Never never) {
+        return never;
+      }
       if (!(inner instanceof Atom.Numeric mask)) {
         throw fail(src, ErrorCode.INVALID_MASK, m.position().offset(), "the mask must be a number or constant");
       }
       if (m.operator() == Operator.GLOB) {
-        throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, m.operatorPosition().offset(), "'~' matches strings, not numbers");
+        throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, m.operatorPosition().offset(), GLOB_ON_NUMBER);
       }
       Value v = m.value();
       long value = switch (v.kind()) {

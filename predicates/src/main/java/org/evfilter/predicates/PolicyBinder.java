@@ -44,8 +44,9 @@ public final class PolicyBinder {
   private final SymbolTable symbols = SymbolTable.x86_64();
   private final Map<String, Long> labels = new LinkedHashMap<>();
   private final List<BoundPolicy.Rule> rules = new ArrayList<>();
-  private final List<String> warnings = new ArrayList<>();
   private final Deque<Path> including = new ArrayDeque<>();
+  // A file included along two paths (or twice) is read once, like a header with a guard.
+  private final Set<Path> loaded = new java.util.HashSet<>();
   private BoundPolicy.Verdict defaultAction;
   private String defaultOrigin;
 
@@ -61,28 +62,22 @@ public final class PolicyBinder {
    */
   public static BoundPolicy load(Path file, KernelFacts facts) throws IOException {
     String text = FilterParser.kernelText(Files.readAllBytes(file));
-    PolicyBinder binder = new PolicyBinder(facts);
-    binder.file(file, text);
-    return new BoundPolicy(
-        binder.defaultAction == null ? DEFAULT_DENY : binder.defaultAction,
-        binder.rules,
-        List.copyOf(binder.labels.keySet()),
-        binder.warnings);
+    return new PolicyBinder(facts).bindFile(file, text);
   }
 
   /** Binds policy text that includes nothing from disk (relative includes resolve against the working directory). */
   public static BoundPolicy bind(String name, String text, KernelFacts facts) {
-    PolicyBinder binder = new PolicyBinder(facts);
-    binder.file(Path.of(name), text);
-    return new BoundPolicy(
-        binder.defaultAction == null ? DEFAULT_DENY : binder.defaultAction,
-        binder.rules,
-        List.copyOf(binder.labels.keySet()),
-        binder.warnings);
+    return new PolicyBinder(facts).bindFile(Path.of(name), text);
+  }
+
+  private BoundPolicy bindFile(Path path, String text) {
+    file(path, text);
+    return new BoundPolicy(defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()));
   }
 
   private void file(Path path, String text) {
     including.push(path.toAbsolutePath().normalize());
+    loaded.add(path.toAbsolutePath().normalize());
     Policy policy = FilterParser.parsePolicy(path.toString(), text);
     SourceText src = policy.source();
     // Labels first, wherever they are declared, so rules may use labels declared below them.
@@ -120,22 +115,22 @@ public final class PolicyBinder {
       }
       numbers.add((int) nr.getAsLong());
     }
-    Optional<BoundExpression> filter = Optional.empty();
-    if (r.filter().isPresent()) {
-      // A rule's filter must make sense for every syscall it names.
-      List<Optional<String>> targets = new ArrayList<>();
-      if (r.syscalls().isEmpty()) {
-        targets.add(Optional.empty());
-      } else {
-        r.syscalls().forEach(n -> targets.add(Optional.of(n.text())));
-      }
-      for (Optional<String> target : targets) {
-        FilterBinder binder = FilterBinder.forEvent(PolicySchemas.of(target), Dialect.EVFILTER, facts).withLabels(labels);
-        BoundExpression bound = binder.bind(r.filter().get(), src);
-        filter = filter.isEmpty() ? Optional.of(bound) : filter;
-      }
+    String origin = src.name() + ":" + r.position();
+    if (r.syscalls().isEmpty()) {
+      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(), bindFilter(r, Optional.empty(), src)));
+      return;
     }
-    rules.add(new BoundPolicy.Rule(src.name() + ":" + r.position(), verdict, numbers, filter));
+    // One bound rule per syscall: a named argument ('flags') sits at a different index in each.
+    int i = 0;
+    for (Integer nr : numbers) {
+      String name = r.syscalls().get(i++).text();
+      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(nr), bindFilter(r, Optional.of(name), src)));
+    }
+  }
+
+  private Optional<BoundExpression> bindFilter(Statement.Rule r, Optional<String> syscall, SourceText src) {
+    return r.filter().map(f -> FilterBinder.forEvent(PolicySchemas.of(syscall), Dialect.EVFILTER, facts)
+        .withLabels(labels).bind(f, src));
   }
 
   private BoundPolicy.Verdict verdict(Action action, SourceText src) {
@@ -178,6 +173,9 @@ public final class PolicyBinder {
     if (including.contains(target)) {
       throw fail(src, i.position(), "'" + i.path() + "' includes itself (through " + including.peekLast().getFileName() + ")");
     }
+    if (loaded.contains(target)) {
+      return;
+    }
     try {
       file(target, FilterParser.kernelText(Files.readAllBytes(target)));
     } catch (NoSuchFileException e) {
@@ -198,15 +196,37 @@ public final class PolicyBinder {
     } catch (IOException e) {
       throw fail(src, f.position(), "cannot read " + target + ": " + e.getMessage());
     }
+    SourceText labelsSource = new SourceText(target.toString(), String.join("\n", lines));
+    int offset = 0;
     for (String line : lines) {
       String t = line.strip();
+      int at = offset + line.indexOf(t.isEmpty() ? line : t);
+      offset += line.length() + 1;
       if (t.isEmpty() || t.startsWith("#")) {
         continue;
       }
       String[] parts = t.split("\\s+");
+      if (parts.length < 2 || parts.length > 3 || parts.length == 3 && !parts[1].matches("--|-[dcbsplf]")) {
+        throw new FilterException(FilterError.of(ErrorCode.POLICY, at,
+            "expected 'REGEX [-TYPE] CONTEXT' (TYPE one of -- -d -c -b -s -p -l -f)"), labelsSource);
+      }
+      try {
+        java.util.regex.Pattern.compile(parts[0]);
+      } catch (java.util.regex.PatternSyntaxException e) {
+        throw new FilterException(FilterError.of(ErrorCode.POLICY, at + Math.max(0, e.getIndex()),
+            "bad regular expression: " + e.getDescription()), labelsSource);
+      }
       String context = parts[parts.length - 1];
+      if (context.equals("<<none>>")) {
+        continue;
+      }
       String[] fields = context.split(":");
-      declare(fields.length >= 3 ? fields[2] : context, f.position(), src);
+      String label = fields.length >= 3 ? fields[2] : context;
+      if (!label.matches("[A-Za-z_][A-Za-z0-9_]*") || fields.length == 2) {
+        throw new FilterException(FilterError.of(ErrorCode.POLICY, at + t.lastIndexOf(context),
+            "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), labelsSource);
+      }
+      declare(label, f.position(), src);
     }
   }
 

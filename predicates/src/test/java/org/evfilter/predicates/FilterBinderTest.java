@@ -41,7 +41,7 @@ class FilterBinderTest {
     "flags == -1 => ILLEGAL_INTVAL => 10 => unsigned",
     "__syscall_nr == 0x80000000000000000 => ILLEGAL_INTVAL => 17 => signed",
     "__syscall_nr == 9223372036854775808 => ILLEGAL_INTVAL => 17 => signed",
-    "flags == 08 => ILLEGAL_INTVAL => 10 => not a unsigned",
+    "flags == 08 => ILLEGAL_INTVAL => 10 => not an unsigned",
     "flags == 123456789012345678901234 => OPERAND_TOO_LONG => 33 => shorter than 24",
     "cpu == CPUS{4} => INVALID_CPULIST => 14 => CPUs 0..3",
     "cpu == CPUS{} => INVALID_CPULIST => 13 => empty",
@@ -112,6 +112,16 @@ class FilterBinderTest {
     assertInstanceOf(BoundExpression.Negation.class, all.operands().get(1));
   }
 
+  @Test
+  void negatedNamesForReturnValues() {
+    EventSchema exit = SchemaCatalog.bundled().find("syscalls/sys_exit_openat").orElseThrow();
+    Atom.Numeric n = assertInstanceOf(Atom.Numeric.class,
+        FilterBinder.forEvent(exit, Dialect.EVFILTER, FACTS).bind("<t>", "ret == -EACCES").expression().orElseThrow());
+    assertEquals(-13L, n.value());
+    assertEquals(ErrorCode.ILLEGAL_INTVAL, assertThrows(FilterException.class,
+        () -> FilterBinder.forEvent(exit, Dialect.FTRACE, FACTS).bind("<t>", "ret == -EACCES")).error().code());
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiterString = " => ", value = {
     "flags & O_CREATE => UNKNOWN_SYMBOL => did you mean 'O_CREAT'?",
@@ -131,6 +141,7 @@ class FilterBinderTest {
   void syntaxOnlyChecksValuesButNotFields() {
     FilterBinder b = FilterBinder.syntaxOnly(Dialect.FTRACE, FACTS);
     assertTrue(b.bind("<t>", "anything == 1 && other ~ \"x\"").expression().isPresent());
+    assertTrue(b.bind("<t>", "ret == -1").expression().isPresent());
     assertEquals(ErrorCode.ILLEGAL_INTVAL,
         assertThrows(FilterException.class, () -> b.bind("<t>", "x == 0x")).error().code());
   }

@@ -35,13 +35,37 @@ class PolicyBinderTest {
     BoundPolicy p = PolicyBinder.load(dir.resolve("main.evf"), FACTS);
     assertEquals(new BoundPolicy.Verdict(ActionKind.ERRNO, 13), p.defaultAction());
     assertEquals(List.of("tmp_t", "user_home_t"), p.labels());
-    assertEquals(3, p.rules().size());
-    assertEquals(Set.of(0, 1, 3), p.rules().get(0).syscalls());
-    BoundPolicy.Rule openat = p.rules().get(1);
+    // One bound rule per syscall: read, write, close, openat, ptrace, process_vm_writev.
+    assertEquals(6, p.rules().size());
+    assertEquals(Set.of(0), p.rules().get(0).syscalls());
+    assertEquals(Set.of(3), p.rules().get(2).syscalls());
+    BoundPolicy.Rule openat = p.rules().get(3);
     assertEquals(new BoundPolicy.Verdict(ActionKind.ERRNO, 1), openat.action());
     BoundExpression.All all = (BoundExpression.All) openat.filter().orElseThrow();
     assertEquals(1L, ((Atom.Numeric) all.operands().get(0)).value());
-    assertTrue(p.rules().get(2).origin().endsWith("main.evf:5:1"));
+    assertTrue(p.rules().get(5).origin().endsWith("main.evf:5:1"));
+  }
+
+  @Test
+  void aFileIncludedTwiceIsReadOnce(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("d.evf"), "default errno(EPERM)\nallow read\n");
+    Files.writeString(dir.resolve("b.evf"), "include \"d.evf\"\n");
+    Files.writeString(dir.resolve("c.evf"), "include \"d.evf\"\n");
+    Files.writeString(dir.resolve("a.evf"), "include \"b.evf\"\ninclude \"c.evf\"\ninclude \"d.evf\"\n");
+    BoundPolicy p = PolicyBinder.load(dir.resolve("a.evf"), FACTS);
+    assertEquals(1, p.rules().size());
+  }
+
+  @Test
+  void labelsFilesAreChecked(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("fc"), "/tmp(/.*)? tmp_t\n/bin/.* <<none>>\n/etc/passwd root:x:0:0:root\n");
+    Files.writeString(dir.resolve("p.evf"), "labels \"fc\"\nallow read\n");
+    FilterException e = assertThrows(FilterException.class, () -> PolicyBinder.load(dir.resolve("p.evf"), FACTS));
+    assertTrue(e.getMessage().endsWith("fc:3:13: Invalid policy: expected a context 'user:role:type[:level]' or a label name,"
+        + " found 'root:x:0:0:root'"), e.getMessage());
+    Files.writeString(dir.resolve("fc"), "/tmp(/.*? tmp_t\n");
+    assertTrue(assertThrows(FilterException.class, () -> PolicyBinder.load(dir.resolve("p.evf"), FACTS))
+        .getMessage().contains("bad regular expression"));
   }
 
   @Test

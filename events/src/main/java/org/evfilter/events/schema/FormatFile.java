@@ -40,7 +40,7 @@ public final class FormatFile {
       if ((m = NAME.matcher(line)).matches()) {
         name = m.group(1);
       } else if ((m = ID.matcher(line)).matches()) {
-        id = Integer.parseInt(m.group(1));
+        id = small(i + 1, m.group(1), "ID");
       } else if (line.trim().startsWith("field:")) {
         m = FIELD.matcher(line);
         if (!m.matches()) {
@@ -74,8 +74,17 @@ public final class FormatFile {
     return EventField.of(
         name,
         type,
-        Integer.parseInt(m.group("off")),
-        Integer.parseInt(m.group("size")),
+        small(lineNo, m.group("off"), "offset"),
+        small(lineNo, m.group("size"), "size"),
         m.group("signed").equals("1"));
+  }
+
+  // Offsets, sizes and ids of real events are small; anything past 2^31 is not a format file.
+  private static int small(int lineNo, String digits, String what) {
+    try {
+      return Integer.parseInt(digits);
+    } catch (NumberFormatException e) {
+      throw new FormatFileException(lineNo, what + " " + digits + " is out of range");
+    }
   }
 }

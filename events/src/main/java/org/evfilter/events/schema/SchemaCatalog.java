@@ -70,7 +70,7 @@ public final class SchemaCatalog {
           try {
             schemas.put(current, FormatFile.parse(current.substring(0, current.indexOf('/')), body.toString()));
           } catch (FormatFileException e) {
-            throw new FormatFileException(currentLine + e.line(), origin + ": " + e.getMessage());
+            throw new FormatFileException(currentLine + e.line(), origin + ": " + e.reason());
           }
         }
         if (!end) {

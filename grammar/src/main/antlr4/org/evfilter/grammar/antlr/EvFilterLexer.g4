@@ -18,12 +18,14 @@ tokens { IN }
   private int depth = 0;
   private boolean functionValue = false;
   private int lastType = -1;
+  private int newlines = 0;
 
   @Override
   public org.antlr.v4.runtime.Token emit() {
     org.antlr.v4.runtime.Token t = super.emit();
     if (t.getChannel() == org.antlr.v4.runtime.Token.DEFAULT_CHANNEL) {
       lastType = t.getType();
+      newlines = 0;
     }
     return t;
   }
@@ -35,6 +37,10 @@ tokens { IN }
   private boolean continues() {
     if (!policyMode || depth > 0) {
       return true;
+    }
+    // A blank line always ends a statement.
+    if (newlines++ > 0) {
+      return false;
     }
     switch (lastType) {
       case ANDAND: case OROR: case NOT: case COLON: case COMMA:
@@ -72,7 +78,7 @@ tokens { IN }
 
 // ---- default mode: structure, field names, operators ----
 NEWLINE : '\n' { if (continues()) setChannel(HIDDEN); } ;
-WS      : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+WS      : HSPACE+ -> channel(HIDDEN) ;
 // Without comments (--strict-ftrace) the '#' is a stray token, reported where it starts.
 COMMENT : '#' ~'\n'* { if (comments) setChannel(HIDDEN); else setType(OTHER); } ;
 
@@ -97,27 +103,30 @@ NOT     : '!' ;
 // A field name with its suffixes, which the kernel reads only directly after the name and only in
 // this order. 'in' after a field starts a set (an extension); anywhere else it is a field name.
 FIELD   : NAMECHAR+ '.ustring'? '.function'? { field(); } ;
-QUOTED  : '"' ~'"'* '"' | '\'' ~'\''* '\'' ;
+QUOTED  : QUOTE ;
 OTHER   : . ;
 
 fragment NAMECHAR : [A-Za-z0-9_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] ;
 fragment ALNUM    : [A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] ;
-fragment SPACE    : [ \t\n\r\u000B\u000C\u00A0] ;
+// The kernel's isspace() on Latin-1, without and with the newline.
+fragment HSPACE   : [ \t\r\u000B\u000C\u00A0] ;
+fragment SPACE    : HSPACE | '\n' ;
+fragment QUOTE    : '"' ~'"'* '"' | '\'' ~'\''* '\'' ;
 
 // ---- after an operator: one value, read as parse_pred() reads it ----
 mode VALUE;
-V_WS      : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+V_WS      : HSPACE+ -> channel(HIDDEN) ;
 V_NEWLINE : '\n' { endOfLine(); } ;
 // 'CPUS' decides the branch in the kernel whatever follows; the checker reports a missing brace.
 CPUS      : 'CPUS' ( '{' ~'}'* '}'? | ALNUM* ) -> popMode ;
-STRING    : ( '"' ~'"'* '"' | '\'' ~'\''* '\'' ) -> popMode ;
+STRING    : QUOTE -> popMode ;
 NUMBER    : ( '-' | [0-9] ) ALNUM* -> popMode ;
 SYMBOL    : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* -> popMode ;
 BAD_VALUE : . -> popMode ;
 
 // ---- after the operator of a '.function' field: a number, or a symbol up to whitespace ----
 mode FUNCTION_VALUE;
-F_WS            : [ \t\r\u000B\u000C\u00A0]+ -> channel(HIDDEN) ;
+F_WS            : HSPACE+ -> channel(HIDDEN) ;
 F_NEWLINE       : '\n' { endOfLine(); } ;
 FUNCTION_NUMBER : [0-9] ALNUM* -> popMode ;
 FUNCTION_SYMBOL : ~[0-9 \t\n\r\u000B\u000C\u00A0] ~[ \t\n\r\u000B\u000C\u00A0]* -> popMode ;
@@ -129,7 +138,7 @@ LBRACE   : '{' { depth++; } ;
 RBRACE   : '}' { if (depth > 0) depth--; } -> popMode ;
 S_COMMA  : ',' ;
 DOTDOT   : '..' ;
-S_STRING : ( '"' ~'"'* '"' | '\'' ~'\''* '\'' ) ;
+S_STRING : QUOTE ;
 S_NUMBER : ( '-' | [0-9] ) ALNUM* ;
 S_SYMBOL : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* ;
 S_OTHER  : . -> popMode ;

@@ -19,7 +19,8 @@ final class CanonicalPrinter {
       join(and.operands(), " && ", out, true);
     } else if (e instanceof Not not) {
       out.append('!');
-      boolean atom = isAtom(not.operand()) || not.operand() instanceof Not;
+      // '!!x' would read back as x: a Not of a Not keeps its parentheses.
+      boolean atom = isAtom(not.operand());
       if (!atom) {
         out.append('(');
       }
