@@ -17,7 +17,9 @@ import picocli.CommandLine.Command;
       "checked exactly as the kernel checks them and enforced through seccomp.",
       ""
     },
-    subcommands = {CheckCommand.class, EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {
+      CheckCommand.class, TraceCommand.class, EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class
+    },
     footer = {
       "",
       "Exit status: 0 success; 1 the input was wrong (the message names the position);",
@@ -34,6 +36,13 @@ public final class Main implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
+  private static volatile java.util.List<String> arguments = java.util.List.of();
+
+  /** The command line this process was started with (to run it again in a new namespace). */
+  static java.util.List<String> arguments() {
+    return arguments;
+  }
+
   public static void main(String[] args) {
     // Not auto-flushed: 'check -' writes a line per input line and flushes when input pauses.
     PrintWriter out = new PrintWriter(new java.io.BufferedWriter(
@@ -43,6 +52,7 @@ public final class Main implements Runnable {
 
   /** Runs the command line with the given streams and returns the exit code. */
   public static int run(String[] args, PrintWriter out, PrintWriter err) {
+    arguments = java.util.List.of(args);
     int[] code = {INTERNAL_ERROR};
     // Filters may nest as deep as the kernel allows (about 2000 levels in 4 KiB): parse on a thread
     // whose stack holds that, whatever the JVM's default.

@@ -26,10 +26,14 @@ public sealed interface Atom extends BoundExpression {
     }
   }
 
-  /** A string comparison: {@code ==}/{@code !=} exact, {@code ~} a kernel glob. */
-  record Text(EventField field, boolean user, Operator operator, Glob pattern) implements Atom {
+  /**
+   * A string comparison: {@code ==}/{@code !=} exact, {@code ~} a kernel glob; {@code literal} is
+   * the text between the quotes, as written.
+   */
+  record Text(EventField field, boolean user, Operator operator, Glob pattern, String literal) implements Atom {
     public Text {
       Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(literal, "literal");
       Objects.requireNonNull(operator, "operator");
       Objects.requireNonNull(pattern, "pattern");
       if (operator != Operator.EQ && operator != Operator.NE && operator != Operator.GLOB) {

@@ -201,7 +201,7 @@ public final class FilterBinder {
                 "strings must be shorter than " + MAX_STRING + " bytes");
           }
           Glob pattern = op == Operator.GLOB ? Glob.parse(v.text()) : Glob.exact(v.text());
-          return new Atom.Text(field, c.field().ustring(), op, pattern);
+          return new Atom.Text(field, c.field().ustring(), op, pattern, v.text());
         }
         case NUMBER -> {
           if (typed() && field.kind().isString()) {

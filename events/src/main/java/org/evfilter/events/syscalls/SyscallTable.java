@@ -62,6 +62,22 @@ public final class SyscallTable {
     return Optional.ofNullable(byName.get(name));
   }
 
+  // tracefs names some syscalls after their SYSCALL_DEFINE rather than their table name.
+  private static final Map<String, String> TRACEFS_NAMES = Map.of(
+      "newstat", "stat", "newfstat", "fstat", "newlstat", "lstat", "newuname", "uname",
+      "sendfile64", "sendfile", "umount", "umount2");
+
+  /** The syscall a tracefs event {@code sys_enter_NAME} / {@code sys_exit_NAME} is about. */
+  public Optional<Syscall> byTracefsName(String name) {
+    return byName(TRACEFS_NAMES.getOrDefault(name, name));
+  }
+
+  /** The name tracefs gives a syscall's events ({@code newstat} for {@code stat}, ...). */
+  public static String tracefsName(String syscall) {
+    return TRACEFS_NAMES.entrySet().stream().filter(e -> e.getValue().equals(syscall))
+        .map(Map.Entry::getKey).findFirst().orElse(syscall);
+  }
+
   /** All syscalls in number order. */
   public Collection<Syscall> all() {
     return byNumber.values();

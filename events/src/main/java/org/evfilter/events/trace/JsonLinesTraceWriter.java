@@ -75,6 +75,11 @@ final class JsonLinesTraceWriter implements TraceWriter {
   }
 
   @Override
+  public void flush() throws IOException {
+    json.flush();
+  }
+
+  @Override
   public void close() throws IOException {
     json.close();
   }

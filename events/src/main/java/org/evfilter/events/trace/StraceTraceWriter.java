@@ -69,6 +69,11 @@ final class StraceTraceWriter implements TraceWriter {
   }
 
   @Override
+  public void flush() throws IOException {
+    out.flush();
+  }
+
+  @Override
   public void close() throws IOException {
     out.close();
   }

@@ -5,6 +5,6 @@ import java.io.IOException;
 import org.evfilter.events.SyscallEvent;
 
 /** Writes syscall events to a trace file, one at a time. */
-public interface TraceWriter extends Closeable {
+public interface TraceWriter extends Closeable, java.io.Flushable {
   void write(SyscallEvent event) throws IOException;
 }

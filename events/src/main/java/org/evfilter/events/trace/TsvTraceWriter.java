@@ -45,6 +45,11 @@ final class TsvTraceWriter implements TraceWriter {
   }
 
   @Override
+  public void flush() throws IOException {
+    out.flush();
+  }
+
+  @Override
   public void close() throws IOException {
     out.close();
   }

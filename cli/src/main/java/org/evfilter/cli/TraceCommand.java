@@ -1,0 +1,358 @@
+package org.evfilter.cli;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.Callable;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.schema.EventSchema;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.trace.TraceFormat;
+import org.evfilter.events.trace.TraceWriter;
+import org.evfilter.events.trace.Traces;
+import org.evfilter.events.tracefs.TraceLine;
+import org.evfilter.events.tracefs.TracingInstance;
+import org.evfilter.grammar.Dialect;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.grammar.FilterParser;
+import org.evfilter.predicates.BoundExpression;
+import org.evfilter.predicates.FilterBinder;
+import org.evfilter.predicates.FtraceFilter;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.SyscallEventEvaluator;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code evfilter trace}: live kernel events through a private tracefs instance. */
+@Command(
+    name = "trace",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Trace live kernel events (syscalls by default) through a private ftrace instance.",
+      "The filter is lowered to the kernel's own filter language and pushed into each event's",
+      "'filter' file, so the kernel drops what does not match; what ftrace cannot say is",
+      "evaluated here. With '-- CMD ARGS' only CMD and its children are traced; with --pid only",
+      "those processes. Everything enabled or created is removed on exit, on Ctrl-C and on error.",
+      "Needs root; tracefs is mounted in a private mount namespace when it is not mounted.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  evfilter trace --filter 'flags & O_CREAT' -- sh -c 'touch /tmp/x'",
+      "  evfilter trace --event syscalls/sys_enter_execve --duration 10",
+      "  evfilter trace --json --event syscalls/sys_enter_openat --pid 1234 > openat.jsonl",
+      "",
+      "Output: one line per event (ftrace's text, or JSON Lines with --json, a trace 'convert'",
+      "reads), then a summary on standard error: events seen, matched, lost by the kernel buffer.",
+      "Exit status: CMD's, when one is given; 2 when not root or tracefs cannot be had."
+    })
+final class TraceCommand implements Callable<Integer> {
+  static final String NAMESPACE_MARK = "EVFILTER_TRACEFS_NS";
+
+  @Spec CommandSpec spec;
+
+  @Option(names = "--event", paramLabel = "SUBSYSTEM/EVENT", description = "An event to trace (repeatable; default: every syscalls/sys_enter_* event the filter applies to).")
+  List<String> events = new ArrayList<>();
+
+  @Option(names = "--filter", paramLabel = "FILTER", description = "Only events that match (evfilter dialect: ftrace syntax plus names, sets, masks).")
+  String filter;
+
+  @Option(names = "--json", description = "JSON Lines output.")
+  boolean json;
+
+  @Option(names = "--duration", paramLabel = "SECONDS", description = "Stop after this long (without CMD: default until Ctrl-C).")
+  Double duration;
+
+  @Option(names = "--pid", paramLabel = "PID", description = "Trace only this process and its new children (repeatable).")
+  List<Long> pids = new ArrayList<>();
+
+  @Option(names = "--buffer-kb", paramLabel = "KB", description = "Per-CPU ring buffer size (default: ${DEFAULT-VALUE}).")
+  int bufferKb = 4096;
+
+  @Parameters(paramLabel = "CMD", description = "The command to run and trace (after '--').")
+  List<String> command = new ArrayList<>();
+
+  private long seen;
+  private long matched;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    if (!isRoot()) {
+      err.println("evfilter trace: must run as root: tracefs and its event filters need CAP_SYS_ADMIN");
+      return Main.ENVIRONMENT_ERROR;
+    }
+    Optional<Path> tracefs = TracingInstance.mounted();
+    if (tracefs.isEmpty()) {
+      if (System.getenv(NAMESPACE_MARK) != null) {
+        err.println("evfilter trace: cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
+        return Main.ENVIRONMENT_ERROR;
+      }
+      return inPrivateMountNamespace(err);
+    }
+    String name = "evfilter-" + ProcessHandle.current().pid();
+    try (TracingInstance instance = TracingInstance.create(tracefs.get(), name)) {
+      CountDownLatch finished = new CountDownLatch(1);
+      String stop = "evfilter-stop-" + UUID.randomUUID();
+      Thread hook = new Thread(() -> {
+        // Ctrl-C: wake the reader, let it finish, then the instance is removed below or here.
+        try {
+          instance.marker(stop);
+          finished.await(2, TimeUnit.SECONDS);
+          remove(instance);
+        } catch (IOException | InterruptedException e) {
+          // Best effort on the way out.
+        }
+      }, "evfilter-trace-cleanup");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        return trace(instance, stop, out, err);
+      } finally {
+        finished.countDown();
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException shuttingDown) {
+          // The hook runs anyway.
+        }
+      }
+    } catch (FilterException e) {
+      err.println(Text.display(e.render()));
+      return Main.INPUT_ERROR;
+    } catch (IOException e) {
+      err.println("evfilter trace: " + e.getMessage());
+      return Main.ENVIRONMENT_ERROR;
+    }
+  }
+
+  private int trace(TracingInstance instance, String stop, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
+    instance.bufferSizeKb(bufferKb);
+    Map<String, Optional<BoundExpression>> userSpace = new LinkedHashMap<>();
+    List<String> chosen = configure(instance, userSpace, err);
+    Process child = null;
+    if (!command.isEmpty()) {
+      // The command stops itself before exec, so it is traced from its first instruction.
+      List<String> argv = new ArrayList<>(List.of("sh", "-c", "kill -STOP $$ && exec \"$@\"", "evfilter-trace"));
+      argv.addAll(command);
+      child = new ProcessBuilder(argv).inheritIO().start();
+      waitUntilStopped(child.pid());
+      instance.followPids(List.of(child.pid()));
+    } else if (!pids.isEmpty()) {
+      instance.followPids(pids);
+    }
+    for (String e : chosen) {
+      instance.enable(e);
+    }
+    if (child != null) {
+      new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+      Process c = child;
+      daemon(() -> {
+        c.waitFor();
+        Thread.sleep(50);
+        instance.marker(stop);
+      });
+    }
+    if (duration != null) {
+      long millis = (long) (duration * 1000);
+      daemon(() -> {
+        Thread.sleep(millis);
+        instance.marker(stop);
+      });
+    }
+    TraceWriter jsonOut = json ? Traces.writer(TraceFormat.JSONL, new NonClosingOut(System.out)) : null;
+    try (BufferedReader pipe = instance.pipe()) {
+      String line;
+      while ((line = pipe.readLine()) != null) {
+        Optional<TraceLine> t = TraceLine.parse(line);
+        if (t.isEmpty()) {
+          continue;
+        }
+        if (t.get().body().contains("tracing_mark_write: " + stop)) {
+          break;
+        }
+        seen++;
+        emit(t.get(), userSpace, jsonOut, out);
+      }
+    }
+    if (jsonOut != null) {
+      jsonOut.close();
+    }
+    out.flush();
+    err.printf("evfilter trace: %d events seen, %d matched, %d lost by the kernel buffer%n", seen, matched, instance.lost());
+    return child == null ? 0 : child.waitFor();
+  }
+
+  private void emit(TraceLine t, Map<String, Optional<BoundExpression>> userSpace, TraceWriter jsonOut, PrintWriter out) throws IOException {
+    Optional<SyscallEvent> event = t.syscall(Arch.X86_64);
+    if (!userSpace.isEmpty() && event.isPresent()) {
+      String key = event.get().syscall().map(s -> "syscalls/sys_enter_" + org.evfilter.events.syscalls.SyscallTable.tracefsName(s.name())).orElse("");
+      Optional<BoundExpression> check = userSpace.getOrDefault(key, Optional.empty());
+      if (check.isPresent() && !SyscallEventEvaluator.matches(check.get(), event.get())) {
+        return;
+      }
+    }
+    matched++;
+    if (jsonOut != null && event.isPresent()) {
+      jsonOut.write(event.get());
+    } else if (jsonOut != null) {
+      // Not a syscall: its own text, in order with the syscall lines.
+      jsonOut.flush();
+      System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+          .put("pid", t.pid()).put("comm", t.comm()).put("cpu", t.cpu()).put("ts", t.timestampNanos())
+          .put("text", t.body()));
+    } else {
+      out.println(Text.display(t.text()));
+    }
+  }
+
+  // Chooses the events, binds the filter to each, and pushes what ftrace can say into the kernel.
+  private List<String> configure(TracingInstance instance, Map<String, Optional<BoundExpression>> userSpace, PrintWriter err) throws IOException {
+    List<String> chosen = new ArrayList<>(events);
+    boolean implicit = chosen.isEmpty();
+    if (implicit) {
+      chosen = instance.events("syscalls", "sys_enter_");
+    }
+    if (filter == null) {
+      return chosen;
+    }
+    String text = FilterParser.kernelText(filter);
+    KernelFacts facts = KernelFacts.ofThisMachine();
+    List<String> applicable = new ArrayList<>();
+    FilterException firstError = null;
+    int inKernel = 0;
+    for (String e : chosen) {
+      Optional<EventSchema> schema = instance.schema(e);
+      if (schema.isEmpty()) {
+        throw new IOException("no event " + e + " in " + instance.directory().getParent().getParent() + "/events");
+      }
+      BoundExpression bound;
+      try {
+        bound = FilterBinder.forEvent(schema.get(), Dialect.EVFILTER, facts).bind("<filter>", text).expression().orElse(null);
+      } catch (FilterException fe) {
+        if (!implicit) {
+          throw fe;
+        }
+        firstError = firstError == null ? fe : firstError;
+        continue;
+      }
+      applicable.add(e);
+      if (bound == null) {
+        continue;
+      }
+      Optional<String> ftrace = FtraceFilter.render(bound);
+      if (ftrace.isPresent()) {
+        // What the kernel will run is checked by the kernel's rules before it is written.
+        FilterBinder.forEvent(schema.get(), Dialect.FTRACE, facts).bind("<kernel filter>", ftrace.get());
+        instance.filter(e, ftrace.get());
+        inKernel++;
+      } else {
+        userSpace.put(e, Optional.of(bound));
+      }
+    }
+    if (applicable.isEmpty()) {
+      throw firstError;
+    }
+    err.printf("evfilter trace: %d events; filter in the kernel for %d, in user space for %d%n",
+        applicable.size(), inKernel, userSpace.size());
+    return applicable;
+  }
+
+  private int inPrivateMountNamespace(PrintWriter err) throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
+        "mount -t tracefs nodev /sys/kernel/tracing && exec \"$@\"", "evfilter"));
+    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    argv.add("-cp");
+    argv.add(System.getProperty("java.class.path"));
+    argv.add(Main.class.getName());
+    argv.addAll(Main.arguments());
+    ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
+    pb.environment().put(NAMESPACE_MARK, "1");
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException e) {
+      err.println("evfilter trace: tracefs is not mounted and unshare(1) could not run: " + e.getMessage());
+      return Main.ENVIRONMENT_ERROR;
+    }
+    // Ctrl-C reaches the whole foreground group; the inner evfilter cleans up and exits.
+    return p.waitFor();
+  }
+
+  // The shutdown hook's way to remove the instance while the main thread still holds it.
+  private static void remove(TracingInstance instance) throws IOException {
+    instance.close();
+  }
+
+  private static boolean isRoot() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("Uid:")) {
+          return line.split("\\s+")[2].equals("0");
+        }
+      }
+    } catch (IOException e) {
+      return false;
+    }
+    return false;
+  }
+
+  private static void waitUntilStopped(long pid) throws IOException, InterruptedException {
+    Path stat = Path.of("/proc", Long.toString(pid), "stat");
+    for (int i = 0; i < 2000; i++) {
+      String s = Files.readString(stat);
+      char state = s.charAt(s.lastIndexOf(')') + 2);
+      if (state == 'T' || state == 't') {
+        return;
+      }
+      Thread.sleep(1);
+    }
+    throw new IOException("the traced command did not stop before exec");
+  }
+
+  private interface Task {
+    void run() throws Exception;
+  }
+
+  private static void daemon(Task task) {
+    Thread t = new Thread(() -> {
+      try {
+        task.run();
+      } catch (Exception e) {
+        // The reader stops on its own when the instance goes.
+      }
+    }, "evfilter-trace-stop");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** Standard output must outlive the writer. */
+  private static final class NonClosingOut extends java.io.FilterOutputStream {
+    NonClosingOut(java.io.OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws IOException {
+      flush();
+    }
+  }
+}
