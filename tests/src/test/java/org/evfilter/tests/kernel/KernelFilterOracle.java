@@ -30,23 +30,7 @@ final class KernelFilterOracle {
 
   /** Why the kernel cannot be asked here, or empty when it can. */
   static Optional<String> unavailable() {
-    if (!System.getProperty("os.name").equals("Linux")) {
-      return Optional.of("not Linux");
-    }
-    if (!"root".equals(System.getProperty("user.name"))) {
-      return Optional.of("not root: mounting tracefs needs CAP_SYS_ADMIN");
-    }
-    try {
-      if (!Files.readString(Path.of("/proc/filesystems")).contains("tracefs")) {
-        return Optional.of("this kernel has no tracefs (/proc/filesystems)");
-      }
-    } catch (IOException e) {
-      return Optional.of("cannot read /proc/filesystems: " + e.getMessage());
-    }
-    if (!Files.isExecutable(Path.of("/usr/bin/unshare")) && !Files.isExecutable(Path.of("/bin/unshare"))) {
-      return Optional.of("no unshare(1)");
-    }
-    return Optional.empty();
+    return KernelAccess.unavailable();
   }
 
   static Answers ask(List<String> events, List<Case> cases, Path work) throws IOException, InterruptedException {

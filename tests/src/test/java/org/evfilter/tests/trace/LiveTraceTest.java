@@ -1,0 +1,79 @@
+package org.evfilter.tests.trace;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.evfilter.tests.kernel.KernelAccess;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code evfilter trace} on the live kernel: kernel-side filtering, scoping, teardown. */
+class LiveTraceTest {
+  @TempDir Path work;
+
+  @BeforeEach
+  void needsTheKernel() {
+    Optional<String> why = KernelAccess.unavailable();
+    if (why.isPresent()) {
+      System.err.println("\n*** SKIPPED: live tracing not tested: " + why.get() + " ***\n");
+    }
+    Assumptions.assumeTrue(why.isEmpty(), () -> "live tracing not tested: " + why.get());
+  }
+
+  @Test
+  void onlyTheCreatingOpenatFilteredInTheKernel() throws Exception {
+    Path file = work.resolve("created");
+    ChildJvm.Result r = ChildJvm.evfilter(work, List.of(), "trace", "--filter", "flags & O_CREAT",
+        "--", "sh", "-c", "cat /etc/hostname > /dev/null; touch " + file);
+    assertEquals(0, r.code(), r.err());
+    List<String> lines = Arrays.stream(r.out().split("\n")).filter(l -> !l.isBlank()).toList();
+    // The shell's redirection to /dev/null opens with O_CREAT too: both, and nothing else.
+    assertTrue(lines.size() >= 1 && lines.size() <= 2, r.out());
+    assertTrue(lines.stream().allMatch(l -> l.contains("sys_openat(") && hasCreat(l)), r.out());
+    assertTrue(lines.stream().anyMatch(l -> l.contains(" touch-")), r.out());
+    assertTrue(r.err().contains("in user space for 0"), r.err());
+    assertTrue(r.err().matches("(?s).*filter in the kernel for [1-9][0-9]*,.*"), r.err());
+    assertNoInstanceLeft();
+  }
+
+  @Test
+  void filtersFtraceCannotSayAreEvaluatedHere() throws Exception {
+    ChildJvm.Result r = ChildJvm.evfilter(work, List.of(), "trace", "--json", "--event", "syscalls/sys_enter_openat",
+        "--filter", "(flags & O_ACCMODE) == O_WRONLY", "--", "sh", "-c", "echo x > " + work.resolve("w") + "; cat /etc/hostname >/dev/null");
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("filter in the kernel for 0, in user space for 1"), r.err());
+    List<String> lines = Arrays.stream(r.out().split("\n")).filter(l -> !l.isBlank()).toList();
+    assertTrue(!lines.isEmpty(), r.err());
+    for (String l : lines) {
+      assertTrue(l.contains("\"name\":\"openat\""), l);
+      long flags = Long.parseLong(l.replaceAll(".*\"args\":\\[[^,]*,[^,]*,([0-9]+),.*", "$1"));
+      assertEquals(1, flags & 3, l);
+    }
+    assertNoInstanceLeft();
+  }
+
+  @Test
+  void badFiltersAreInputErrorsWithTheirPosition() throws Exception {
+    ChildJvm.Result r = ChildJvm.evfilter(work, List.of(), "trace", "--event", "syscalls/sys_enter_openat",
+        "--filter", "flags & O_CRAT", "--", "true");
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("<filter>:1:9: Unknown name: no constant, errno or syscall is called 'O_CRAT'"), r.err());
+    assertNoInstanceLeft();
+  }
+
+  private static boolean hasCreat(String line) {
+    String flags = line.replaceAll(".*flags: 0x([0-9a-f]+).*", "$1");
+    return (Long.parseLong(flags, 16) & 0100) != 0;
+  }
+
+  private static void assertNoInstanceLeft() throws Exception {
+    String left = ChildJvm.sh("d=$(mktemp -d); unshare -m sh -c \"mount -t tracefs nodev $d && ls $d/instances\"; rmdir $d");
+    assertEquals("", left.lines().filter(l -> l.startsWith("evfilter-")).reduce("", String::concat), "instances left: " + left);
+  }
+}
