@@ -42,8 +42,6 @@ import picocli.CommandLine.Model.CommandSpec;
       "keeps the strings (paths) strace printed."
     })
 final class ConvertCommand implements Callable<Integer> {
-  private static final long PROGRESS_BYTES = 8L << 20;
-
   @Spec CommandSpec spec;
 
   @Parameters(index = "0", paramLabel = "IN", description = "The trace to read ('-': standard input).")
@@ -75,7 +73,7 @@ final class ConvertCommand implements Callable<Integer> {
         TraceReader reader = Traces.reader(in.get(), is);
         OutputStream os = output.equals("-") ? new NonClosing(System.out) : Files.newOutputStream(Path.of(output));
         TraceWriter writer = Traces.writer(out.get(), os)) {
-      Progress progress = new Progress(err, size, size > PROGRESS_BYTES && System.console() != null);
+      ProgressBar progress = new ProgressBar(err, size);
       Optional<SyscallEvent> e;
       while ((e = reader.read()).isPresent()) {
         writer.write(e.get());
@@ -121,35 +119,6 @@ final class ConvertCommand implements Callable<Integer> {
     String name = p.getFileName().toString();
     int dot = name.lastIndexOf('.');
     return dot < 0 ? Optional.empty() : TraceFormat.of(name.substring(dot + 1));
-  }
-
-  /** A one-line progress bar on a terminal. */
-  private static final class Progress {
-    private final PrintWriter err;
-    private final long total;
-    private final boolean shown;
-
-    Progress(PrintWriter err, long total, boolean shown) {
-      this.err = err;
-      this.total = total;
-      this.shown = shown;
-    }
-
-    void update(long bytes, long events) {
-      if (!shown) {
-        return;
-      }
-      int pct = (int) Math.min(100, bytes * 100 / total);
-      err.print("\r[" + "#".repeat(pct / 4) + " ".repeat(25 - pct / 4) + "] " + pct + "%  " + events + " events");
-      err.flush();
-    }
-
-    void done() {
-      if (shown) {
-        err.print("\r" + " ".repeat(60) + "\r");
-        err.flush();
-      }
-    }
   }
 
   /** Standard output must outlive the command. */

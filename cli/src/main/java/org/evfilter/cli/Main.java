@@ -18,7 +18,8 @@ import picocli.CommandLine.Command;
       ""
     },
     subcommands = {
-      CheckCommand.class, TraceCommand.class, EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class
+      CheckCommand.class, EvalCommand.class, ExplainCommand.class, ReplayCommand.class, TraceCommand.class,
+      EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class
     },
     footer = {
       "",

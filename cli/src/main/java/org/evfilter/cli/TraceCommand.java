@@ -29,7 +29,8 @@ import org.evfilter.predicates.BoundExpression;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.FtraceFilter;
 import org.evfilter.predicates.KernelFacts;
-import org.evfilter.predicates.SyscallEventEvaluator;
+import org.evfilter.predicates.eval.CompiledFilter;
+import org.evfilter.predicates.eval.SeccompView;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -88,6 +89,8 @@ final class TraceCommand implements Callable<Integer> {
 
   private long seen;
   private long matched;
+  private final SeccompView view = new SeccompView();
+  private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
 
   @Override
   public Integer call() throws Exception {
@@ -141,7 +144,7 @@ final class TraceCommand implements Callable<Integer> {
 
   private int trace(TracingInstance instance, String stop, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
     instance.bufferSizeKb(bufferKb);
-    Map<String, Optional<BoundExpression>> userSpace = new LinkedHashMap<>();
+    Map<String, CompiledFilter> userSpace = new LinkedHashMap<>();
     List<String> chosen = configure(instance, userSpace, err);
     Process child = null;
     if (!command.isEmpty()) {
@@ -196,12 +199,12 @@ final class TraceCommand implements Callable<Integer> {
     return child == null ? 0 : child.waitFor();
   }
 
-  private void emit(TraceLine t, Map<String, Optional<BoundExpression>> userSpace, TraceWriter jsonOut, PrintWriter out) throws IOException {
+  private void emit(TraceLine t, Map<String, CompiledFilter> userSpace, TraceWriter jsonOut, PrintWriter out) throws IOException {
     Optional<SyscallEvent> event = t.syscall(Arch.X86_64);
     if (!userSpace.isEmpty() && event.isPresent()) {
       String key = event.get().syscall().map(s -> "syscalls/sys_enter_" + org.evfilter.events.syscalls.SyscallTable.tracefsName(s.name())).orElse("");
-      Optional<BoundExpression> check = userSpace.getOrDefault(key, Optional.empty());
-      if (check.isPresent() && !SyscallEventEvaluator.matches(check.get(), event.get())) {
+      CompiledFilter check = userSpace.get(key);
+      if (check != null && !check.matches(view.set(event.get(), 0), counter)) {
         return;
       }
     }
@@ -220,7 +223,7 @@ final class TraceCommand implements Callable<Integer> {
   }
 
   // Chooses the events, binds the filter to each, and pushes what ftrace can say into the kernel.
-  private List<String> configure(TracingInstance instance, Map<String, Optional<BoundExpression>> userSpace, PrintWriter err) throws IOException {
+  private List<String> configure(TracingInstance instance, Map<String, CompiledFilter> userSpace, PrintWriter err) throws IOException {
     List<String> chosen = new ArrayList<>(events);
     boolean implicit = chosen.isEmpty();
     if (implicit) {
@@ -260,7 +263,7 @@ final class TraceCommand implements Callable<Integer> {
         instance.filter(e, ftrace.get());
         inKernel++;
       } else {
-        userSpace.put(e, Optional.of(bound));
+        userSpace.put(e, CompiledFilter.compile(bound, SeccompView.LAYOUT));
       }
     }
     if (applicable.isEmpty()) {

@@ -5,6 +5,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import org.evfilter.grammar.policy.ActionKind;
+import org.evfilter.predicates.labels.FileContexts;
+import org.evfilter.predicates.labels.LabelResolver;
 
 /**
  * A policy file and its includes, checked and bound: the default action, the rules with their
@@ -12,7 +14,7 @@ import org.evfilter.grammar.policy.ActionKind;
  * on the syscall; a rule with no syscall applies to all), and the declared labels (bit {@code i}
  * is {@code labels[i]}).
  */
-public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels) {
+public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts) {
   /** An action with its data: the errno for {@code errno}, the value for {@code trace}. */
   public record Verdict(ActionKind kind, int data) {
     @Override
@@ -25,13 +27,17 @@ public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> 
     }
   }
 
-  /** One rule: where it is written, its action, its syscalls (empty: all), its filter. */
-  public record Rule(String origin, Verdict action, Set<Integer> syscalls, Optional<BoundExpression> filter) {
+  /**
+   * One rule: where it is written, its action, its syscalls (empty: all), its filter bound and as
+   * canonical text.
+   */
+  public record Rule(String origin, Verdict action, Set<Integer> syscalls, Optional<BoundExpression> filter, Optional<String> filterText) {
     public Rule {
       Objects.requireNonNull(origin, "origin");
       Objects.requireNonNull(action, "action");
       syscalls = Set.copyOf(syscalls);
       Objects.requireNonNull(filter, "filter");
+      Objects.requireNonNull(filterText, "filterText");
     }
   }
 
@@ -39,5 +45,20 @@ public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> 
     Objects.requireNonNull(defaultAction, "defaultAction");
     rules = List.copyOf(rules);
     labels = List.copyOf(labels);
+    Objects.requireNonNull(fileContexts, "fileContexts");
+  }
+
+  /** Each declared label's bit. */
+  public java.util.Map<String, Long> labelBits() {
+    java.util.Map<String, Long> bits = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < labels.size(); i++) {
+      bits.put(labels.get(i), 1L << i);
+    }
+    return bits;
+  }
+
+  /** A resolver of object labels by this policy's xattrs and file_contexts rules. */
+  public LabelResolver labelResolver(long cacheSize) {
+    return new LabelResolver(labelBits(), fileContexts, cacheSize);
   }
 }

@@ -28,6 +28,7 @@ import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.grammar.policy.Name;
 import org.evfilter.grammar.policy.Policy;
 import org.evfilter.grammar.policy.Statement;
+import org.evfilter.predicates.labels.FileContexts;
 
 /**
  * Loads a policy file with its includes and labels files, and binds every rule: syscall names to
@@ -44,6 +45,7 @@ public final class PolicyBinder {
   private final SymbolTable symbols = SymbolTable.x86_64();
   private final Map<String, Long> labels = new LinkedHashMap<>();
   private final List<BoundPolicy.Rule> rules = new ArrayList<>();
+  private final List<FileContexts.Entry> contexts = new ArrayList<>();
   private final Deque<Path> including = new ArrayDeque<>();
   // A file included along two paths (or twice) is read once, like a header with a guard.
   private final Set<Path> loaded = new java.util.HashSet<>();
@@ -72,7 +74,8 @@ public final class PolicyBinder {
 
   private BoundPolicy bindFile(Path path, String text) {
     file(path, text);
-    return new BoundPolicy(defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()));
+    return new BoundPolicy(defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()),
+        FileContexts.of(contexts));
   }
 
   private void file(Path path, String text) {
@@ -117,15 +120,19 @@ public final class PolicyBinder {
     }
     String origin = src.name() + ":" + r.position();
     if (r.syscalls().isEmpty()) {
-      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(), bindFilter(r, Optional.empty(), src)));
+      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(), bindFilter(r, Optional.empty(), src), text(r)));
       return;
     }
     // One bound rule per syscall: a named argument ('flags') sits at a different index in each.
     int i = 0;
     for (Integer nr : numbers) {
       String name = r.syscalls().get(i++).text();
-      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(nr), bindFilter(r, Optional.of(name), src)));
+      rules.add(new BoundPolicy.Rule(origin, verdict, Set.of(nr), bindFilter(r, Optional.of(name), src), text(r)));
     }
+  }
+
+  private static Optional<String> text(Statement.Rule r) {
+    return r.filter().map(org.evfilter.grammar.ast.Expression::toCanonicalString);
   }
 
   private Optional<BoundExpression> bindFilter(Statement.Rule r, Optional<String> syscall, SourceText src) {
@@ -210,14 +217,18 @@ public final class PolicyBinder {
         throw new FilterException(FilterError.of(ErrorCode.POLICY, at,
             "expected 'REGEX [-TYPE] CONTEXT' (TYPE one of -- -d -c -b -s -p -l -f)"), labelsSource);
       }
+      java.util.regex.Pattern regex;
       try {
-        java.util.regex.Pattern.compile(parts[0]);
+        regex = java.util.regex.Pattern.compile(parts[0]);
       } catch (java.util.regex.PatternSyntaxException e) {
         throw new FilterException(FilterError.of(ErrorCode.POLICY, at + Math.max(0, e.getIndex()),
             "bad regular expression: " + e.getDescription()), labelsSource);
       }
       String context = parts[parts.length - 1];
+      java.util.Optional<org.evfilter.events.vfs.VfsEvent.FileType> type =
+          parts.length == 3 ? FileContexts.type(parts[1]) : java.util.Optional.empty();
       if (context.equals("<<none>>")) {
+        contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.empty(), FileContexts.literal(parts[0])));
         continue;
       }
       String[] fields = context.split(":");
@@ -227,6 +238,7 @@ public final class PolicyBinder {
             "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), labelsSource);
       }
       declare(label, f.position(), src);
+      contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0])));
     }
   }
 

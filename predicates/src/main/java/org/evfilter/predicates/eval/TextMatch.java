@@ -1,10 +1,13 @@
-package org.evfilter.predicates;
+package org.evfilter.predicates.eval;
+
+import org.evfilter.predicates.Glob;
 
 /** The kernel's string matching for filters: {@code regex_match_*} and {@code glob_match()}. */
-final class Globs {
-  private Globs() {}
+public final class TextMatch {
+  private TextMatch() {}
 
-  static boolean matches(Glob g, String s) {
+  /** Whether {@code s} matches the pattern, as the kernel's regex_match_* functions decide. */
+  public static boolean matches(Glob g, String s) {
     boolean m = switch (g.type()) {
       case FULL -> s.equals(g.pattern());
       case FRONT -> s.startsWith(g.pattern());

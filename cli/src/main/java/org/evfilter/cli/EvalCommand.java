@@ -1,0 +1,240 @@
+package org.evfilter.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import org.evfilter.events.schema.EventField;
+import org.evfilter.events.schema.EventSchema;
+import org.evfilter.events.schema.FormatFile;
+import org.evfilter.events.schema.SchemaCatalog;
+import org.evfilter.grammar.Dialect;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.grammar.FilterParser;
+import org.evfilter.predicates.BoundFilter;
+import org.evfilter.predicates.FilterBinder;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.eval.CompiledFilter;
+import org.evfilter.predicates.eval.EventView;
+import org.evfilter.predicates.eval.SlotLayout;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code evfilter eval}: does this event match this filter? */
+@Command(
+    name = "eval",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Evaluate a filter on one event given as field=value pairs, with the kernel's semantics",
+      "(width and signedness of each field, '&' any bit, globs). Prints 'match' or 'no match'.",
+      "FILTER '-' reads JSON Lines {\"filter\": \"...\", \"event\": {...}} from standard input and",
+      "prints one result per line: 'match', 'no match' or 'error<TAB>COLUMN<TAB>MESSAGE'.",
+      ""
+    },
+    footer = {
+      "",
+      "Examples:",
+      "  evfilter eval --event syscalls/sys_enter_openat 'flags & O_CREAT' flags=0x241",
+      "  evfilter eval --event syscalls/sys_enter_openat 'filename ~ \"/etc/*\"' filename=/etc/passwd",
+      "  echo '{\"filter\":\"common_pid < 0\",\"event\":{\"common_pid\":-1}}' | evfilter eval --event raw_syscalls/sys_enter -",
+      "",
+      "Exit status: 0 match; 1 no match or an error (with '-': 0 unless a line had an error)."
+    })
+final class EvalCommand implements Callable<Integer> {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Spec CommandSpec spec;
+
+  static final class Target {
+    @Option(names = "--event", required = true, paramLabel = "SUBSYSTEM/EVENT", description = "A bundled event (syscalls/*, raw_syscalls/*).")
+    String event;
+
+    @Option(names = "--format-file", required = true, paramLabel = "FILE", description = "A tracefs 'format' file.")
+    Path formatFile;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Target target;
+
+  @Option(names = "--strict-ftrace", description = "Accept only kernel syntax in the filter.")
+  boolean strict;
+
+  @Parameters(index = "0", paramLabel = "FILTER", description = "The filter, or '-'.")
+  String filter;
+
+  @Parameters(index = "1..*", paramLabel = "FIELD=VALUE", description = "The event's fields (the rest are 0).")
+  List<String> fields = List.of();
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    EventSchema schema;
+    try {
+      schema = schema();
+    } catch (IllegalArgumentException e) {
+      err.println("evfilter eval: " + e.getMessage());
+      return Main.INPUT_ERROR;
+    }
+    FilterBinder binder = FilterBinder.forEvent(schema, strict ? Dialect.FTRACE : Dialect.EVFILTER, KernelFacts.ofThisMachine());
+    Layout layout = new Layout(schema);
+    if (filter.equals("-")) {
+      return lines(binder, layout, out);
+    }
+    try {
+      MapView view = layout.view();
+      for (String f : fields) {
+        int eq = f.indexOf('=');
+        if (eq <= 0) {
+          err.println("evfilter eval: expected FIELD=VALUE, not '" + f + "'");
+          return Main.INPUT_ERROR;
+        }
+        layout.set(view, f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)), false);
+      }
+      boolean match = evaluate(binder.bind("<filter>", FilterParser.kernelText(filter)), layout, view);
+      out.println(match ? "match" : "no match");
+      return match ? 0 : 1;
+    } catch (FilterException e) {
+      err.println(Text.display(e.render()));
+      return Main.INPUT_ERROR;
+    } catch (IllegalArgumentException e) {
+      err.println("evfilter eval: " + e.getMessage());
+      return Main.INPUT_ERROR;
+    }
+  }
+
+  private int lines(FilterBinder binder, Layout layout, PrintWriter out) throws IOException {
+    BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    String line;
+    int lineNo = 0;
+    boolean failed = false;
+    while ((line = in.readLine()) != null) {
+      lineNo++;
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonNode j = JSON.readTree(line);
+        if (!j.hasNonNull("filter") || !j.get("filter").isTextual()) {
+          throw new IllegalArgumentException("line " + lineNo + ": no \"filter\" string");
+        }
+        MapView view = layout.view();
+        JsonNode event = j.path("event");
+        for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = it.next();
+          layout.set(view, f.getKey(), FilterParser.kernelText(f.getValue().asText()), f.getValue().isTextual());
+        }
+        BoundFilter bound = binder.bind("<stdin>:" + lineNo, FilterParser.kernelText(j.get("filter").asText()));
+        out.println(evaluate(bound, layout, view) ? "match" : "no match");
+      } catch (FilterException e) {
+        failed = true;
+        out.println("error\t" + e.error().caretColumn(e.source().text().length()) + "\t" + e.error().code().text());
+      } catch (IllegalArgumentException | com.fasterxml.jackson.core.JsonProcessingException e) {
+        failed = true;
+        out.println("error\t0\t" + e.getMessage().replace('\n', ' '));
+      }
+      if (!in.ready()) {
+        out.flush();
+      }
+    }
+    return failed ? Main.INPUT_ERROR : 0;
+  }
+
+  private static boolean evaluate(BoundFilter bound, Layout layout, MapView view) {
+    // The kernel's '0' clears the filter: every event passes.
+    return bound.expression().map(e -> CompiledFilter.compile(e, layout).matches(view, new CompiledFilter.Counter())).orElse(true);
+  }
+
+  private EventSchema schema() throws IOException {
+    if (target.formatFile != null) {
+      Path dir = target.formatFile.toAbsolutePath().getParent();
+      String system = Optional.ofNullable(dir).map(Path::getParent).map(Path::getFileName).map(Path::toString).orElse("event");
+      return FormatFile.parse(system, Files.readString(target.formatFile, StandardCharsets.ISO_8859_1));
+    }
+    return SchemaCatalog.bundled().find(target.event).orElseThrow(() -> new IllegalArgumentException(
+        "unknown event '" + target.event + "' (bundled: syscalls/*, raw_syscalls/*; others: --format-file)"));
+  }
+
+  /** One slot per field of the schema, generic fields included. */
+  private static final class Layout implements SlotLayout {
+    private final EventSchema schema;
+    private final Map<String, Integer> slots = new HashMap<>();
+
+    Layout(EventSchema schema) {
+      this.schema = schema;
+      for (String name : schema.fieldNames()) {
+        slots.put(name, slots.size());
+      }
+    }
+
+    @Override
+    public OptionalInt slot(EventField field) {
+      Integer s = slots.get(field.name());
+      return s == null ? OptionalInt.empty() : OptionalInt.of(s);
+    }
+
+    MapView view() {
+      return new MapView(slots.size());
+    }
+
+    void set(MapView view, String name, String value, boolean quoted) {
+      EventField f = schema.field(name).orElseThrow(() -> new IllegalArgumentException(
+          "'" + name + "' is not a field of " + schema.path()));
+      int slot = slots.get(name);
+      if (f.kind().isString()) {
+        view.texts[slot] = value;
+        return;
+      }
+      if (quoted && !value.matches("-?(0[xX])?[0-9a-fA-F]+")) {
+        throw new IllegalArgumentException("'" + name + "' is a number, not '" + value + "'");
+      }
+      try {
+        String v = value.strip();
+        boolean negative = v.startsWith("-");
+        String m = negative ? v.substring(1) : v;
+        long x = m.startsWith("0x") || m.startsWith("0X") ? Long.parseUnsignedLong(m.substring(2), 16)
+            : m.length() > 1 && m.startsWith("0") ? Long.parseUnsignedLong(m.substring(1), 8) : Long.parseUnsignedLong(m);
+        view.numbers[slot] = negative ? -x : x;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("'" + name + "=" + value + "': not a number (decimal, 0x hex, 0 octal)");
+      }
+    }
+  }
+
+  /** Field values by slot. */
+  private static final class MapView implements EventView {
+    final long[] numbers;
+    final String[] texts;
+
+    MapView(int n) {
+      numbers = new long[n];
+      texts = new String[n];
+    }
+
+    @Override
+    public long number(int slot) {
+      return numbers[slot];
+    }
+
+    @Override
+    public String text(int slot) {
+      return texts[slot];
+    }
+  }
+}

@@ -1,0 +1,111 @@
+package org.evfilter.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Syscall;
+import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.eval.PolicyAnalysis;
+import org.evfilter.predicates.eval.PolicyEngine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code evfilter explain}: the bound policy, syscall by syscall, and what to worry about. */
+@Command(
+    name = "explain",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Show a bound policy: for each syscall the rules that decide it, most restrictive first",
+      "(the first that matches wins), then the default; and the warnings: rules that never match,",
+      "rules another rule always overrides, syscalls left open that bypass path checks.",
+      ""
+    },
+    footer = {"", "Example:", "  evfilter explain --policy samples/policies/valid/openat-labels.evf"})
+final class ExplainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
+  Path policyFile;
+
+  @Option(names = "--all", description = "List every syscall, also those only the default decides.")
+  boolean all;
+
+  @Option(names = "--json", description = "Print JSON.")
+  boolean json;
+
+  @Override
+  public Integer call() {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Optional<BoundPolicy> loaded = PolicyFiles.load("explain", policyFile, err);
+    if (loaded.isEmpty()) {
+      return Main.INPUT_ERROR;
+    }
+    PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
+    List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
+    if (json) {
+      ObjectMapper m = new ObjectMapper();
+      ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
+      root.putPOJO("labels", engine.policy().labels());
+      ArrayNode syscalls = root.putArray("syscalls");
+      for (Syscall s : SyscallTable.of(Arch.X86_64).all()) {
+        List<PolicyEngine.CompiledRule> rules = engine.rules(s.nr());
+        if (rules.isEmpty() && !all) {
+          continue;
+        }
+        ObjectNode o = syscalls.addObject().put("name", s.name()).put("nr", s.nr());
+        ArrayNode rs = o.putArray("rules");
+        for (PolicyEngine.CompiledRule r : rules) {
+          rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
+              .put("origin", r.rule().origin());
+        }
+      }
+      ArrayNode w = root.putArray("warnings");
+      findings.forEach(f -> w.addObject().put("kind", f.kind().name()).put("origin", f.origin()).put("message", f.message()));
+      out.println(root);
+      return 0;
+    }
+    out.println("policy " + policyFile + ": default " + engine.policy().defaultAction()
+        + (engine.policy().labels().isEmpty() ? "" : ", labels " + String.join(", ", engine.policy().labels()))
+        + "; an event of another ABI: " + PolicyEngine.BAD_ARCH);
+    int decided = 0;
+    for (Syscall s : SyscallTable.of(Arch.X86_64).all()) {
+      List<PolicyEngine.CompiledRule> rules = engine.rules(s.nr());
+      if (rules.isEmpty()) {
+        if (all) {
+          out.printf("  %-20s %s (default)%n", s.name(), engine.policy().defaultAction());
+        }
+        continue;
+      }
+      decided++;
+      out.printf("  %s (%d):%n", s.name(), s.nr());
+      boolean unconditional = false;
+      for (PolicyEngine.CompiledRule r : rules) {
+        out.printf("    %-16s %-50s %s%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"), r.rule().origin());
+        if (r.filter() == null) {
+          unconditional = true;
+          break;
+        }
+      }
+      if (!unconditional) {
+        out.printf("    %-16s %-50s%n", engine.policy().defaultAction(), "otherwise (default)");
+      }
+    }
+    out.println(decided + " syscalls have rules; the other " + (SyscallTable.of(Arch.X86_64).all().size() - decided)
+        + " get the default" + (all ? "" : " (--all lists them)"));
+    if (!findings.isEmpty()) {
+      out.println("warnings:");
+      findings.forEach(f -> out.println("  " + f.origin() + ": " + f.message()));
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,30 @@
+package org.evfilter.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Optional;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.PolicyBinder;
+
+/** Loading a policy for a command, with the errors said the same way everywhere. */
+final class PolicyFiles {
+  private PolicyFiles() {}
+
+  /** The bound policy, or empty after printing why it could not be loaded. */
+  static Optional<BoundPolicy> load(String command, Path file, PrintWriter err) {
+    try {
+      return Optional.of(PolicyBinder.load(file, KernelFacts.ofThisMachine()));
+    } catch (FilterException e) {
+      err.println(Text.display(e.render()));
+    } catch (NoSuchFileException e) {
+      err.println("evfilter " + command + ": no such file: " + e.getFile());
+    } catch (IOException e) {
+      err.println("evfilter " + command + ": cannot read " + file + ": " + e.getMessage());
+    }
+    return Optional.empty();
+  }
+}

@@ -1,0 +1,220 @@
+package org.evfilter.predicates.eval;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalInt;
+import org.evfilter.events.schema.EventField;
+import org.evfilter.grammar.ast.Operator;
+import org.evfilter.predicates.Atom;
+import org.evfilter.predicates.BoundExpression;
+import org.evfilter.predicates.Glob;
+
+/**
+ * A bound filter compiled for evaluation, the way the kernel's {@code predicate_parse()} compiles
+ * it: a linear program of atomic tests, each with the entry to go to when it is true and when it is
+ * false. Evaluation is a loop over that program: short-circuit, left to right, no recursion and no
+ * allocation; the number of tests run is added to a {@link Counter}.
+ */
+public final class CompiledFilter {
+  private static final int TRUE = -1;
+  private static final int FALSE = -2;
+
+  private final Test[] tests;
+  private final int[] onTrue;
+  private final int[] onFalse;
+  private final int start;
+  private final int[] slotsRead;
+
+  /** Counts what evaluation did (events decided, atomic predicates run); one per thread. */
+  public static final class Counter {
+    public long events;
+    public long predicates;
+  }
+
+  private CompiledFilter(Test[] tests, int[] onTrue, int[] onFalse, int start, int[] slotsRead) {
+    this.tests = tests;
+    this.onTrue = onTrue;
+    this.onFalse = onFalse;
+    this.start = start;
+    this.slotsRead = slotsRead;
+  }
+
+  /**
+   * Compiles {@code e} for events laid out by {@code layout}.
+   *
+   * @throws IllegalArgumentException for predicates only the kernel can evaluate ({@code CPUS},
+   *     {@code .function}) or fields the layout does not carry
+   */
+  public static CompiledFilter compile(BoundExpression e, SlotLayout layout) {
+    Builder b = new Builder(layout);
+    int start = b.emit(e, TRUE, FALSE);
+    int n = b.tests.size();
+    Test[] tests = b.tests.toArray(new Test[0]);
+    int[] t = b.onTrue.stream().mapToInt(Integer::intValue).toArray();
+    int[] f = b.onFalse.stream().mapToInt(Integer::intValue).toArray();
+    if (n == 0) {
+      throw new IllegalStateException("empty program");
+    }
+    return new CompiledFilter(tests, t, f, start, b.slots.stream().mapToInt(Integer::intValue).distinct().sorted().toArray());
+  }
+
+  /** Whether the event matches; adds the tests run to {@code counter}. */
+  public boolean matches(EventView v, Counter counter) {
+    int pc = start;
+    int run = 0;
+    while (pc >= 0) {
+      run++;
+      pc = tests[pc].test(v) ? onTrue[pc] : onFalse[pc];
+    }
+    counter.predicates += run;
+    return pc == TRUE;
+  }
+
+  /** The slots the filter reads: the projection of an event that decides it. */
+  public int[] slotsRead() {
+    return slotsRead.clone();
+  }
+
+  /** How many atomic tests the program has. */
+  public int size() {
+    return tests.length;
+  }
+
+  private static final class Builder {
+    final SlotLayout layout;
+    final List<Test> tests = new ArrayList<>();
+    final List<Integer> onTrue = new ArrayList<>();
+    final List<Integer> onFalse = new ArrayList<>();
+    final List<Integer> slots = new ArrayList<>();
+
+    Builder(SlotLayout layout) {
+      this.layout = layout;
+    }
+
+    // Emits code for e that continues at t when e is true and at f when false; returns its entry.
+    int emit(BoundExpression e, int t, int f) {
+      if (e instanceof BoundExpression.Negation not) {
+        return emit(not.operand(), f, t);
+      }
+      if (e instanceof BoundExpression.All all) {
+        int next = t;
+        for (int i = all.operands().size() - 1; i >= 0; i--) {
+          next = emit(all.operands().get(i), next, f);
+        }
+        return next;
+      }
+      if (e instanceof BoundExpression.Any any) {
+        int next = f;
+        for (int i = any.operands().size() - 1; i >= 0; i--) {
+          next = emit(any.operands().get(i), t, next);
+        }
+        return next;
+      }
+      tests.add(test((Atom) e));
+      onTrue.add(t);
+      onFalse.add(f);
+      return tests.size() - 1;
+    }
+
+    private int slot(EventField field) {
+      OptionalInt s = layout.slot(field);
+      if (s.isEmpty()) {
+        throw new IllegalArgumentException("events here do not carry field '" + field.name() + "'");
+      }
+      slots.add(s.getAsInt());
+      return s.getAsInt();
+    }
+
+    private Test test(Atom a) {
+      if (a instanceof Atom.Numeric n) {
+        return new NumericTest(slot(n.field()), n.operator(), n.value(), n.mask(), n.field().size(), n.field().signed());
+      }
+      if (a instanceof Atom.Member m) {
+        long[] lo = new long[m.ranges().size()];
+        long[] hi = new long[lo.length];
+        for (int i = 0; i < lo.length; i++) {
+          lo[i] = m.ranges().get(i)[0];
+          hi[i] = m.ranges().get(i)[1];
+        }
+        return new MemberTest(slot(m.field()), lo, hi, m.field().size(), m.field().signed());
+      }
+      if (a instanceof Atom.Text t) {
+        return new TextTest(slot(t.field()), t.pattern(), t.operator() == Operator.NE);
+      }
+      if (a instanceof Atom.Never) {
+        return v -> false;
+      }
+      throw new IllegalArgumentException("only the kernel can evaluate " + a.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
+          + " predicates (CPUS{...}, .function)");
+    }
+  }
+
+  /** One atomic test. */
+  interface Test {
+    boolean test(EventView v);
+  }
+
+  /** Casts a raw value to the field's width, sign-extending signed fields, as the kernel's (type) cast. */
+  static long cast(long x, int bytes, boolean signed) {
+    if (bytes >= 8 || bytes <= 0) {
+      return x;
+    }
+    int shift = 64 - bytes * 8;
+    return signed ? (x << shift) >> shift : (x << shift) >>> shift;
+  }
+
+  private record NumericTest(int slot, Operator op, long value, long mask, int bytes, boolean signed) implements Test {
+    NumericTest {
+      value = cast(value, bytes, signed);
+    }
+
+    @Override
+    public boolean test(EventView v) {
+      long x = cast(v.number(slot) & mask, bytes, signed);
+      switch (op) {
+        case EQ:
+          return x == value;
+        case NE:
+          return x != value;
+        case BAND:
+          return (x & value) != 0;
+        case LT:
+          return signed ? x < value : Long.compareUnsigned(x, value) < 0;
+        case LE:
+          return signed ? x <= value : Long.compareUnsigned(x, value) <= 0;
+        case GT:
+          return signed ? x > value : Long.compareUnsigned(x, value) > 0;
+        case GE:
+          return signed ? x >= value : Long.compareUnsigned(x, value) >= 0;
+        default:
+          return false;
+      }
+    }
+  }
+
+  private record MemberTest(int slot, long[] lo, long[] hi, int bytes, boolean signed) implements Test {
+    @Override
+    public boolean test(EventView v) {
+      long x = cast(v.number(slot), bytes, signed);
+      for (int i = 0; i < lo.length; i++) {
+        long a = cast(lo[i], bytes, signed);
+        long b = cast(hi[i], bytes, signed);
+        boolean in = signed ? x >= a && x <= b
+            : Long.compareUnsigned(x, a) >= 0 && Long.compareUnsigned(x, b) <= 0;
+        if (in) {
+          return true;
+        }
+      }
+      return false;
+    }
+  }
+
+  private record TextTest(int slot, Glob pattern, boolean negate) implements Test {
+    @Override
+    public boolean test(EventView v) {
+      String s = v.text(slot);
+      // A string the tracer could not read is false before any inversion, as in the kernel.
+      return s != null && negate != TextMatch.matches(pattern, s);
+    }
+  }
+}

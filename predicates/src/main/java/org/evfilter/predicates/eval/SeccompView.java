@@ -1,0 +1,95 @@
+package org.evfilter.predicates.eval;
+
+import java.util.OptionalInt;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.schema.EventField;
+
+/**
+ * A reusable view of a {@link SyscallEvent} (plus the label set of the object it touches) for
+ * compiled filters: slots 0-5 are the arguments (and their strings), then nr, arch, instruction
+ * pointer, label set, pid, return value and comm. {@link #LAYOUT} places the fields of policy
+ * schemas and of tracefs {@code syscalls/*} events.
+ */
+public final class SeccompView implements EventView {
+  public static final int NR = 6;
+  public static final int ARCH = 7;
+  public static final int IP = 8;
+  public static final int LABELS = 9;
+  public static final int PID = 10;
+  public static final int RET = 11;
+  public static final int COMM = 12;
+
+  /** Syscall fields by name, and syscall arguments by their offset (16 + 8 × index, as tracefs lays them). */
+  public static final SlotLayout LAYOUT = SeccompView::slotOf;
+
+  private SyscallEvent event;
+  private long labels;
+
+  /** Points the view at an event; returns this. */
+  public SeccompView set(SyscallEvent e, long labelSet) {
+    this.event = e;
+    this.labels = labelSet;
+    return this;
+  }
+
+  public SyscallEvent event() {
+    return event;
+  }
+
+  @Override
+  public long number(int slot) {
+    switch (slot) {
+      case NR:
+        return event.nr();
+      case ARCH:
+        return event.auditArch();
+      case IP:
+        return event.instructionPointer();
+      case LABELS:
+        return labels;
+      case PID:
+        return event.pid();
+      case RET:
+        return event.ret().orElse(0);
+      default:
+        return slot >= 0 && slot < 6 ? event.arg(slot) : 0;
+    }
+  }
+
+  @Override
+  public String text(int slot) {
+    if (slot == COMM) {
+      return event.comm().isEmpty() ? null : event.comm();
+    }
+    return slot >= 0 && slot < 6 ? event.strings().get(slot) : null;
+  }
+
+  private static OptionalInt slotOf(EventField f) {
+    switch (f.name()) {
+      case "nr", "__syscall_nr", "id":
+        return OptionalInt.of(NR);
+      case "arch":
+        return OptionalInt.of(ARCH);
+      case "instruction_pointer":
+        return OptionalInt.of(IP);
+      case "label":
+        return OptionalInt.of(LABELS);
+      case "common_pid":
+        return OptionalInt.of(PID);
+      case "ret":
+        return OptionalInt.of(RET);
+      case "comm", "COMM":
+        return OptionalInt.of(COMM);
+      default:
+        break;
+    }
+    if (f.name().matches("arg[0-5]")) {
+      return OptionalInt.of(f.name().charAt(3) - '0');
+    }
+    int index = (f.offset() - 16) / 8;
+    if (f.offset() >= 16 && (f.offset() - 16) % 8 == 0 && index < 6 && !f.isCommon()) {
+      return OptionalInt.of(index);
+    }
+    return OptionalInt.empty();
+  }
+}

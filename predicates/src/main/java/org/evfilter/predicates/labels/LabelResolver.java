@@ -1,0 +1,116 @@
+package org.evfilter.predicates.labels;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.evfilter.events.vfs.VfsEvent.FileType;
+
+/**
+ * Resolves an object's label set: the {@code user.evfilter.label} xattr on the inode when present
+ * (it wins), else the file_contexts rules on the path. Results for existing files are cached by
+ * (device, inode, ctime): a rename or a hard link does not change what is checked, and a change
+ * to the inode (chmod, setxattr) changes ctime and so the key.
+ */
+public final class LabelResolver {
+  /** The xattr that labels an inode. */
+  public static final String XATTR = "evfilter.label";
+
+  private final Map<String, Long> bits;
+  private final FileContexts rules;
+  private final Cache<InodeKey, Long> cache;
+
+  private record InodeKey(long device, long inode, long ctimeNanos) {}
+
+  /**
+   * @param bits the declared labels and their bits
+   * @param rules the file_contexts rules
+   * @param cacheSize how many inodes' label sets to keep
+   */
+  public LabelResolver(Map<String, Long> bits, FileContexts rules, long cacheSize) {
+    this.bits = Map.copyOf(bits);
+    this.rules = rules;
+    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
+  }
+
+  /** The label set of the object at {@code path}; by the path alone when the file does not exist. */
+  public long labels(String path) {
+    Path p = Path.of(path);
+    try {
+      Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino,ctime,mode", LinkOption.NOFOLLOW_LINKS);
+      InodeKey key = new InodeKey((Long) a.get("dev"), (Long) a.get("ino"), nanos((FileTime) a.get("ctime")));
+      FileType type = type((Integer) a.get("mode"));
+      return cache.get(key, k -> xattr(p).orElseGet(() -> byPath(path, type)));
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return byPath(path, FileType.UNKNOWN);
+    }
+  }
+
+  /** The label set the rules give a path of a type (no file system access). */
+  public long byPath(String path, FileType type) {
+    return rules.label(path, type).map(this::bitsOf).orElse(0L);
+  }
+
+  /** Hits, misses and evictions of the label cache. */
+  public org.evfilter.predicates.eval.AvcStats cacheStats() {
+    var s = cache.stats();
+    return new org.evfilter.predicates.eval.AvcStats(s.requestCount(), s.hitCount(), s.missCount(), s.evictionCount());
+  }
+
+  private Optional<Long> xattr(Path p) {
+    try {
+      UserDefinedFileAttributeView view = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      if (view == null || !view.list().contains(XATTR)) {
+        return Optional.empty();
+      }
+      ByteBuffer buf = ByteBuffer.allocate(view.size(XATTR));
+      view.read(XATTR, buf);
+      String value = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).replace("\0", "").strip();
+      long set = 0;
+      for (String part : value.split("[,\\s]+")) {
+        if (!part.isEmpty()) {
+          String[] fields = part.split(":");
+          set |= bitsOf(fields.length >= 3 ? fields[2] : part);
+        }
+      }
+      return Optional.of(set);
+    } catch (IOException | UnsupportedOperationException e) {
+      return Optional.empty();
+    }
+  }
+
+  private long bitsOf(String label) {
+    return bits.getOrDefault(label, 0L);
+  }
+
+  private static long nanos(FileTime t) {
+    return t.to(java.util.concurrent.TimeUnit.NANOSECONDS);
+  }
+
+  private static FileType type(int mode) {
+    return switch (mode & 0170000) {
+      case 0100000 -> FileType.REGULAR;
+      case 0040000 -> FileType.DIRECTORY;
+      case 0120000 -> FileType.SYMLINK;
+      case 0020000 -> FileType.CHARACTER_DEVICE;
+      case 0060000 -> FileType.BLOCK_DEVICE;
+      case 0010000 -> FileType.FIFO;
+      case 0140000 -> FileType.SOCKET;
+      default -> FileType.UNKNOWN;
+    };
+  }
+
+  /** A resolver that knows no labels. */
+  public static LabelResolver none() {
+    return new LabelResolver(Map.of(), FileContexts.of(List.of()), 1);
+  }
+}
