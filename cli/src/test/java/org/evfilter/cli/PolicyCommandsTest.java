@@ -1,0 +1,77 @@
+package org.evfilter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PolicyCommandsTest {
+  static CheckCommandTest.Result run(String... args) {
+    return CheckCommandTest.withInput("", args);
+  }
+
+  @Test
+  void evalOneEvent() {
+    assertEquals(new CheckCommandTest.Result(0, "match\n", ""),
+        run("eval", "--event", "syscalls/sys_enter_openat", "flags & O_CREAT && filename ~ \"/tmp/*\"", "flags=0x241", "filename=/tmp/x"));
+    assertEquals(new CheckCommandTest.Result(1, "no match\n", ""),
+        run("eval", "--event", "syscalls/sys_enter_openat", "flags & O_CREAT", "flags=0"));
+    CheckCommandTest.Result bad = run("eval", "--event", "syscalls/sys_enter_openat", "flags & 1", "flgs=1");
+    assertEquals(1, bad.code());
+    assertTrue(bad.err().contains("'flgs' is not a field"), bad.err());
+  }
+
+  @Test
+  void evalLines() {
+    String in = String.join("\n",
+        "{\"filter\": \"common_pid < 0\", \"event\": {\"common_pid\": -1}}",
+        "{\"filter\": \"id == openat\", \"event\": {\"id\": 257}}",
+        "{\"filter\": \"id == 257\", \"event\": {\"id\": \"0x100\"}}",
+        "{\"filter\": \"id = 1\", \"event\": {}}",
+        "");
+    CheckCommandTest.Result r = CheckCommandTest.withInput(in, "eval", "--event", "raw_syscalls/sys_enter", "-");
+    assertEquals("match\nmatch\nno match\nerror\t4\tInvalid operator\n", r.out());
+    assertEquals(1, r.code());
+  }
+
+  @Test
+  void replayCountsDecisions(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "default errno(EPERM)\nallow read, write\nerrno(EACCES) openat: flags & O_CREAT\nallow openat\n");
+    Path trace = dir.resolve("t.jsonl");
+    Files.writeString(trace, String.join("\n",
+        "{\"name\":\"read\",\"args\":[0,0,10]}",
+        "{\"name\":\"read\",\"args\":[0,0,10]}",
+        "{\"name\":\"openat\",\"flags\":577,\"filename\":\"/tmp/x\"}",
+        "{\"name\":\"openat\",\"flags\":0,\"filename\":\"/etc/passwd\"}",
+        "{\"name\":\"getpid\"}",
+        "{\"arch\":\"i386\",\"nr\":20}",
+        ""));
+    CheckCommandTest.Result r = run("replay", "--json", "--policy", policy.toString(), trace.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals(6, j.get("events").asInt());
+    assertEquals(3, j.get("actions").get("allow").asInt());
+    assertEquals(2, j.get("actions").get("errno").asInt());
+    assertEquals(1, j.get("actions").get("kill_process").asInt(), "the i386 event gets the bad-arch action");
+    assertEquals(6, j.get("avc").get("lookups").asInt());
+    assertEquals(1, j.get("avc").get("hits").asInt(), "the second read is a hit");
+  }
+
+  @Test
+  void explainShowsRulesAndWarnings(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "default allow\nkill_process ptrace\nlog ptrace: request == 0\nerrno(EPERM) openat: nr == 2\n");
+    CheckCommandTest.Result r = run("explain", "--policy", policy.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("  ptrace (101):\n    kill_process"), r.out());
+    assertTrue(r.out().contains("p.evf:3:1: rule 'log' on ptrace never decides"), r.out());
+    assertTrue(r.out().contains("p.evf:4:1: rule 'errno(1)' can never match"), r.out());
+    assertTrue(r.out().contains("default: io_uring_setup is allowed"), r.out());
+  }
+}
