@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.evfilter.events.schema.EventSchema;
-import org.evfilter.events.schema.FormatFile;
 import org.evfilter.events.schema.FormatFileException;
 import org.evfilter.events.schema.SchemaCatalog;
 import org.evfilter.grammar.Dialect;
@@ -257,12 +256,7 @@ final class CheckCommand implements Callable<Integer> {
   private Optional<EventSchema> schema() {
     if (target.formatFile != null) {
       try {
-        String text = Files.readString(target.formatFile, StandardCharsets.ISO_8859_1);
-        // tracefs keeps formats at events/SUBSYSTEM/EVENT/format; elsewhere the subsystem is unknown.
-        Path dir = target.formatFile.toAbsolutePath().getParent();
-        String system = Optional.ofNullable(dir).map(Path::getParent).map(Path::getFileName)
-            .map(Path::toString).orElse("event");
-        return Optional.of(FormatFile.parse(system, text));
+        return Optional.of(FormatFiles.read(target.formatFile));
       } catch (NoSuchFileException e) {
         throw new InputProblem("no such format file: " + target.formatFile);
       } catch (IOException e) {

@@ -71,7 +71,7 @@ final class ConvertCommand implements Callable<Integer> {
     long events = 0;
     try (InputStream is = input.equals("-") ? System.in : Files.newInputStream(Path.of(input));
         TraceReader reader = Traces.reader(in.get(), is);
-        OutputStream os = output.equals("-") ? new NonClosing(System.out) : Files.newOutputStream(Path.of(output));
+        OutputStream os = output.equals("-") ? StandardStreams.out() : Files.newOutputStream(Path.of(output));
         TraceWriter writer = Traces.writer(out.get(), os)) {
       ProgressBar progress = new ProgressBar(err, size);
       Optional<SyscallEvent> e;
@@ -121,20 +121,4 @@ final class ConvertCommand implements Callable<Integer> {
     return dot < 0 ? Optional.empty() : TraceFormat.of(name.substring(dot + 1));
   }
 
-  /** Standard output must outlive the command. */
-  private static final class NonClosing extends java.io.FilterOutputStream {
-    NonClosing(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      flush();
-    }
-  }
 }

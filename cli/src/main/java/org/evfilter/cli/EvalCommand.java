@@ -7,18 +7,15 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
-import org.evfilter.events.schema.FormatFile;
 import org.evfilter.events.schema.SchemaCatalog;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.FilterException;
@@ -88,8 +85,11 @@ final class EvalCommand implements Callable<Integer> {
     EventSchema schema;
     try {
       schema = schema();
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | org.evfilter.events.schema.FormatFileException e) {
       err.println("evfilter eval: " + e.getMessage());
+      return Main.INPUT_ERROR;
+    } catch (java.nio.file.NoSuchFileException e) {
+      err.println("evfilter eval: no such format file: " + e.getFile());
       return Main.INPUT_ERROR;
     }
     FilterBinder binder = FilterBinder.forEvent(schema, strict ? Dialect.FTRACE : Dialect.EVFILTER, KernelFacts.ofThisMachine());
@@ -163,9 +163,7 @@ final class EvalCommand implements Callable<Integer> {
 
   private EventSchema schema() throws IOException {
     if (target.formatFile != null) {
-      Path dir = target.formatFile.toAbsolutePath().getParent();
-      String system = Optional.ofNullable(dir).map(Path::getParent).map(Path::getFileName).map(Path::toString).orElse("event");
-      return FormatFile.parse(system, Files.readString(target.formatFile, StandardCharsets.ISO_8859_1));
+      return FormatFiles.read(target.formatFile);
     }
     return SchemaCatalog.bundled().find(target.event).orElseThrow(() -> new IllegalArgumentException(
         "unknown event '" + target.event + "' (bundled: syscalls/*, raw_syscalls/*; others: --format-file)"));

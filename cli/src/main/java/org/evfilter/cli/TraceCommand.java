@@ -176,7 +176,7 @@ final class TraceCommand implements Callable<Integer> {
         instance.marker(stop);
       });
     }
-    TraceWriter jsonOut = json ? Traces.writer(TraceFormat.JSONL, new NonClosingOut(System.out)) : null;
+    TraceWriter jsonOut = json ? Traces.writer(TraceFormat.JSONL, StandardStreams.out()) : null;
     try (BufferedReader pipe = instance.pipe()) {
       String line;
       while ((line = pipe.readLine()) != null) {
@@ -342,20 +342,4 @@ final class TraceCommand implements Callable<Integer> {
     t.start();
   }
 
-  /** Standard output must outlive the writer. */
-  private static final class NonClosingOut extends java.io.FilterOutputStream {
-    NonClosingOut(java.io.OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      flush();
-    }
-  }
 }
