@@ -108,6 +108,7 @@ final class TraceCommand implements Callable<Integer> {
       }
       return inPrivateMountNamespace(err);
     }
+    TracingInstance.removeStale(tracefs.get(), "evfilter");
     String name = "evfilter-" + ProcessHandle.current().pid();
     try (TracingInstance instance = TracingInstance.create(tracefs.get(), name)) {
       CountDownLatch finished = new CountDownLatch(1);

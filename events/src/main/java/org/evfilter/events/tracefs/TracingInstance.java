@@ -42,6 +42,34 @@ public final class TracingInstance implements Closeable {
     return MOUNT_POINTS.stream().filter(p -> Files.isDirectory(p.resolve("instances"))).findFirst();
   }
 
+  /**
+   * Removes instances named {@code PREFIX-PID...} whose process is gone (a tracer killed with
+   * SIGKILL cannot clean up after itself). Returns how many were removed.
+   */
+  public static int removeStale(Path tracefs, String prefix) {
+    int removed = 0;
+    try (Stream<Path> s = Files.list(tracefs.resolve("instances"))) {
+      for (Path dir : s.toList()) {
+        String name = dir.getFileName().toString();
+        if (!name.startsWith(prefix + "-")) {
+          continue;
+        }
+        String pid = name.substring(prefix.length() + 1).split("-")[0];
+        if (pid.matches("\\d+") && !Files.exists(Path.of("/proc", pid))) {
+          try {
+            Files.delete(dir);
+            removed++;
+          } catch (IOException busy) {
+            // In use after all: leave it.
+          }
+        }
+      }
+    } catch (IOException e) {
+      return removed;
+    }
+    return removed;
+  }
+
   /** Creates the instance {@code name} under {@code tracefs}. */
   public static TracingInstance create(Path tracefs, String name) throws IOException {
     Path dir = tracefs.resolve("instances").resolve(name);
