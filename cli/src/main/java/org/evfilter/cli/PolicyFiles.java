@@ -16,8 +16,13 @@ final class PolicyFiles {
 
   /** The bound policy, or empty after printing why it could not be loaded. */
   static Optional<BoundPolicy> load(String command, Path file, PrintWriter err) {
+    return load(command, file, java.util.List.of(), err);
+  }
+
+  /** The bound policy with more labels files, or empty after printing why not. */
+  static Optional<BoundPolicy> load(String command, Path file, java.util.List<Path> labels, PrintWriter err) {
     try {
-      return Optional.of(PolicyBinder.load(file, KernelFacts.ofThisMachine()));
+      return Optional.of(PolicyBinder.load(file, labels, KernelFacts.ofThisMachine()));
     } catch (FilterException e) {
       err.println(Text.display(e.render()));
     } catch (NoSuchFileException e) {

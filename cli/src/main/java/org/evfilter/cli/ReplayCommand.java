@@ -53,6 +53,9 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
   Path policyFile;
 
+  @Option(names = "--labels", paramLabel = "FILE", description = "More label rules in file_contexts syntax (repeatable).")
+  List<Path> labelsFiles = new ArrayList<>();
+
   @Parameters(arity = "1..*", paramLabel = "TRACE", description = "Traces to replay (.strace, .tsv, .jsonl).")
   List<Path> traces;
 
@@ -69,7 +72,7 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Optional<BoundPolicy> loaded = PolicyFiles.load("replay", policyFile, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load("replay", policyFile, labelsFiles, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
     }

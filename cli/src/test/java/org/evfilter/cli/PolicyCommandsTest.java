@@ -64,6 +64,22 @@ class PolicyCommandsTest {
   }
 
   @Test
+  void replayLabelsPathsFromALabelsFile(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "default errno(EPERM)\nlabel secret_t\nallow openat\nerrno(EACCES) openat: label & secret_t\n");
+    Path labels = dir.resolve("extra_contexts");
+    Files.writeString(labels, "/secret(/.*)?  system_u:object_r:secret_t:s0\n");
+    Path trace = dir.resolve("t.jsonl");
+    Files.writeString(trace, "{\"name\":\"openat\",\"filename\":\"/secret/a\"}\n{\"name\":\"openat\",\"filename\":\"/public/a\"}\n");
+    JsonNode j = new ObjectMapper().readTree(run("replay", "--json", "--policy", policy.toString(), "--labels", labels.toString(),
+        trace.toString()).out());
+    assertEquals(1, j.get("actions").get("errno").asInt());
+    assertEquals(1, j.get("actions").get("allow").asInt());
+    JsonNode without = new ObjectMapper().readTree(run("replay", "--json", "--policy", policy.toString(), trace.toString()).out());
+    assertEquals(2, without.get("actions").get("allow").asInt());
+  }
+
+  @Test
   void explainShowsRulesAndWarnings(@TempDir Path dir) throws Exception {
     Path policy = dir.resolve("p.evf");
     Files.writeString(policy, "default allow\nkill_process ptrace\nlog ptrace: request == 0\nerrno(EPERM) openat: nr == 2\n");

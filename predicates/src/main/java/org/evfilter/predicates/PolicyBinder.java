@@ -63,8 +63,29 @@ public final class PolicyBinder {
    * @throws IOException when the top-level file cannot be read
    */
   public static BoundPolicy load(Path file, KernelFacts facts) throws IOException {
+    return load(file, List.of(), facts);
+  }
+
+  /**
+   * Loads and binds {@code file} with more labels files, read as if the policy began with a
+   * {@code labels "FILE"} statement for each (their entries take precedence over the policy's own
+   * only by SELinux's rules, file order included).
+   *
+   * @throws FilterException for any error, with its position
+   * @throws IOException when a file cannot be read
+   */
+  public static BoundPolicy load(Path file, List<Path> labelsFiles, KernelFacts facts) throws IOException {
+    PolicyBinder binder = new PolicyBinder(facts);
+    for (Path labels : labelsFiles) {
+      if (!Files.isReadable(labels)) {
+        throw new java.nio.file.NoSuchFileException(labels.toString());
+      }
+      SourceText none = new SourceText(labels.toString(), "");
+      binder.labelsFile(labels.toAbsolutePath().resolveSibling("-"), new Statement.LabelsFile(
+          labels.toAbsolutePath().toString(), new org.evfilter.grammar.ast.Position(0, 1, 1)), none);
+    }
     String text = FilterParser.kernelText(Files.readAllBytes(file));
-    return new PolicyBinder(facts).bindFile(file, text);
+    return binder.bindFile(file, text);
   }
 
   /** Binds policy text that includes nothing from disk (relative includes resolve against the working directory). */
