@@ -4,7 +4,6 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.stats.CacheStats;
 import java.util.Arrays;
-import java.util.Objects;
 import org.evfilter.predicates.BoundPolicy;
 
 /**
@@ -46,7 +45,7 @@ public final class DecisionCache {
   public BoundPolicy.Verdict decide(SeccompView view, CompiledFilter.Counter counter) {
     Generation g = current;
     int nr = (int) view.number(SeccompView.NR);
-    int[] slots = g.engine.projection(nr);
+    int[] slots = g.engine.slots(nr);
     long[] numbers = new long[slots.length];
     String[] texts = null;
     for (int i = 0; i < slots.length; i++) {
@@ -93,7 +92,10 @@ public final class DecisionCache {
       this.sequence = sequence;
       this.numbers = numbers;
       this.texts = texts;
-      this.hash = Objects.hash(policy, sequence, Arrays.hashCode(numbers), Arrays.hashCode(texts));
+      // No boxing: this runs on every lookup.
+      int h = 31 * policy + Long.hashCode(sequence);
+      h = 31 * h + Arrays.hashCode(numbers);
+      this.hash = 31 * h + (texts == null ? 0 : Arrays.hashCode(texts));
     }
 
     @Override

@@ -29,7 +29,7 @@ public final class PolicyEngine {
   private final Arch arch;
   private final Map<Integer, CompiledRule[]> byNumber = new HashMap<>();
   private final CompiledRule[] forAll;
-  private final Map<Integer, int[]> projections = new HashMap<>();
+  private final Map<Integer, int[]> projections = new java.util.concurrent.ConcurrentHashMap<>();
 
   /** A rule with its compiled filter (null: matches every event of its syscalls). */
   public record CompiledRule(BoundPolicy.Rule rule, CompiledFilter filter) {}
@@ -91,6 +91,15 @@ public final class PolicyEngine {
    * arch, then every field any of its rules reads).
    */
   public int[] projection(int nr) {
+    return slots(nr).clone();
+  }
+
+  // The projection without a copy, for the cache's hot path.
+  int[] slots(int nr) {
+    int[] cached = projections.get(nr);
+    if (cached != null) {
+      return cached;
+    }
     return projections.computeIfAbsent(nr, n -> {
       TreeSet<Integer> slots = new TreeSet<>(List.of(SeccompView.NR, SeccompView.ARCH));
       for (CompiledRule r : byNumber.getOrDefault(n, forAll)) {
@@ -101,7 +110,7 @@ public final class PolicyEngine {
         }
       }
       return slots.stream().mapToInt(Integer::intValue).toArray();
-    }).clone();
+    });
   }
 
   private boolean sameAbi(long nr) {
