@@ -92,10 +92,30 @@ final class TraceCommand implements Callable<Integer> {
   private final SeccompView view = new SeccompView();
   private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
 
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (bufferKb < 1) {
+      err.println("evfilter trace: --buffer-kb must be at least 1");
+      return Main.INPUT_ERROR;
+    }
+    if (duration != null && !(duration > 0)) {
+      err.println("evfilter trace: --duration must be a positive number of seconds");
+      return Main.INPUT_ERROR;
+    }
+    if (!pids.isEmpty() && !command.isEmpty()) {
+      err.println("evfilter trace: give --pid or a command to run, not both");
+      return Main.INPUT_ERROR;
+    }
+    for (long pid : pids) {
+      if (ProcessHandle.of(pid).isEmpty()) {
+        err.println("evfilter trace: no process " + pid);
+        return Main.INPUT_ERROR;
+      }
+    }
     if (!isRoot()) {
       err.println("evfilter trace: must run as root: tracefs and its event filters need CAP_SYS_ADMIN");
       return Main.ENVIRONMENT_ERROR;
@@ -145,18 +165,37 @@ final class TraceCommand implements Callable<Integer> {
 
   private int trace(TracingInstance instance, String stop, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
     instance.bufferSizeKb(bufferKb);
+    instance.recordTgid();
     Map<String, CompiledFilter> userSpace = new LinkedHashMap<>();
     List<String> chosen = configure(instance, userSpace, err);
     Process child = null;
+    try {
+      return run(instance, stop, out, err, userSpace, chosen, child);
+    } finally {
+      if (running != null && running.isAlive()) {
+        // Never leave the command stopped behind us.
+        running.destroyForcibly();
+      }
+    }
+  }
+
+  private Process running;
+
+  private int run(TracingInstance instance, String stop, PrintWriter out, PrintWriter err,
+      Map<String, CompiledFilter> userSpace, List<String> chosen, Process child) throws IOException, InterruptedException {
     if (!command.isEmpty()) {
       // The command stops itself before exec, so it is traced from its first instruction.
       List<String> argv = new ArrayList<>(List.of("sh", "-c", "kill -STOP $$ && exec \"$@\"", "evfilter-trace"));
       argv.addAll(command);
       child = new ProcessBuilder(argv).inheritIO().start();
+      running = child;
       waitUntilStopped(child.pid());
       instance.followPids(List.of(child.pid()));
     } else if (!pids.isEmpty()) {
       instance.followPids(pids);
+    } else {
+      // Tracing everything: not this tracer's own reads of the buffer.
+      instance.ignorePids(List.of(ProcessHandle.current().pid()));
     }
     for (String e : chosen) {
       instance.enable(e);
@@ -202,10 +241,9 @@ final class TraceCommand implements Callable<Integer> {
 
   private void emit(TraceLine t, Map<String, CompiledFilter> userSpace, TraceWriter jsonOut, PrintWriter out) throws IOException {
     Optional<SyscallEvent> event = t.syscall(Arch.X86_64);
-    if (!userSpace.isEmpty() && event.isPresent()) {
-      String key = event.get().syscall().map(s -> "syscalls/sys_enter_" + org.evfilter.events.syscalls.SyscallTable.tracefsName(s.name())).orElse("");
-      CompiledFilter check = userSpace.get(key);
-      if (check != null && !check.matches(view.set(event.get(), 0), counter)) {
+    if (!userSpace.isEmpty()) {
+      CompiledFilter check = t.syscallEvent().map(userSpace::get).orElse(null);
+      if (check != null && (event.isEmpty() || !check.matches(view.set(event.get(), 0), counter))) {
         return;
       }
     }
@@ -215,8 +253,8 @@ final class TraceCommand implements Callable<Integer> {
     } else if (jsonOut != null) {
       // Not a syscall: its own text, in order with the syscall lines.
       jsonOut.flush();
-      System.out.println(new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-          .put("pid", t.pid()).put("comm", t.comm()).put("cpu", t.cpu()).put("ts", t.timestampNanos())
+      System.out.println(JSON.createObjectNode()
+          .put("pid", t.pid()).put("tid", t.tid()).put("comm", t.comm()).put("cpu", t.cpu()).put("ts", t.timestampNanos())
           .put("text", t.body()));
     } else {
       out.println(Text.display(t.text()));
@@ -230,6 +268,13 @@ final class TraceCommand implements Callable<Integer> {
     if (implicit) {
       chosen = instance.events("syscalls", "sys_enter_");
     }
+    for (String e : chosen) {
+      if (instance.schema(e).isEmpty()) {
+        throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+            "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)"),
+            new org.evfilter.grammar.SourceText("--event", e));
+      }
+    }
     if (filter == null) {
       return chosen;
     }
@@ -241,7 +286,9 @@ final class TraceCommand implements Callable<Integer> {
     for (String e : chosen) {
       Optional<EventSchema> schema = instance.schema(e);
       if (schema.isEmpty()) {
-        throw new IOException("no event " + e + " in " + instance.directory().getParent().getParent() + "/events");
+        throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+            "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)"),
+            new org.evfilter.grammar.SourceText("--event", e));
       }
       BoundExpression bound;
       try {
@@ -264,7 +311,7 @@ final class TraceCommand implements Callable<Integer> {
         instance.filter(e, ftrace.get());
         inKernel++;
       } else {
-        userSpace.put(e, CompiledFilter.compile(bound, SeccompView.LAYOUT));
+        userSpace.put(e, userSpaceFilter(e, bound));
       }
     }
     if (applicable.isEmpty()) {
@@ -273,6 +320,39 @@ final class TraceCommand implements Callable<Integer> {
     err.printf("evfilter trace: %d events; filter in the kernel for %d, in user space for %d%n",
         applicable.size(), inKernel, userSpace.size());
     return applicable;
+  }
+
+  // What ftrace cannot say is evaluated here, for syscall events, on what trace_pipe shows of them.
+  private CompiledFilter userSpaceFilter(String event, BoundExpression bound) {
+    org.evfilter.grammar.SourceText src = new org.evfilter.grammar.SourceText("--filter", FilterParser.kernelText(filter));
+    if (!event.startsWith("syscalls/") && !event.startsWith("raw_syscalls/")) {
+      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+          "the kernel cannot run this filter on " + event + " and evfilter evaluates only syscall events itself;"
+              + " write it in ftrace syntax (no ordered comparison of masked bits)"), src);
+    }
+    if (mentionsText(bound)) {
+      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+          "string predicates need the kernel (.ustring), but the rest of this filter cannot be pushed there"), src);
+    }
+    try {
+      return CompiledFilter.compile(bound, SeccompView.LAYOUT);
+    } catch (IllegalArgumentException e) {
+      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+          e.getMessage() + " in user space; only the kernel can, and it cannot run the whole filter"), src);
+    }
+  }
+
+  private static boolean mentionsText(BoundExpression e) {
+    if (e instanceof BoundExpression.All a) {
+      return a.operands().stream().anyMatch(TraceCommand::mentionsText);
+    }
+    if (e instanceof BoundExpression.Any a) {
+      return a.operands().stream().anyMatch(TraceCommand::mentionsText);
+    }
+    if (e instanceof BoundExpression.Negation n) {
+      return mentionsText(n.operand());
+    }
+    return e instanceof org.evfilter.predicates.Atom.Text;
   }
 
   private int inPrivateMountNamespace(PrintWriter err) throws IOException, InterruptedException {
@@ -292,8 +372,24 @@ final class TraceCommand implements Callable<Integer> {
       err.println("evfilter trace: tracefs is not mounted and unshare(1) could not run: " + e.getMessage());
       return Main.ENVIRONMENT_ERROR;
     }
-    // Ctrl-C reaches the whole foreground group; the inner evfilter cleans up and exits.
-    return p.waitFor();
+    // Ctrl-C reaches the whole foreground group; a signal to this process alone is passed on, so the
+    // inner evfilter (exec'd by unshare and sh, so it is this very child) cleans up and exits.
+    Thread forward = new Thread(() -> {
+      p.destroy();
+      try {
+        p.waitFor(5, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "evfilter-trace-forward");
+    Runtime.getRuntime().addShutdownHook(forward);
+    int code = p.waitFor();
+    try {
+      Runtime.getRuntime().removeShutdownHook(forward);
+    } catch (IllegalStateException shuttingDown) {
+      // The hook runs anyway.
+    }
+    return code;
   }
 
   // The shutdown hook's way to remove the instance while the main thread still holds it.

@@ -10,9 +10,9 @@ import org.evfilter.grammar.ast.Operator;
 /**
  * Lowers a bound filter to the kernel's own filter language, so that it can be pushed into an
  * event's {@code filter} file: names become numbers, sets and ranges become {@code ||} of
- * comparisons, and the masked comparisons ftrace can say ({@code (f & M) == 0}, {@code (f & M)
- * != 0}, a single-bit {@code (f & M) == M}) become {@code &} tests. Empty when the filter holds
- * something ftrace cannot say: then it is evaluated in user space.
+ * comparisons, and a masked equality {@code (f & M) == V} becomes single-bit {@code &} tests, one
+ * per bit of M. Empty when the filter holds something ftrace cannot say (an ordered comparison
+ * of masked bits): then it is evaluated in user space.
  */
 public final class FtraceFilter {
   private FtraceFilter() {}
@@ -60,19 +60,28 @@ public final class FtraceFilter {
         return true;
       }
       long m = n.mask();
-      long v = n.value() & m;
-      boolean singleBit = Long.bitCount(m) == 1;
+      long v = n.value();
       boolean eq = n.operator() == Operator.EQ;
-      boolean ne = n.operator() == Operator.NE;
-      if ((eq && v == 0 && n.value() == 0) || (ne && singleBit && n.value() == m)) {
-        out.append("!(").append(f).append(" & ").append(hex(m)).append(')');
+      if (!eq && n.operator() != Operator.NE) {
+        return false;
+      }
+      if ((v & ~m) != 0) {
+        // Bits outside the mask: (f & M) can never equal v.
+        out.append(eq ? "(" + f + " == 0 && " + f + " != 0)" : "(" + f + " == 0 || " + f + " != 0)");
         return true;
       }
-      if ((ne && n.value() == 0) || (eq && singleBit && n.value() == m)) {
-        out.append(f).append(" & ").append(hex(m));
-        return true;
+      // (f & M) == V is, bit by bit of M, 'f & b' where V has b and '!(f & b)' where it has not.
+      StringBuilder all = new StringBuilder("(");
+      for (long bits = m; bits != 0; bits &= bits - 1) {
+        long b = Long.lowestOneBit(bits);
+        if (all.length() > 1) {
+          all.append(" && ");
+        }
+        all.append((v & b) != 0 ? f + " & " + hex(b) : "!(" + f + " & " + hex(b) + ")");
       }
-      return false;
+      all.append(')');
+      out.append(eq ? all : "!" + all);
+      return true;
     }
     if (a instanceof Atom.Member m) {
       List<String> parts = new ArrayList<>();

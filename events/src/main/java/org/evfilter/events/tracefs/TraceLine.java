@@ -10,43 +10,60 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 
 /**
- * One line of a tracing instance's {@code trace_pipe}: {@code COMM-PID [CPU] FLAGS SECONDS.MICROS:
- * BODY}, where the body is the event's own text ({@code sys_openat(dfd: 0xffffff9c, ...)}).
+ * One line of a tracing instance's {@code trace_pipe}: {@code COMM-TID (TGID) [CPU] FLAGS
+ * SECONDS.MICROS: BODY}, where the body is the event's own text ({@code sys_openat(dfd:
+ * 0xffffff9c, ...)}); {@code pid} is the thread group (the process) when the instance records it.
  */
-public record TraceLine(String comm, int pid, int cpu, long timestampNanos, String body, String text) {
+public record TraceLine(String comm, int pid, int tid, int cpu, long timestampNanos, String body, String text) {
   public TraceLine {
     Objects.requireNonNull(comm, "comm");
     Objects.requireNonNull(body, "body");
     Objects.requireNonNull(text, "text");
   }
 
+  // COMM-TID [(TGID)] [CPU] FLAGS SECONDS.MICROS: BODY. The command may hold anything, '-' and ' ['
+  // included: the greedy match takes the last '-TID ... [CPU]' that fits.
+  private static final java.util.regex.Pattern LINE = java.util.regex.Pattern.compile(
+      "^\\s*(.*)-(\\d+)\\s+(?:\\(\\s*(\\d+|-+)\\)\\s+)?\\[(\\d+)\\]\\s+\\S+\\s+(\\d+)(?:\\.(\\d+))?: (.*)$");
+
   /** Reads a trace_pipe line; empty for lines that are not events (headers, blank). */
   public static Optional<TraceLine> parse(String line) {
-    // The command may contain spaces and dashes: the pid is after the last '-' before ' ['.
-    int bracket = line.indexOf(" [");
-    if (bracket < 0) {
-      return Optional.empty();
-    }
-    String task = line.substring(0, bracket).strip();
-    int dash = task.lastIndexOf('-');
-    int close = line.indexOf(']', bracket);
-    int colon = line.indexOf(": ", close);
-    if (dash < 0 || close < 0 || colon < 0) {
+    java.util.regex.Matcher m = LINE.matcher(line);
+    if (!m.matches()) {
       return Optional.empty();
     }
     try {
-      int pid = Integer.parseInt(task.substring(dash + 1));
-      int cpu = Integer.parseInt(line.substring(bracket + 2, close).strip());
-      String[] head = line.substring(close + 1, colon).strip().split("\\s+");
-      String ts = head[head.length - 1];
-      int dot = ts.indexOf('.');
-      long nanos = dot < 0 ? Long.parseLong(ts) * 1_000_000_000L
-          : Long.parseLong(ts.substring(0, dot)) * 1_000_000_000L
-              + Long.parseLong((ts.substring(dot + 1) + "000000000").substring(0, 9));
-      return Optional.of(new TraceLine(task.substring(0, dash), pid, cpu, nanos, line.substring(colon + 2), line));
+      int tid = Integer.parseInt(m.group(2));
+      int pid = m.group(3) != null && m.group(3).chars().allMatch(Character::isDigit) ? Integer.parseInt(m.group(3)) : tid;
+      long nanos = Long.parseLong(m.group(5)) * 1_000_000_000L
+          + (m.group(6) == null ? 0 : Long.parseLong((m.group(6) + "000000000").substring(0, 9)));
+      return Optional.of(new TraceLine(m.group(1), pid, tid, Integer.parseInt(m.group(4)), nanos, m.group(7), line));
     } catch (NumberFormatException e) {
       return Optional.empty();
     }
+  }
+
+  /**
+   * The event this line is of, where the body says it: {@code syscalls/sys_enter_NAME} for {@code
+   * sys_NAME(...)}, {@code syscalls/sys_exit_NAME} for {@code sys_NAME -> ...}, {@code
+   * raw_syscalls/sys_enter} and {@code raw_syscalls/sys_exit}; empty for other events.
+   */
+  public Optional<String> syscallEvent() {
+    if (body.startsWith("sys_enter: NR ")) {
+      return Optional.of("raw_syscalls/sys_enter");
+    }
+    if (body.startsWith("sys_exit: NR ")) {
+      return Optional.of("raw_syscalls/sys_exit");
+    }
+    if (!body.startsWith("sys_")) {
+      return Optional.empty();
+    }
+    int arrow = body.indexOf(" -> ");
+    int paren = body.indexOf('(');
+    if (arrow > 0 && (paren < 0 || arrow < paren)) {
+      return Optional.of("syscalls/sys_exit_" + body.substring(4, arrow));
+    }
+    return paren > 0 ? Optional.of("syscalls/sys_enter_" + body.substring(4, paren)) : Optional.empty();
   }
 
   /**
@@ -56,8 +73,13 @@ public record TraceLine(String comm, int pid, int cpu, long timestampNanos, Stri
    */
   public Optional<SyscallEvent> syscall(Arch arch) {
     SyscallTable table = SyscallTable.of(arch);
-    SyscallEvent.Builder b = SyscallEvent.builder().arch(arch).pid(pid).tid(pid).comm(comm).timestampNanos(timestampNanos);
+    SyscallEvent.Builder b = SyscallEvent.builder().arch(arch).pid(pid).tid(tid).comm(comm).timestampNanos(timestampNanos);
     try {
+      if (body.startsWith("sys_exit: NR ")) {
+        int eq = body.indexOf(" = ");
+        b.nr(Integer.parseInt(body.substring("sys_exit: NR ".length(), eq)));
+        return Optional.of(b.ret(Long.parseLong(body.substring(eq + 3).strip())).build());
+      }
       if (body.startsWith("sys_enter: NR ")) {
         int open = body.indexOf(" (");
         b.nr(Integer.parseInt(body.substring("sys_enter: NR ".length(), open)));

@@ -136,6 +136,21 @@ public final class TracingInstance implements Closeable {
     write(dir.resolve("set_event_pid"), s.toString().strip());
   }
 
+  /** Never records events of these pids (the tracer itself). */
+  public void ignorePids(List<Long> pids) throws IOException {
+    pidsSet = true;
+    StringBuilder s = new StringBuilder();
+    for (long p : pids) {
+      s.append(p).append(' ');
+    }
+    write(dir.resolve("set_event_notrace_pid"), s.toString().strip());
+  }
+
+  /** Adds the thread group (process) id to every line, next to the thread id. */
+  public void recordTgid() throws IOException {
+    write(dir.resolve("options").resolve("record-tgid"), "1");
+  }
+
   /** Writes a line into the instance's buffer (it wakes a reader of trace_pipe). */
   public void marker(String text) throws IOException {
     write(dir.resolve("trace_marker"), text);
@@ -176,6 +191,7 @@ public final class TracingInstance implements Closeable {
     }
     if (pidsSet) {
       first = attempt(first, () -> write(dir.resolve("set_event_pid"), ""));
+      first = attempt(first, () -> write(dir.resolve("set_event_notrace_pid"), ""));
     }
     first = attempt(first, () -> Files.delete(dir));
     if (first != null) {

@@ -43,5 +43,11 @@ class TraceLineTest {
     TraceLine sched = TraceLine.parse("<idle>-0 [001] d..2. 5.0: sched_switch: prev_comm=swapper/1 prev_pid=0").orElseThrow();
     assertEquals(Optional.empty(), sched.syscall(Arch.X86_64));
     assertTrue(TraceLine.parse("# tracer: nop").isEmpty());
+    TraceLine odd = TraceLine.parse("   x [1]-77 (     70) [001] ..... 2.5: sys_close(fd: 0x3)").orElseThrow();
+    assertEquals("x [1]", odd.comm());
+    assertEquals(70, odd.pid());
+    assertEquals(77, odd.tid());
+    assertEquals(Optional.of("syscalls/sys_enter_close"), odd.syscallEvent());
+    assertEquals(Optional.of("syscalls/sys_exit_openat"), named.syscallEvent());
   }
 }

@@ -47,7 +47,7 @@ class LiveTraceTest {
   @Test
   void filtersFtraceCannotSayAreEvaluatedHere() throws Exception {
     ChildJvm.Result r = ChildJvm.evfilter(work, List.of(), "trace", "--json", "--event", "syscalls/sys_enter_openat",
-        "--filter", "(flags & O_ACCMODE) == O_WRONLY", "--", "sh", "-c", "echo x > " + work.resolve("w") + "; cat /etc/hostname >/dev/null");
+        "--filter", "(flags & O_ACCMODE) > O_RDONLY", "--", "sh", "-c", "echo x > " + work.resolve("w") + "; cat /etc/hostname >/dev/null");
     assertEquals(0, r.code(), r.err());
     assertTrue(r.err().contains("filter in the kernel for 0, in user space for 1"), r.err());
     List<String> lines = Arrays.stream(r.out().split("\n")).filter(l -> !l.isBlank()).toList();
@@ -55,7 +55,7 @@ class LiveTraceTest {
     for (String l : lines) {
       assertTrue(l.contains("\"name\":\"openat\""), l);
       long flags = Long.parseLong(l.replaceAll(".*\"args\":\\[[^,]*,[^,]*,([0-9]+),.*", "$1"));
-      assertEquals(1, flags & 3, l);
+      assertTrue((flags & 3) > 0, l);
     }
     assertNoInstanceLeft();
   }
