@@ -165,7 +165,8 @@ final class TraceCommand implements Callable<Integer> {
 
   private int trace(TracingInstance instance, String stop, PrintWriter out, PrintWriter err) throws IOException, InterruptedException {
     instance.bufferSizeKb(bufferKb);
-    instance.recordTgid();
+    // Not record-tgid: with it the kernel shows '<...>' for commands it saw only briefly, and the
+    // command name is worth more to a reader than the thread group; live events carry thread ids.
     Map<String, CompiledFilter> userSpace = new LinkedHashMap<>();
     List<String> chosen = configure(instance, userSpace, err);
     Process child = null;
