@@ -66,14 +66,18 @@ final class ConvertCommand implements Callable<Integer> {
           + " format; name the file .strace, .tsv or .jsonl, or give --" + (in.isEmpty() ? "from" : "to"));
       return Main.INPUT_ERROR;
     }
-    long size = input.equals("-") ? -1 : Files.size(Path.of(input));
+    if (!input.equals("-") && !output.equals("-") && Files.exists(Path.of(output))
+        && Files.isSameFile(Path.of(input), Path.of(output))) {
+      err.println("evfilter convert: the output would overwrite the input " + input);
+      return Main.INPUT_ERROR;
+    }
     long start = System.nanoTime();
     long events = 0;
     try (InputStream is = input.equals("-") ? System.in : Files.newInputStream(Path.of(input));
         TraceReader reader = Traces.reader(in.get(), is);
         OutputStream os = output.equals("-") ? StandardStreams.out() : Files.newOutputStream(Path.of(output));
         TraceWriter writer = Traces.writer(out.get(), os)) {
-      ProgressBar progress = new ProgressBar(err, size);
+      ProgressBar progress = new ProgressBar(err, input.equals("-") ? -1 : Files.size(Path.of(input)));
       Optional<SyscallEvent> e;
       while ((e = reader.read()).isPresent()) {
         writer.write(e.get());
@@ -101,6 +105,9 @@ final class ConvertCommand implements Callable<Integer> {
       return 0;
     } catch (NoSuchFileException e) {
       err.println("evfilter convert: no such file: " + e.getFile());
+      return Main.INPUT_ERROR;
+    } catch (IOException e) {
+      err.println("evfilter convert: " + e.getMessage());
       return Main.INPUT_ERROR;
     }
   }

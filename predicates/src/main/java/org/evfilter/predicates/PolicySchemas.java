@@ -18,6 +18,10 @@ import org.evfilter.events.syscalls.SyscallTable;
 final class PolicySchemas {
   static final String LABEL_FIELD = "label";
 
+  // An argument with one of these names (io_submit's 'nr') is reachable as argN only.
+  private static final java.util.Set<String> SECCOMP_NAMES = java.util.Set.of(
+      "nr", "arch", "instruction_pointer", "label", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5");
+
   private PolicySchemas() {}
 
   /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
@@ -33,7 +37,7 @@ final class PolicySchemas {
     // Named arguments at their real width: an 'int' compares its low 32 bits, as the kernel reads it.
     syscall
         .flatMap(name -> SyscallTable.of(Arch.X86_64).byName(name))
-        .ifPresent(s -> s.arguments().forEach(a -> fields.add(new EventField(
+        .ifPresent(s -> s.arguments().stream().filter(a -> !SECCOMP_NAMES.contains(a.name())).forEach(a -> fields.add(new EventField(
             a.name(), a.cType(), 16 + 8 * a.index(), a.width(), a.signed(),
             a.kind() == SyscallArg.Kind.STRING ? FieldKind.PTR_STRING : FieldKind.NUMERIC))));
     return new EventSchema("seccomp", syscall.orElse("any"), -1, fields);

@@ -39,7 +39,8 @@ final class SyscallAbi {
     if (pointer) {
       width = longBytes;
       signed = false;
-      kind = base.equals("char *") ? SyscallArg.Kind.STRING : SyscallArg.Kind.POINTER;
+      // 'char *buf' is data (read, write, getrandom), not a string: only names name strings.
+      kind = base.equals("char *") && !name.equals("buf") && !name.equals("ubuf") ? SyscallArg.Kind.STRING : SyscallArg.Kind.POINTER;
     } else if (SIGNED_LONG.contains(base)) {
       width = longBytes;
       signed = true;

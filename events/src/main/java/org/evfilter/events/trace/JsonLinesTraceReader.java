@@ -56,12 +56,14 @@ final class JsonLinesTraceReader extends LineTraceReader {
                 b.arch(arch);
               } else {
                 b.auditArch(number(a));
+                arch = Arch.ofAudit(number(a), 0).orElse(arch);
               }
             } else {
               b.auditArch(p.getLongValue());
+              arch = Arch.ofAudit(p.getLongValue(), 0).orElse(arch);
             }
           }
-          case "nr" -> nr = (int) value(p, t);
+          case "nr" -> nr = int32(value(p, t));
           case "name" -> name = p.getText();
           case "args" -> {
             if (t != JsonToken.START_ARRAY) {
@@ -76,8 +78,8 @@ final class JsonLinesTraceReader extends LineTraceReader {
             }
           }
           case "a0", "a1", "a2", "a3", "a4", "a5" -> b.arg(field.charAt(1) - '0', value(p, t));
-          case "pid" -> b.pid((int) value(p, t));
-          case "tid" -> b.tid((int) value(p, t));
+          case "pid" -> b.pid(int32(value(p, t)));
+          case "tid" -> b.tid(int32(value(p, t)));
           case "comm" -> b.comm(p.getText());
           case "ts" -> b.timestampNanos(value(p, t));
           case "ret" -> b.ret(value(p, t));
@@ -104,6 +106,9 @@ final class JsonLinesTraceReader extends LineTraceReader {
             }
           }
         }
+      }
+      if (p.nextToken() != null) {
+        throw new BadLine("more after the event's object");
       }
     } catch (IOException e) {
       throw new BadLine("malformed JSON: "
@@ -135,9 +140,23 @@ final class JsonLinesTraceReader extends LineTraceReader {
     return Optional.of(b.strings(strings).build());
   }
 
+  private static int int32(long v) throws BadLine {
+    if (v < Integer.MIN_VALUE || v > 0xffffffffL) {
+      throw new BadLine(v + " does not fit 32 bits");
+    }
+    return (int) v;
+  }
+
   private static long value(JsonParser p, JsonToken t) throws IOException, BadLine {
     if (t == JsonToken.VALUE_NUMBER_INT) {
-      return p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? p.getBigIntegerValue().longValue() : p.getLongValue();
+      if (p.getNumberType() == JsonParser.NumberType.BIG_INTEGER) {
+        java.math.BigInteger big = p.getBigIntegerValue();
+        if (big.signum() < 0 || big.bitLength() > 64) {
+          throw new BadLine(big + " does not fit 64 bits");
+        }
+        return big.longValue();
+      }
+      return p.getLongValue();
     }
     if (t == JsonToken.VALUE_STRING) {
       return number(p.getText());

@@ -38,6 +38,11 @@ abstract class LineTraceReader implements TraceReader {
   /** The event a line holds, empty for a line that holds none (a comment, a signal), or BadLine. */
   abstract Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine;
 
+  /** Events the format holds back until the end (calls never finished); empty when none is left. */
+  Optional<SyscallEvent> atEnd() {
+    return Optional.empty();
+  }
+
   @Override
   public final Optional<SyscallEvent> read() throws IOException {
     String line;
@@ -55,7 +60,7 @@ abstract class LineTraceReader implements TraceReader {
         problem(lines, bad.getMessage(), line);
       }
     }
-    return Optional.empty();
+    return atEnd();
   }
 
   final void problem(long lineNo, String message, String line) {
@@ -90,6 +95,15 @@ abstract class LineTraceReader implements TraceReader {
     in.close();
   }
 
+  /** A number that must fit 32 bits (a syscall number, a pid). */
+  static int int32(String text) throws BadLine {
+    long v = number(text);
+    if (v < Integer.MIN_VALUE || v > 0xffffffffL) {
+      throw new BadLine("'" + text + "' does not fit 32 bits");
+    }
+    return (int) v;
+  }
+
   /** Parses a trace number: decimal (signed), 0x hex, or 0-prefixed octal, as 64 bits. */
   static long number(String text) throws BadLine {
     String t = text.strip();
@@ -103,6 +117,9 @@ abstract class LineTraceReader implements TraceReader {
         v = Long.parseUnsignedLong(m.substring(1), 8);
       } else {
         v = Long.parseUnsignedLong(m);
+      }
+      if (negative && v < 0 && v != Long.MIN_VALUE) {
+        throw new BadLine("'" + text + "' is below -2^63");
       }
       return negative ? -v : v;
     } catch (NumberFormatException e) {

@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
@@ -21,10 +22,15 @@ import org.evfilter.events.syscalls.SyscallTable;
  * skipped; anything else that does not read is a problem with its line number.
  */
 final class StraceTraceReader extends LineTraceReader {
-  private final Map<Integer, String> unfinished = new HashMap<>();
+  private final Map<Integer, String> unfinished = new java.util.LinkedHashMap<>();
+  private final Map<Integer, Long> unfinishedAt = new HashMap<>();
   private final Map<Integer, Arch> arches = new HashMap<>();
   private final Constants constants = Constants.linux();
   private long undecoded;
+  private static final java.util.regex.Pattern NAMED = java.util.regex.Pattern.compile("([a-z_][a-z0-9_]*)=(.*)", java.util.regex.Pattern.DOTALL);
+  // strace's names for clone's arguments, and the kernel's.
+  private static final Map<String, String> CLONE_NAMES = Map.of(
+      "child_stack", "newsp", "flags", "clone_flags", "parent_tid", "parent_tidptr", "child_tid", "child_tidptr");
 
   StraceTraceReader(InputStream in) {
     super(in);
@@ -71,6 +77,7 @@ final class StraceTraceReader extends LineTraceReader {
       int eq = s.indexOf('=');
       int end = s.indexOf(' ', eq);
       int who = Integer.parseInt(s.substring(eq + 1, end));
+      pid = who;
       arches.put(who, s.contains("32 bit mode") ? Arch.I386 : s.contains("x32 mode") ? Arch.X32 : Arch.X86_64);
       return Optional.empty();
     }
@@ -82,18 +89,41 @@ final class StraceTraceReader extends LineTraceReader {
       if (resumed < 0) {
         throw new BadLine("'<...' without 'resumed>'");
       }
+      String name = s.substring(5, resumed).strip();
       String start = unfinished.remove(pid);
+      if (start == null && name.equals("execve")) {
+        // A thread's execve finishes under the process's pid: take the one execve in flight.
+        Integer other = unfinished.entrySet().stream().filter(e -> e.getValue().startsWith("execve("))
+            .map(Map.Entry::getKey).findFirst().orElse(null);
+        start = other == null ? null : unfinished.remove(other);
+      }
       if (start == null) {
         throw new BadLine("a resumed call whose start is not in the trace");
       }
       s = start + s.substring(resumed + " resumed>".length());
     }
-    int unfinishedAt = s.indexOf(" <unfinished ...>");
-    if (unfinishedAt >= 0) {
-      unfinished.put(pid, s.substring(0, unfinishedAt));
+    int cut = s.indexOf(" <unfinished ...>");
+    if (cut >= 0) {
+      unfinished.put(pid, s.substring(0, cut));
+      unfinishedAt.put(pid, ts);
       return Optional.empty();
     }
     return Optional.of(call(s, pid, ts));
+  }
+
+  // Calls that never finished (the process was killed in them): events without a result.
+  @Override
+  Optional<SyscallEvent> atEnd() {
+    while (!unfinished.isEmpty()) {
+      int pid = unfinished.keySet().iterator().next();
+      String start = unfinished.remove(pid);
+      try {
+        return Optional.of(call(start + ") = ?", pid, unfinishedAt.getOrDefault(pid, -1L)));
+      } catch (BadLine bad) {
+        problem(lines(), "an unfinished call: " + bad.getMessage(), start);
+      }
+    }
+    return Optional.empty();
   }
 
   private SyscallEvent call(String s, int pid, long ts) throws BadLine {
@@ -127,8 +157,20 @@ final class StraceTraceReader extends LineTraceReader {
       throw new BadLine(args.size() + " arguments");
     }
     Map<Integer, String> strings = new HashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String a = stripComments(args.get(i)).strip();
+    Optional<Syscall> known = table.byNumber(nr);
+    for (int pos = 0; pos < args.size(); pos++) {
+      String a = stripComments(args.get(pos)).strip();
+      int i = pos;
+      java.util.regex.Matcher named = NAMED.matcher(a);
+      if (named.matches()) {
+        // strace names some arguments ('clone(child_stack=0, flags=...)'), in its own order.
+        String key = CLONE_NAMES.getOrDefault(named.group(1), named.group(1));
+        OptionalInt index = known.flatMap(sc -> sc.argument(key)).map(x -> OptionalInt.of(x.index())).orElse(OptionalInt.empty());
+        if (index.isPresent()) {
+          i = index.getAsInt();
+        }
+        a = named.group(2).strip();
+      }
       if (a.startsWith("\"")) {
         strings.put(i, unquote(a));
       } else if (a.startsWith("{")) {
@@ -139,6 +181,11 @@ final class StraceTraceReader extends LineTraceReader {
       } else if (a.startsWith("[") || a.startsWith("~[")) {
         // An array or signal set, printed from memory: its pointer is not in the trace.
       } else {
+        // '-y' prints a descriptor's path after it: '3</etc/passwd>'.
+        int angle = a.indexOf('<');
+        if (angle > 0 && a.endsWith(">") && Character.isDigit(a.charAt(0))) {
+          a = a.substring(0, angle);
+        }
         OptionalLong v = value(a);
         if (v.isPresent()) {
           b.arg(i, v.getAsLong());

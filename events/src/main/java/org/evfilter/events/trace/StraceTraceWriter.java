@@ -14,6 +14,7 @@ import org.evfilter.events.syscalls.Syscall;
  */
 final class StraceTraceWriter implements TraceWriter {
   private final BufferedWriter out;
+  private final java.util.Map<Integer, org.evfilter.events.syscalls.Arch> modes = new java.util.HashMap<>();
 
   StraceTraceWriter(OutputStream out) {
     this.out = new BufferedWriter(new OutputStreamWriter(out, StandardCharsets.ISO_8859_1), 1 << 16);
@@ -22,7 +23,17 @@ final class StraceTraceWriter implements TraceWriter {
   @Override
   public void write(SyscallEvent e) throws IOException {
     StringBuilder s = new StringBuilder(128);
-    s.append(e.pid() == 0 ? 1 : e.pid()).append(' ');
+    org.evfilter.events.syscalls.Arch arch = e.arch().orElse(org.evfilter.events.syscalls.Arch.X86_64);
+    if (modes.getOrDefault(e.pid(), org.evfilter.events.syscalls.Arch.X86_64) != arch) {
+      // strace's own marker for a process switching ABI.
+      modes.put(e.pid(), arch);
+      out.write((e.pid() == 0 ? "" : e.pid() + " ") + "[ Process PID=" + e.pid() + " runs in "
+          + (arch == org.evfilter.events.syscalls.Arch.I386 ? "32 bit" : arch == org.evfilter.events.syscalls.Arch.X32 ? "x32" : "64 bit")
+          + " mode. ]\n");
+    }
+    if (e.pid() != 0) {
+      s.append(e.pid()).append(' ');
+    }
     if (e.timestampNanos() >= 0) {
       long ns = e.timestampNanos();
       s.append(ns / 1_000_000_000L).append('.').append(String.format("%06d", (ns % 1_000_000_000L) / 1000)).append(' ');

@@ -28,7 +28,10 @@ final class TsvTraceReader extends LineTraceReader {
     String t = line.strip();
     if (t.startsWith("#")) {
       String[] header = t.substring(1).strip().split("\\s+");
-      if (!sawData && Arrays.asList(header).contains("nr")) {
+      if (sawData && Arrays.asList(header).contains("nr")) {
+        throw new BadLine("a header after events: columns cannot change within a trace");
+      }
+      if (Arrays.asList(header).contains("nr")) {
         for (String h : header) {
           if (!KNOWN.contains(h)) {
             throw new BadLine("unknown column '" + h + "' (known: " + String.join(" ", KNOWN) + ")");
@@ -55,9 +58,9 @@ final class TsvTraceReader extends LineTraceReader {
       }
       switch (c) {
         case "arch" -> b.auditArch(arch(v));
-        case "nr" -> b.nr((int) number(v));
-        case "pid" -> b.pid((int) number(v));
-        case "tid" -> b.tid((int) number(v));
+        case "nr" -> b.nr(int32(v));
+        case "pid" -> b.pid(int32(v));
+        case "tid" -> b.tid(int32(v));
         case "ts" -> b.timestampNanos(number(v));
         case "ret" -> b.ret(number(v));
         case "ip" -> b.instructionPointer(number(v));

@@ -62,10 +62,12 @@ class TraceFormatsTest {
   }
 
   @Test
-  void straceKeepsNumbersStringsAndResults() throws IOException {
-    List<SyscallEvent> x86 = EVENTS.stream().filter(e -> e.arch().orElseThrow() == Arch.X86_64).toList();
+  void straceKeepsNumbersStringsResultsAndAbis() throws IOException {
+    List<SyscallEvent> x86 = EVENTS.stream().filter(e -> e.arch().orElseThrow() != Arch.X86_64 || e.pid() != 0).toList();
     List<SyscallEvent> back = read(TraceFormat.STRACE, write(TraceFormat.STRACE, x86));
     assertEquals(x86.size(), back.size());
+    assertEquals(Optional.of(Arch.I386), back.get(2).arch());
+    assertEquals(5, back.get(2).nr());
     SyscallEvent openat = back.get(0);
     assertEquals(257, openat.nr());
     assertEquals(-100L, openat.arg(0));
@@ -116,15 +118,20 @@ class TraceFormatsTest {
         "19491 1795399062.700000 <... wait4 resumed>[{WIFEXITED(s) && WEXITSTATUS(s) == 0}], 0, NULL) = 19492",
         "19491 1795399062.700001 --- SIGCHLD {si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=19492} ---",
         "19493 1795399062.800000 connect(3, {sa_family=AF_UNIX, sun_path=\"/run/nscd/socket\"}, 110) = -1 ENOENT (No such file or directory)",
-        "19493 1795399062.800001 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD) = 19494",
+        "19493 1795399062.800001 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD, child_tidptr=0x7f) = 19494",
+        "19494 1795399062.800002 close(3</etc/passwd>) = 0",
+        "19495 1795399062.800003 nanosleep({tv_sec=10, tv_nsec=0},  <unfinished ...>",
         "19491 1795399062.900000 exit_group(0)     = ?",
         "19491 1795399062.900001 +++ exited with 0 +++",
         "");
     TraceReader r = Traces.reader(TraceFormat.STRACE, new ByteArrayInputStream(strace.getBytes(StandardCharsets.ISO_8859_1)));
     List<SyscallEvent> events = read(r);
     assertEquals(List.of(), r.problems());
-    assertEquals(List.of("openat", "openat", "access", "execve", "wait4", "connect", "clone", "exit_group"),
+    assertEquals(List.of("openat", "openat", "access", "execve", "wait4", "connect", "clone", "close", "exit_group", "nanosleep"),
         events.stream().map(e -> e.syscall().orElseThrow().name()).toList());
+    assertEquals(0x01000000 | 0x00200000 | 17, events.get(6).arg(0), "clone's flags are its first argument");
+    assertEquals(3, events.get(7).arg(0));
+    assertTrue(events.get(9).ret().isEmpty(), "a call that never finished is kept, without a result");
     assertEquals(0x80000, events.get(0).arg(2));
     assertEquals(-100L, events.get(0).arg(0));
     assertEquals(01 | 0100 | 01000, events.get(1).arg(2));
@@ -133,14 +140,15 @@ class TraceFormatsTest {
     assertEquals(Optional.of("/usr/bin/cat"), events.get(3).string(0));
     assertEquals(19492L, events.get(4).ret().getAsLong());
     assertEquals(Optional.of("/run/nscd/socket"), events.get(5).string(1));
-    assertTrue(events.get(7).ret().isEmpty());
+    assertTrue(events.get(8).ret().isEmpty());
   }
 
   @ParameterizedTest
   @EnumSource(TraceFormat.class)
   void badLinesAreCountedWithTheirLineNumbers(TraceFormat format) throws IOException {
     String good = write(format, List.of(EVENTS.get(1)));
-    String text = good + "this is not an event\n" + good + "\n" + (format == TraceFormat.JSONL ? "{\"nr\": \"x\"}\n" : "12(\n");
+    String again = format == TraceFormat.TSV ? good.substring(good.indexOf('\n') + 1) : good;
+    String text = good + "this is not an event\n" + again + "\n" + (format == TraceFormat.JSONL ? "{\"nr\": \"x\"}\n" : "12(\n");
     TraceReader r = Traces.reader(format, new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
     List<SyscallEvent> events = read(r);
     assertEquals(2, events.size());
