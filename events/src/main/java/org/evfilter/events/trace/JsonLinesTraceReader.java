@@ -80,7 +80,7 @@ final class JsonLinesTraceReader extends LineTraceReader {
           case "a0", "a1", "a2", "a3", "a4", "a5" -> b.arg(field.charAt(1) - '0', value(p, t));
           case "pid" -> b.pid(int32(value(p, t)));
           case "tid" -> b.tid(int32(value(p, t)));
-          case "comm" -> b.comm(p.getText());
+          case "comm" -> b.comm(bytes(p.getText()));
           case "ts" -> b.timestampNanos(value(p, t));
           case "ret" -> b.ret(value(p, t));
           case "ip" -> b.instructionPointer(value(p, t));
@@ -92,7 +92,7 @@ final class JsonLinesTraceReader extends LineTraceReader {
               String key = p.currentName();
               p.nextToken();
               try {
-                strings.put(Integer.parseInt(key), p.getText());
+                strings.put(Integer.parseInt(key), bytes(p.getText()));
               } catch (NumberFormatException e) {
                 throw new BadLine("'strings' keys are argument indexes, not '" + key + "'");
               }
@@ -116,6 +116,10 @@ final class JsonLinesTraceReader extends LineTraceReader {
     }
     SyscallTable table = SyscallTable.of(arch);
     Optional<Syscall> syscall;
+    if (nr == null && name == null && named.containsKey("text")) {
+      // A non-syscall event from 'evfilter trace --json': not a syscall event, nothing to convert.
+      return Optional.empty();
+    }
     if (nr != null) {
       b.nr(nr);
       syscall = table.byNumber(nr);
@@ -132,12 +136,34 @@ final class JsonLinesTraceReader extends LineTraceReader {
         throw new BadLine("unknown field '" + e.getKey() + "'");
       }
       if (e.getValue() instanceof String s && arg.get().kind() == SyscallArg.Kind.STRING) {
-        strings.put(arg.get().index(), s);
+        strings.put(arg.get().index(), bytes(s));
       } else {
         b.arg(arg.get().index(), e.getValue() instanceof Long l ? l : number((String) e.getValue()));
       }
     }
     return Optional.of(b.strings(strings).build());
+  }
+
+  // Text here is bytes, one char each: characters a JSON escape put above U+00FF become their UTF-8.
+  private static String bytes(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) > 0xff) {
+        StringBuilder out = new StringBuilder(s.length() + 8);
+        for (int j = 0; j < s.length(); ) {
+          int cp = s.codePointAt(j);
+          j += Character.charCount(cp);
+          if (cp <= 0xff) {
+            out.append((char) cp);
+          } else {
+            for (byte b : new String(Character.toChars(cp)).getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+              out.append((char) (b & 0xff));
+            }
+          }
+        }
+        return out.toString();
+      }
+    }
+    return s;
   }
 
   private static int int32(long v) throws BadLine {

@@ -107,6 +107,14 @@ class TraceFormatsTest {
   }
 
   @Test
+  void jsonEscapesBecomeUtf8BytesAndTraceTextLinesAreNotEvents() throws IOException {
+    List<SyscallEvent> events = read(TraceFormat.JSONL,
+        "{\"name\":\"openat\",\"filename\":\"/tmp/\\u4e2d\"}\n{\"pid\":1,\"text\":\"sched_switch: prev=a\"}\n");
+    assertEquals(1, events.size());
+    assertEquals(Optional.of("/tmp/\u00e4\u00b8\u00ad"), events.get(0).string(1));
+  }
+
+  @Test
   void symbolicStraceOutputIsReadBackIntoNumbers() throws IOException {
     String strace = String.join("\n",
         "19491 1795399062.845630 openat(AT_FDCWD, \"/etc/ld.so.cache\", O_RDONLY|O_CLOEXEC) = 3",
