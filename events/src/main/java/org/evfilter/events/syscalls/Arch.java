@@ -42,9 +42,12 @@ public enum Arch {
     return registerBytes;
   }
 
-  /** Whether {@code long} and pointers are 8 bytes (LP64) in this ABI's C types. */
+  /**
+   * Whether the kernel's {@code long} and pointer arguments are 8 bytes: true on the 64-bit ABIs,
+   * x32 included (its syscalls run the 64-bit kernel code on 64-bit registers).
+   */
   public boolean lp64() {
-    return this != I386 && this != X32;
+    return this != I386;
   }
 
   public static Optional<Arch> of(String id) {

@@ -27,6 +27,12 @@ final class SyscallAbi {
 
   private SyscallAbi() {}
 
+  /** Whether a C type is 64 bits on every ABI (loff_t, u64, ...). */
+  static boolean is64Bit(String cType) {
+    String base = cType.replace("__user", "").replace("const ", "").replaceAll("\\s+", " ").trim();
+    return !base.endsWith("*") && (SIGNED_64.contains(base) || UNSIGNED_64.contains(base));
+  }
+
   /** The argument at {@code index} of C type {@code cType} called {@code name}, in {@code arch}. */
   static SyscallArg argument(Arch arch, int index, String cType, String name) {
     String t = cType.replace("__user", "").replaceAll("\\s+", " ").trim();

@@ -119,7 +119,22 @@ public final class SyscallTable {
           for (int i = 0; i < decls.length && i < 6; i++) {
             String decl = decls[i].trim();
             int space = decl.lastIndexOf(' ');
-            args.add(SyscallAbi.argument(arch, i, decl.substring(0, space).trim(), decl.substring(space + 1)));
+            String type = decl.substring(0, space).trim();
+            if (arch == Arch.I386 && SyscallAbi.is64Bit(type)) {
+              // i386 passes a 64-bit argument in two registers: the x86_64 signature does not say
+              // which, so claim nothing rather than a wrong index.
+              known = false;
+              args.clear();
+              break;
+            }
+            args.add(SyscallAbi.argument(arch, i, type, decl.substring(space + 1)));
+          }
+          if (arch == Arch.AARCH64 && cols[1].equals("clone") && args.size() == 5) {
+            // arm64 has CLONE_BACKWARDS: clone(flags, newsp, parent_tid, tls, child_tid).
+            SyscallArg childTid = args.get(3);
+            SyscallArg tls = args.get(4);
+            args.set(3, new SyscallArg(3, tls.name(), tls.cType(), tls.width(), tls.signed(), tls.kind()));
+            args.set(4, new SyscallArg(4, childTid.name(), childTid.cType(), childTid.width(), childTid.signed(), childTid.kind()));
           }
         }
         byNumber.put(nr, new Syscall(arch, nr, cols[1], args, known));

@@ -51,6 +51,12 @@ class SyscallTableTest {
     Syscall openat32 = SyscallTable.of(Arch.I386).byName("openat").orElseThrow();
     assertEquals(4, openat32.argument("filename").orElseThrow().width());
     assertEquals(4, SyscallTable.of(Arch.I386).byName("lseek").orElseThrow().argument("offset").orElseThrow().width());
+    // loff_t takes two registers on i386: no index is claimed.
+    assertFalse(SyscallTable.of(Arch.I386).byName("fallocate").orElseThrow().argumentsKnown());
+    Syscall clone = SyscallTable.of(Arch.AARCH64).byName("clone").orElseThrow();
+    assertEquals(3, clone.argument("tls").orElseThrow().index());
+    assertEquals(4, clone.argument("child_tidptr").orElseThrow().index());
+    assertEquals(8, SyscallTable.of(Arch.X32).byName("lseek").orElseThrow().argument("offset").orElseThrow().width());
   }
 
   @Test
