@@ -42,12 +42,14 @@ final class AstBuilder implements ParseTreeListener {
   private final SourceText source;
   private final PredicateChecker checker;
   private final boolean strict;
+  private final boolean policy;
   private final ParseTreeProperty<Object> nodes = new ParseTreeProperty<>();
   private FieldRef pendingField;
   // Set once the parse has failed: the generated rules still exit (in 'finally') on their way out.
   private boolean aborted;
 
-  AstBuilder(EvFilterParser parser, SourceText source, PredicateChecker checker, boolean strict) {
+  AstBuilder(EvFilterParser parser, SourceText source, PredicateChecker checker, boolean strict, boolean policy) {
+    this.policy = policy;
     this.parser = parser;
     this.source = source;
     this.checker = checker;
@@ -321,6 +323,10 @@ final class AstBuilder implements ParseTreeListener {
       // token starts.
       Token next = parser.getCurrentToken();
       int at = next.getType() == Token.EOF ? op.stop.getStopIndex() + 1 : next.getStartIndex();
+      if (policy) {
+        // Only a single filter needs the kernel's order of errors; in a policy this is plainly wrong.
+        throw fail(ErrorCode.INVALID_VALUE, op.stop.getStopIndex() + 1, "expected a value after the operator");
+      }
       return new Value(Value.Kind.MISSING, "", (char) 0, pos(at));
     }
     Token t = v.start;

@@ -155,7 +155,7 @@ public final class FilterParser {
     EvFilterParser parser = new EvFilterParser(tokens);
     parser.removeErrorListeners();
     parser.getInterpreter().setPredictionMode(PredictionMode.LL);
-    AstBuilder builder = new AstBuilder(parser, source, checker, strict);
+    AstBuilder builder = new AstBuilder(parser, source, checker, strict, policy);
     parser.setErrorHandler(new KernelErrorStrategy(source, tokens, builder));
     parser.addParseListener(builder);
     return parser;

@@ -26,14 +26,15 @@ final class CanonicalPrinter {
       }
       print(not.operand(), out);
       if (!atom) {
-        out.append(')');
+        close(out, not.operand());
       }
     } else if (e instanceof Comparison c) {
       comparison(c, out);
     } else if (e instanceof MaskedComparison m) {
       out.append('(');
       comparison(m.mask(), out);
-      out.append(") ").append(m.operator().symbol()).append(' ').append(m.value().source());
+      close(out, m.mask());
+      out.append(' ').append(m.operator().symbol()).append(' ').append(m.value().source());
     } else if (e instanceof Membership m) {
       out.append(m.field().text()).append(" in {");
       out.append(
@@ -65,9 +66,31 @@ final class CanonicalPrinter {
       }
       print(operand, out);
       if (paren) {
-        out.append(')');
+        close(out, operand);
       }
     }
+  }
+
+  // A '.function' value runs to the next whitespace, so a ')' right after one would become part
+  // of it: such a value ends with a space before the parenthesis.
+  private static void close(StringBuilder out, Expression inside) {
+    out.append(endsWithFunctionValue(inside) ? " )" : ")");
+  }
+
+  private static boolean endsWithFunctionValue(Expression e) {
+    if (e instanceof Or or) {
+      return endsWithFunctionValue(or.operands().get(or.operands().size() - 1));
+    }
+    if (e instanceof And and) {
+      return endsWithFunctionValue(and.operands().get(and.operands().size() - 1));
+    }
+    if (e instanceof Not not) {
+      return endsWithFunctionValue(not.operand());
+    }
+    if (e instanceof Comparison c) {
+      return c.value().kind() == Value.Kind.FUNCTION;
+    }
+    return e instanceof MaskedComparison m && m.value().kind() == Value.Kind.FUNCTION;
   }
 
   private static boolean isAtom(Expression e) {
