@@ -19,7 +19,9 @@ public final class FtraceFilter {
 
   public static Optional<String> render(BoundExpression e) {
     StringBuilder out = new StringBuilder();
-    return render(e, out) ? Optional.of(out.toString()) : Optional.empty();
+    // The kernel takes filters shorter than a page; a longer lowering stays in user space.
+    return render(e, out) && out.length() <= org.evfilter.grammar.FilterParser.KERNEL_MAX_FILTER_BYTES
+        ? Optional.of(out.toString()) : Optional.empty();
   }
 
   private static boolean render(BoundExpression e, StringBuilder out) {
@@ -59,15 +61,18 @@ public final class FtraceFilter {
         out.append(f).append(' ').append(n.operator().symbol()).append(' ').append(number(n.field(), n.value()));
         return true;
       }
-      long m = n.mask();
-      long v = n.value();
+      // Comparisons see only the field's width: reason on those bits.
+      long width = n.field().size() > 0 && n.field().size() < 8 ? (1L << (8 * n.field().size())) - 1 : -1L;
+      long m = n.mask() & width;
+      long v = n.value() & width;
       boolean eq = n.operator() == Operator.EQ;
       if (!eq && n.operator() != Operator.NE) {
         return false;
       }
-      if ((v & ~m) != 0) {
-        // Bits outside the mask: (f & M) can never equal v.
-        out.append(eq ? "(" + f + " == 0 && " + f + " != 0)" : "(" + f + " == 0 || " + f + " != 0)");
+      if ((v & ~m) != 0 || m == 0) {
+        // Bits outside the mask, or no mask at all: the answer does not depend on the field.
+        boolean equal = m == 0 && v == 0;
+        out.append(eq == equal ? "(" + f + " == 0 || " + f + " != 0)" : "(" + f + " == 0 && " + f + " != 0)");
         return true;
       }
       // (f & M) == V is, bit by bit of M, 'f & b' where V has b and '!(f & b)' where it has not.
