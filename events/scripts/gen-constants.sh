@@ -14,18 +14,21 @@ names() { # FAMILY-PREFIX HEADER...: macro names with that prefix defined by the
   for h in "$@"; do printf '#include <%s>\n' "$h" >> "$work/h.c"; done
   gcc -E -dM "$work/h.c" | awk -v p="^$prefix" '$1=="#define" && $2 ~ p && $2 !~ /\(/ {print $2}' | sort -u
 }
-hdrs=(fcntl.h sys/mman.h sched.h sys/socket.h errno.h linux/sched.h signal.h)
+hdrs=(fcntl.h sys/mman.h sched.h sys/socket.h errno.h linux/sched.h signal.h sys/random.h sys/resource.h linux/futex.h asm/prctl.h unistd.h)
 {
   printf '#define _GNU_SOURCE\n#include <stdio.h>\n'
   for h in "${hdrs[@]}"; do printf '#include <%s>\n' "$h"; done
   printf 'int main(void) {\n'
-  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_; do
+  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_ GRND_ RLIMIT_ FUTEX_ ARCH_ MSG_ SEEK_ F_; do
     for n in $(names "$fam" "${hdrs[@]}"); do
       printf '  printf("%%s %%s %%llu\\n", "%s", "%s", (unsigned long long)(%s));\n' "${fam%_}" "$n" "$n"
     done
   done
   for n in $(names E errno.h | grep -E '^E[A-Z0-9]+$'); do
     printf '  printf("%%s %%s %%llu\\n", "errno", "%s", (unsigned long long)(%s));\n' "$n" "$n"
+  done
+  for n in R_OK W_OK X_OK F_OK; do
+    printf '  printf("%%s %%s %%llu\\n", "OK", "%s", (unsigned long long)(%s));\n' "$n" "$n"
   done
   for n in $(names SIG signal.h | grep -E '^SIG[A-Z0-9]+$' | grep -vE '^SIG(RTMIN|RTMAX|STKSZ|_)'); do
     printf '  printf("%%s %%s %%llu\\n", "SIG", "%s", (unsigned long long)(%s));\n' "$n" "$n"
