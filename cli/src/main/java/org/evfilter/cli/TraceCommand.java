@@ -269,8 +269,11 @@ final class TraceCommand implements Callable<Integer> {
     if (implicit) {
       chosen = instance.events("syscalls", "sys_enter_");
     }
+    Map<String, EventSchema> schemas = new LinkedHashMap<>();
     for (String e : chosen) {
-      if (instance.schema(e).isEmpty()) {
+      Optional<EventSchema> schema = instance.schema(e);
+      schema.ifPresent(s -> schemas.put(e, s));
+      if (schema.isEmpty()) {
         throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
             "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)"),
             new org.evfilter.grammar.SourceText("--event", e));
@@ -285,12 +288,7 @@ final class TraceCommand implements Callable<Integer> {
     FilterException firstError = null;
     int inKernel = 0;
     for (String e : chosen) {
-      Optional<EventSchema> schema = instance.schema(e);
-      if (schema.isEmpty()) {
-        throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
-            "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)"),
-            new org.evfilter.grammar.SourceText("--event", e));
-      }
+      Optional<EventSchema> schema = Optional.of(schemas.get(e));
       BoundExpression bound;
       try {
         bound = FilterBinder.forEvent(schema.get(), Dialect.EVFILTER, facts).bind("<filter>", text).expression().orElse(null);
