@@ -78,7 +78,7 @@ final class ReplayCommand implements Callable<Integer> {
     }
     PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
     DecisionCache cache = cacheSize > 0 ? new DecisionCache(engine, cacheSize) : null;
-    LabelResolver labels = loaded.get().labelResolver(16384);
+    LabelResolver labels = loaded.get().labelResolver(16384, org.evfilter.lsm.natives.LinuxXattrs.reader());
     boolean labelled = !loaded.get().labels().isEmpty();
     CompiledFilter.Counter counter = new CompiledFilter.Counter();
     SeccompView view = new SeccompView();

@@ -61,4 +61,9 @@ public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> 
   public LabelResolver labelResolver(long cacheSize) {
     return new LabelResolver(labelBits(), fileContexts, cacheSize);
   }
+
+  /** As above, with an xattr reader for every namespace. */
+  public LabelResolver labelResolver(long cacheSize, org.evfilter.predicates.labels.XattrReader xattrs) {
+    return new LabelResolver(labelBits(), fileContexts, cacheSize, xattrs);
+  }
 }

@@ -3,31 +3,31 @@ package org.evfilter.predicates.labels;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
-import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.evfilter.events.vfs.VfsEvent.FileType;
 
 /**
- * Resolves an object's label set: the {@code user.evfilter.label} xattr on the inode when present
- * (it wins), else the file_contexts rules on the path. Results for existing files are cached by
+ * Resolves an object's label set: the {@code user.evfilter.label} xattr on the inode, else its
+ * {@code security.selinux} context's type (where the {@link XattrReader} can read it), else the
+ * file_contexts rules on the path. Results for existing files are cached by
  * (device, inode, ctime): a rename or a hard link does not change what is checked, and a change
  * to the inode (chmod, setxattr) changes ctime and so the key.
  */
 public final class LabelResolver {
-  /** The xattr that labels an inode. */
-  public static final String XATTR = "evfilter.label";
+  /** The xattrs that label an inode, in order of precedence. */
+  public static final java.util.List<String> XATTRS = java.util.List.of("user.evfilter.label", "security.selinux");
 
   private final Map<String, Long> bits;
   private final FileContexts rules;
   private final Cache<InodeKey, Long> cache;
+  private final XattrReader xattrs;
 
   private record InodeKey(long device, long inode, long ctimeNanos) {}
 
@@ -37,6 +37,12 @@ public final class LabelResolver {
    * @param cacheSize how many inodes' label sets to keep
    */
   public LabelResolver(Map<String, Long> bits, FileContexts rules, long cacheSize) {
+    this(bits, rules, cacheSize, XattrReader.USER_ONLY);
+  }
+
+  /** As above, reading xattrs with {@code xattrs} (one that reads {@code security.*} too). */
+  public LabelResolver(Map<String, Long> bits, FileContexts rules, long cacheSize, XattrReader xattrs) {
+    this.xattrs = xattrs;
     this.bits = Map.copyOf(bits);
     this.rules = rules;
     this.cache = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
@@ -67,25 +73,21 @@ public final class LabelResolver {
   }
 
   private Optional<Long> xattr(Path p) {
-    try {
-      UserDefinedFileAttributeView view = Files.getFileAttributeView(p, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-      if (view == null || !view.list().contains(XATTR)) {
-        return Optional.empty();
-      }
-      ByteBuffer buf = ByteBuffer.allocate(view.size(XATTR));
-      view.read(XATTR, buf);
-      String value = new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8).replace("\0", "").strip();
-      long set = 0;
-      for (String part : value.split("[,\\s]+")) {
-        if (!part.isEmpty()) {
-          String[] fields = part.split(":");
-          set |= bitsOf(fields.length >= 3 ? fields[2] : part);
+    for (String name : XATTRS) {
+      Optional<byte[]> value = xattrs.read(p, name);
+      if (value.isPresent()) {
+        String text = new String(value.get(), StandardCharsets.UTF_8).replace("\0", "").strip();
+        long set = 0;
+        for (String part : text.split("[,\\s]+")) {
+          if (!part.isEmpty()) {
+            String[] fields = part.split(":");
+            set |= bitsOf(fields.length >= 3 ? fields[2] : part);
+          }
         }
+        return Optional.of(set);
       }
-      return Optional.of(set);
-    } catch (IOException | UnsupportedOperationException e) {
-      return Optional.empty();
     }
+    return Optional.empty();
   }
 
   private long bitsOf(String label) {
