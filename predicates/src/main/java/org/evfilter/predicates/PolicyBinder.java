@@ -102,7 +102,7 @@ public final class PolicyBinder {
   private void file(Path path, String text) {
     including.push(path.toAbsolutePath().normalize());
     loaded.add(path.toAbsolutePath().normalize());
-    Policy policy = FilterParser.parsePolicy(path.toString(), text);
+    Policy policy = FilterParser.parsePolicy(display(path), text);
     SourceText src = policy.source();
     // Labels first, wherever they are declared, so rules may use labels declared below them.
     for (Statement s : policy.statements()) {
@@ -261,6 +261,13 @@ public final class PolicyBinder {
       declare(label, f.position(), src);
       contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0])));
     }
+  }
+
+  // Files below the working directory are named relative to it, as the user named the first one.
+  private static String display(Path p) {
+    Path cwd = Path.of("").toAbsolutePath();
+    Path abs = p.toAbsolutePath().normalize();
+    return p.isAbsolute() && abs.startsWith(cwd) ? cwd.relativize(abs).toString() : p.toString();
   }
 
   private static Path resolve(Path from, String path) {
