@@ -1,0 +1,91 @@
+package org.evfilter.lsm.bpf;
+
+import static org.evfilter.lsm.bpf.Opcodes.*;
+
+import java.util.List;
+
+/**
+ * Prints programs the way libseccomp's {@code scmp_bpf_disasm} does: a header, then per instruction
+ * its line, raw fields and decoded form, jumps with absolute targets, returns decoded as seccomp
+ * actions ({@code ERRNO(1)}, {@code ALLOW}).
+ */
+public final class Disassembler {
+  private Disassembler() {}
+
+  public static String text(List<Instruction> program) {
+    StringBuilder out = new StringBuilder(" line  OP   JT   JF   K\n=================================\n");
+    for (int pc = 0; pc < program.size(); pc++) {
+      Instruction i = program.get(pc);
+      out.append(String.format(" %04d: 0x%02x 0x%02x 0x%02x 0x%08x   %s%n", pc, i.code(), i.jt(), i.jf(), i.k(), decode(i, pc)));
+    }
+    return out.toString();
+  }
+
+  static String decode(Instruction i, int pc) {
+    int code = i.code();
+    int k = i.k();
+    return switch (code) {
+      case LD | W | ABS -> "ld  $data[" + k + "]";
+      case LD | W | LEN -> "ld  $len";
+      case LDX | W | LEN -> "ldx $len";
+      case LD | IMM -> "ld  " + Integer.toUnsignedString(k);
+      case LDX | IMM -> "ldx " + Integer.toUnsignedString(k);
+      case LD | MEM -> "ld  $temp[" + k + "]";
+      case LDX | MEM -> "ldx $temp[" + k + "]";
+      case ST -> "st  $temp[" + k + "]";
+      case STX -> "stx $temp[" + k + "]";
+      case MISC | TAX -> "tax";
+      case MISC | TXA -> "txa";
+      case RET | A -> "ret A";
+      case RET | K -> "ret " + action(k);
+      case JMP | JA -> "jmp " + String.format("%04d", pc + 1 + k);
+      case ALU | NEG -> "neg";
+      default -> {
+        String operand = (code & X) != 0 ? "X" : Integer.toUnsignedString(k);
+        if (i.cls() == ALU) {
+          String op = switch (code & 0xf0) {
+            case ADD -> "add";
+            case SUB -> "sub";
+            case MUL -> "mul";
+            case DIV -> "div";
+            case OR -> "or ";
+            case AND -> "and";
+            case LSH -> "lsh";
+            case RSH -> "rsh";
+            case XOR -> "xor";
+            default -> "alu?";
+          };
+          yield op + " " + operand;
+        }
+        if (i.cls() == JMP) {
+          String op = switch (code & 0xf0) {
+            case JEQ -> "jeq";
+            case JGT -> "jgt";
+            case JGE -> "jge";
+            case JSET -> "jset";
+            default -> "j?";
+          };
+          yield op + " " + operand + " true:" + String.format("%04d", pc + 1 + i.jt()) + " false:"
+              + String.format("%04d", pc + 1 + i.jf());
+        }
+        yield "???";
+      }
+    };
+  }
+
+  /** A seccomp return value as an action: {@code KILL_PROCESS}, {@code ERRNO(13)}, {@code ALLOW}. */
+  public static String action(int value) {
+    int data = value & 0xffff;
+    return switch (value & 0xffff0000) {
+      case 0x80000000 -> "KILL_PROCESS";
+      case 0x00000000 -> "KILL";
+      case 0x00030000 -> "TRAP";
+      case 0x00050000 -> "ERRNO(" + data + ")";
+      case 0x7fc00000 -> "NOTIFY";
+      case 0x7ff00000 -> "TRACE(" + data + ")";
+      case 0x7ffc0000 -> "LOG";
+      case 0x7fff0000 -> "ALLOW";
+      default -> "0x" + Integer.toHexString(value);
+    };
+  }
+}
