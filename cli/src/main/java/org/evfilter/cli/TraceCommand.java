@@ -23,8 +23,12 @@ import org.evfilter.events.trace.Traces;
 import org.evfilter.events.tracefs.TraceLine;
 import org.evfilter.events.tracefs.TracingInstance;
 import org.evfilter.grammar.Dialect;
+import org.evfilter.grammar.ErrorCode;
+import org.evfilter.grammar.FilterError;
 import org.evfilter.grammar.FilterException;
+import org.evfilter.grammar.SourceText;
 import org.evfilter.grammar.FilterParser;
+import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundExpression;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.FtraceFilter;
@@ -169,9 +173,8 @@ final class TraceCommand implements Callable<Integer> {
     // command name is worth more to a reader than the thread group; live events carry thread ids.
     Map<String, CompiledFilter> userSpace = new LinkedHashMap<>();
     List<String> chosen = configure(instance, userSpace, err);
-    Process child = null;
     try {
-      return run(instance, stop, out, err, userSpace, chosen, child);
+      return run(instance, stop, out, err, userSpace, chosen);
     } finally {
       if (running != null && running.isAlive()) {
         // Never leave the command stopped behind us.
@@ -183,7 +186,8 @@ final class TraceCommand implements Callable<Integer> {
   private Process running;
 
   private int run(TracingInstance instance, String stop, PrintWriter out, PrintWriter err,
-      Map<String, CompiledFilter> userSpace, List<String> chosen, Process child) throws IOException, InterruptedException {
+      Map<String, CompiledFilter> userSpace, List<String> chosen) throws IOException, InterruptedException {
+    Process child = null;
     if (!command.isEmpty()) {
       // The command stops itself before exec, so it is traced from its first instruction.
       List<String> argv = new ArrayList<>(List.of("sh", "-c", "kill -STOP $$ && exec \"$@\"", "evfilter-trace"));
@@ -274,9 +278,8 @@ final class TraceCommand implements Callable<Integer> {
       Optional<EventSchema> schema = instance.schema(e);
       schema.ifPresent(s -> schemas.put(e, s));
       if (schema.isEmpty()) {
-        throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
-            "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)"),
-            new org.evfilter.grammar.SourceText("--event", e));
+        throw refused("--event", e,
+            "no event '" + e + "' on this kernel (see " + instance.directory().getParent().getParent() + "/events)");
       }
     }
     if (filter == null) {
@@ -323,21 +326,21 @@ final class TraceCommand implements Callable<Integer> {
 
   // What ftrace cannot say is evaluated here, for syscall events, on what trace_pipe shows of them.
   private CompiledFilter userSpaceFilter(String event, BoundExpression bound) {
-    org.evfilter.grammar.SourceText src = new org.evfilter.grammar.SourceText("--filter", FilterParser.kernelText(filter));
+    String src = FilterParser.kernelText(filter);
     if (!event.startsWith("syscalls/") && !event.startsWith("raw_syscalls/")) {
-      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
+      throw refused("--filter", src,
           "the kernel cannot run this filter on " + event + " and evfilter evaluates only syscall events itself;"
-              + " write it in ftrace syntax (no ordered comparison of masked bits)"), src);
+              + " write it in ftrace syntax (no ordered comparison of masked bits)");
     }
     if (mentionsText(bound)) {
-      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
-          "string predicates need the kernel (.ustring), but the rest of this filter cannot be pushed there"), src);
+      throw refused("--filter", src,
+          "string predicates need the kernel (.ustring), but the rest of this filter cannot be pushed there");
     }
     try {
       return CompiledFilter.compile(bound, SeccompView.LAYOUT);
     } catch (IllegalArgumentException e) {
-      throw new FilterException(org.evfilter.grammar.FilterError.of(org.evfilter.grammar.ErrorCode.POLICY, 0,
-          e.getMessage() + " in user space; only the kernel can, and it cannot run the whole filter"), src);
+      throw refused("--filter", src,
+          e.getMessage() + " in user space; only the kernel can, and it cannot run the whole filter");
     }
   }
 
@@ -351,7 +354,11 @@ final class TraceCommand implements Callable<Integer> {
     if (e instanceof BoundExpression.Negation n) {
       return mentionsText(n.operand());
     }
-    return e instanceof org.evfilter.predicates.Atom.Text;
+    return e instanceof Atom.Text;
+  }
+
+  private static FilterException refused(String option, String text, String detail) {
+    return new FilterException(FilterError.of(ErrorCode.POLICY, 0, detail), new SourceText(option, text));
   }
 
   private int inPrivateMountNamespace(PrintWriter err) throws IOException, InterruptedException {
