@@ -92,6 +92,26 @@ public final class Assembler {
     return this;
   }
 
+  /** The program with absolute targets, before offsets and trampolines: what the optimiser takes. */
+  public BranchProgram branchProgram() {
+    if (!pending.isEmpty()) {
+      throw new IllegalStateException("labels " + pending + " are bound after the last instruction");
+    }
+    Map<Node, Integer> pos = positions();
+    List<BranchProgram.Op> ops = new ArrayList<>(nodes.size());
+    for (int pc = 0; pc < nodes.size(); pc++) {
+      Node n = nodes.get(pc);
+      if (n.ja != null) {
+        ops.add(new BranchProgram.Op(n.code, 0, pc + 1 + offset(pos, pc, n.ja), -1));
+      } else if ((n.code & 0x07) == Opcodes.JMP) {
+        ops.add(new BranchProgram.Op(n.code, n.k, pc + 1 + branch(pos, pc, n.jt), pc + 1 + branch(pos, pc, n.jf)));
+      } else {
+        ops.add(BranchProgram.Op.stmt(n.code, n.k));
+      }
+    }
+    return new BranchProgram(ops);
+  }
+
   /** The instructions, offsets resolved and trampolines inserted. */
   public List<Instruction> assemble() {
     if (!pending.isEmpty()) {

@@ -113,8 +113,14 @@ public final class PolicyEngine {
     });
   }
 
+  // x32 and x86_64 share an audit arch; only bit 30 of the number tells them apart. Elsewhere
+  // such a number is merely unknown.
   private boolean sameAbi(long nr) {
-    boolean x32 = (nr & Arch.X32_SYSCALL_BIT) != 0;
+    if (arch != Arch.X86_64 && arch != Arch.X32) {
+      return true;
+    }
+    // -1 is a tracer's "skip this syscall", not an x32 number.
+    boolean x32 = (nr & Arch.X32_SYSCALL_BIT) != 0 && (int) nr != -1;
     return arch == Arch.X32 ? x32 : !x32;
   }
 }

@@ -1,0 +1,229 @@
+package org.evfilter.lsm.compile;
+
+import static org.evfilter.lsm.bpf.Opcodes.*;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.evfilter.lsm.bpf.Assembler;
+import org.evfilter.lsm.bpf.Assembler.Label;
+
+/**
+ * Emits conditions and value dispatches into an {@link Assembler}. Every piece of code ends in a
+ * jump to one of the labels it is given (true, false, undecidable in BPF), so pieces compose and
+ * all jumps go forward. Loads are emitted at each test; the optimiser removes the redundant ones.
+ */
+final class ProgramWriter {
+  private final Assembler asm;
+  private boolean deferredUsed;
+
+  ProgramWriter(Assembler asm) {
+    this.asm = asm;
+  }
+
+  Assembler assembler() {
+    return asm;
+  }
+
+  /** Whether some code jumps to the undecidable label. */
+  boolean deferredUsed() {
+    return deferredUsed;
+  }
+
+  /**
+   * Code that goes to {@code t} when {@code c} holds, {@code f} when it does not, {@code u} when
+   * the answer depends on what only user space knows: Kleene's three-valued logic, so a deferred
+   * atom defers only when the rest of the condition does not decide without it.
+   */
+  void condition(Condition c, Label t, Label f, Label u) {
+    if (c instanceof Condition.Constant k) {
+      asm.ja(k.value() ? t : f);
+    } else if (c instanceof Condition.Deferred) {
+      deferredUsed = true;
+      asm.ja(u);
+    } else if (c instanceof Condition.Not n) {
+      condition(n.operand(), f, t, u);
+    } else if (c instanceof Condition.All a) {
+      all(a.operands(), 0, t, f, u);
+    } else if (c instanceof Condition.Any a) {
+      any(a.operands(), 0, t, f, u);
+    } else if (c instanceof Condition.Compare cmp) {
+      compare(cmp, t, f);
+    } else {
+      anyBit((Condition.AnyBit) c, t, f);
+    }
+  }
+
+  private void all(List<Condition> ops, int i, Label t, Label f, Label u) {
+    if (i == ops.size() - 1) {
+      condition(ops.get(i), t, f, u);
+      return;
+    }
+    Label next = asm.label();
+    if (ops.get(i).defers() && t != u) {
+      // Unknown so far: the rest can still make it false, never true.
+      Label unknown = asm.label();
+      condition(ops.get(i), next, f, unknown);
+      asm.bind(next);
+      all(ops, i + 1, t, f, u);
+      asm.bind(unknown);
+      all(ops, i + 1, u, f, u);
+    } else {
+      condition(ops.get(i), next, f, u);
+      asm.bind(next);
+      all(ops, i + 1, t, f, u);
+    }
+  }
+
+  private void any(List<Condition> ops, int i, Label t, Label f, Label u) {
+    if (i == ops.size() - 1) {
+      condition(ops.get(i), t, f, u);
+      return;
+    }
+    Label next = asm.label();
+    if (ops.get(i).defers() && f != u) {
+      Label unknown = asm.label();
+      condition(ops.get(i), t, next, unknown);
+      asm.bind(next);
+      any(ops, i + 1, t, f, u);
+      asm.bind(unknown);
+      any(ops, i + 1, t, u, u);
+    } else {
+      condition(ops.get(i), t, next, u);
+      asm.bind(next);
+      any(ops, i + 1, t, f, u);
+    }
+  }
+
+  private void anyBit(Condition.AnyBit b, Label t, Label f) {
+    int hi = (int) (b.bits() >>> 32);
+    int lo = (int) b.bits();
+    if (b.bytes() == 8 && hi != 0) {
+      Label next = lo == 0 ? f : asm.label();
+      asm.stmt(LD | W | ABS, b.offset() + 4);
+      asm.jump(JMP | JSET | K, hi, t, next);
+      if (lo == 0) {
+        return;
+      }
+      asm.bind(next);
+    }
+    asm.stmt(LD | W | ABS, b.offset());
+    asm.jump(JMP | JSET | K, lo, t, f);
+  }
+
+  private void compare(Condition.Compare c, Label t, Label f) {
+    if (c.bytes() <= 4) {
+      long domain = c.mask() & 0xffffffffL;
+      Segments s = Segments.of(c.set(), 0, domain, t, f);
+      dispatch(c.offset(), (int) domain, s, null, Integer.MAX_VALUE);
+      return;
+    }
+    // 64 bits: a dispatch on the high word whose leaves are true, false or a test of the low word.
+    long hiDomain = c.mask() >>> 32;
+    long loDomain = c.mask() & 0xffffffffL;
+    List<Object> outcomes = new ArrayList<>();
+    List<Long> starts = new ArrayList<>();
+    HighWords.split(c.set(), hiDomain, loDomain, starts, outcomes);
+    List<Label> leaves = new ArrayList<>();
+    List<IntervalSet> lowSets = new ArrayList<>();
+    List<Label> lowLabels = new ArrayList<>();
+    for (Object o : outcomes) {
+      if (o instanceof Boolean b) {
+        leaves.add(b ? t : f);
+      } else {
+        int at = lowSets.indexOf(o);
+        if (at < 0) {
+          lowSets.add((IntervalSet) o);
+          lowLabels.add(asm.label());
+          at = lowSets.size() - 1;
+        }
+        leaves.add(lowLabels.get(at));
+      }
+    }
+    Segments high = Segments.merged(starts, leaves);
+    if (high.size() > 1 || lowSets.isEmpty()) {
+      dispatch(c.offset() + 4, (int) hiDomain, high, null, Integer.MAX_VALUE);
+    } else {
+      // One outcome for every high word: no need to load it.
+      asm.ja(high.leaf(0));
+    }
+    for (int i = 0; i < lowSets.size(); i++) {
+      asm.bind(lowLabels.get(i));
+      dispatch(c.offset(), (int) loDomain, Segments.of(lowSets.get(i), 0, loDomain, t, f), null, Integer.MAX_VALUE);
+    }
+  }
+
+  /**
+   * Loads the word at {@code offset}, masks it ({@code mask} -1: no mask) and jumps to the leaf of
+   * the segment holding its value, by a tree of comparisons at most {@code maxDepth} deep that puts
+   * heavy segments ({@code weights}, null: all equal) near the root. Returns the tree's depth.
+   */
+  int dispatch(int offset, int mask, Segments s, long[] weights, int maxDepth) {
+    if (s.size() == 1) {
+      asm.ja(s.leaf(0));
+      return 0;
+    }
+    asm.stmt(LD | W | ABS, offset);
+    if (mask != -1) {
+      asm.stmt(ALU | AND | K, mask);
+    }
+    long[] w = weights != null ? weights : new long[s.size()];
+    if (weights == null) {
+      java.util.Arrays.fill(w, 1);
+    }
+    long[] prefix = new long[w.length + 1];
+    for (int i = 0; i < w.length; i++) {
+      prefix[i + 1] = prefix[i] + w[i];
+    }
+    int depth = weights == null ? ceilLog2(s.size()) : Math.max(ceilLog2(s.size()), Math.min(maxDepth, s.size() - 1));
+    return tree(s, prefix, 0, s.size() - 1, depth);
+  }
+
+  static int ceilLog2(int n) {
+    return n <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(n - 1);
+  }
+
+  private int tree(Segments s, long[] prefix, int i, int j, int depth) {
+    if (j - i == 2 && s.isPoint(i + 1) && s.leaf(i) == s.leaf(j)) {
+      asm.jump(JMP | JEQ | K, (int) s.start(i + 1), s.leaf(i + 1), s.leaf(i));
+      return 1;
+    }
+    int k = split(prefix, i, j, depth);
+    Label right = k == j ? s.leaf(j) : asm.label();
+    Label left = k - 1 == i ? s.leaf(i) : asm.label();
+    asm.jump(JMP | JGE | K, (int) s.start(k), right, left);
+    int d = 0;
+    if (k - 1 != i) {
+      asm.bind(left);
+      d = tree(s, prefix, i, k - 1, depth - 1);
+    }
+    if (k != j) {
+      asm.bind(right);
+      d = Math.max(d, tree(s, prefix, k, j, depth - 1));
+    }
+    return d + 1;
+  }
+
+  // The split point k (segments i..k-1 left, k..j right) that balances weight, keeping each side
+  // small enough for the depth left.
+  private static int split(long[] prefix, int i, int j, int depth) {
+    long cap = depth >= 63 ? Long.MAX_VALUE : 1L << Math.max(0, depth - 1);
+    int best = -1;
+    long bestDiff = Long.MAX_VALUE;
+    int mid = (i + j + 1) / 2;
+    for (int k = i + 1; k <= j; k++) {
+      if (k - i > cap || j - k + 1 > cap) {
+        continue;
+      }
+      long diff = Math.abs((prefix[k] - prefix[i]) - (prefix[j + 1] - prefix[k]));
+      if (diff < bestDiff || (diff == bestDiff && Math.abs(k - mid) < Math.abs(best - mid))) {
+        best = k;
+        bestDiff = diff;
+      }
+    }
+    return best < 0 ? mid : best;
+  }
+
+  void ret(int value) {
+    asm.ret(value);
+  }
+}

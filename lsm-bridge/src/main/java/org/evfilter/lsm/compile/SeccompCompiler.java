@@ -1,0 +1,318 @@
+package org.evfilter.lsm.compile;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.grammar.policy.ActionKind;
+import org.evfilter.lsm.bpf.ActionCache;
+import org.evfilter.lsm.bpf.Assembler;
+import org.evfilter.lsm.bpf.Assembler.Label;
+import org.evfilter.lsm.bpf.BpfException;
+import org.evfilter.lsm.bpf.BpfProgram;
+import org.evfilter.lsm.bpf.BranchProgram;
+import org.evfilter.lsm.bpf.Opcodes;
+import org.evfilter.lsm.bpf.Optimizer;
+import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.BoundPolicy.Verdict;
+import org.evfilter.predicates.eval.PolicyEngine;
+
+/**
+ * Lowers a bound policy to a default-deny seccomp cBPF program that decides every syscall exactly
+ * as {@link PolicyEngine} does: the arch check first, then a comparison tree over ranges of syscall
+ * numbers with the same decision, then each range's rules with arguments compared at their real
+ * width. What BPF cannot decide (labels, strings) returns {@code SECCOMP_RET_USER_NOTIF} for the
+ * syscalls and argument values concerned, so user space decides exactly those.
+ */
+public final class SeccompCompiler {
+  /**
+   * How to compile.
+   *
+   * @param badArch what a syscall of another ABI gets (x32 numbers on x86_64 included)
+   * @param enosysForUnknown whether numbers the syscall table does not know answer ENOSYS instead
+   *     of the policy's default, as container runtimes want for syscalls newer than the policy
+   * @param frequencies how often each syscall number is called (empty: all alike); frequent
+   *     ranges get short paths, never deeper than a balanced tree
+   * @param optimise whether to run the {@link Optimizer}
+   */
+  public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise) {
+    public Options {
+      Objects.requireNonNull(arch, "arch");
+      Objects.requireNonNull(badArch, "badArch");
+      frequencies = Map.copyOf(frequencies);
+    }
+
+    public static Options defaults() {
+      return new Options(Arch.X86_64, PolicyEngine.BAD_ARCH, false, Map.of(), true);
+    }
+
+    public Options withFrequencies(Map<Integer, Long> f) {
+      return new Options(arch, badArch, enosysForUnknown, f, optimise);
+    }
+
+    public Options withEnosysForUnknown(boolean on) {
+      return new Options(arch, badArch, on, frequencies, optimise);
+    }
+
+    public Options withOptimise(boolean on) {
+      return new Options(arch, badArch, enosysForUnknown, frequencies, on);
+    }
+  }
+
+  /** How a rule was lowered: entirely in BPF, or with a part deferred to user space. */
+  public record RuleLowering(String origin, Verdict action, Set<Integer> syscalls, String filter, boolean deferred) {}
+
+  /**
+   * Figures of a compiled program.
+   *
+   * @param treeDepth comparisons on the longest path of the syscall-number tree
+   * @param ranges ranges of syscall numbers with one decision
+   * @param cacheable numbers of the arch's table the kernel's action cache allows without running
+   *     the filter
+   */
+  public record Stats(int length, int treeDepth, int ranges, int cacheable, int deferredRules) {}
+
+  /** A compiled policy: the program, before optimisation too, and how it came about. */
+  public record Compilation(BpfProgram program, BranchProgram unoptimised, Stats stats, List<RuleLowering> rules) {
+    /** The syscall numbers whose rules defer to user space. */
+    public boolean defers() {
+      return stats.deferredRules > 0;
+    }
+  }
+
+  private static final Verdict ENOSYS = new Verdict(ActionKind.ERRNO, 38);
+  // Where bit 30 (x32) changes, and -1 alone: a tracer's "skip this syscall", never x32.
+  private static final long[] ABI_BOUNDARIES = {0x40000000L, 0x80000000L, 0xc0000000L, 0xffffffffL};
+
+  private final BoundPolicy policy;
+  private final Options options;
+  private final PolicyEngine engine;
+  private final SyscallTable table;
+  private final int auditArch;
+  private final Map<BoundPolicy.Rule, Condition> conditions = new IdentityHashMap<>();
+
+  private SeccompCompiler(BoundPolicy policy, Options options) {
+    this.policy = policy;
+    this.options = options;
+    this.engine = PolicyEngine.compile(policy, options.arch());
+    this.table = SyscallTable.of(options.arch());
+    this.auditArch = (int) options.arch().auditArch();
+  }
+
+  /**
+   * Compiles {@code policy}.
+   *
+   * @throws BpfException when the program would not fit the kernel's 4096 instructions, naming
+   *     what takes the room
+   */
+  public static Compilation compile(BoundPolicy policy, Options options) {
+    if (options.arch() == Arch.X32) {
+      throw new IllegalArgumentException("x32 programs are not compiled: x32 shares x86_64's audit arch, compile for x86_64");
+    }
+    return new SeccompCompiler(policy, options).run();
+  }
+
+  private record Entry(int action, Condition condition) {}
+
+  private record Decision(List<Entry> entries, int fallback) {}
+
+  private record Range(long lo, long hi, Decision decision, long weight) {}
+
+  private Compilation run() {
+    List<Range> ranges = ranges();
+    Assembler asm = new Assembler();
+    ProgramWriter w = new ProgramWriter(asm);
+    Map<Decision, Label> blocks = new LinkedHashMap<>();
+    Decision bad = new Decision(List.of(), SeccompActions.value(options.badArch()));
+    Label badLabel = asm.label();
+    blocks.put(bad, badLabel);
+    Label numbers = asm.label();
+    asm.stmt(Opcodes.LD | Opcodes.W | Opcodes.ABS, SeccompData.ARCH);
+    asm.jump(Opcodes.JMP | Opcodes.JEQ | Opcodes.K, auditArch, numbers, badLabel);
+    asm.bind(numbers);
+    List<Long> starts = new ArrayList<>();
+    List<Label> leaves = new ArrayList<>();
+    List<Long> weights = new ArrayList<>();
+    for (Range r : ranges) {
+      Label l = blocks.computeIfAbsent(r.decision, d -> asm.label());
+      if (!leaves.isEmpty() && leaves.get(leaves.size() - 1) == l) {
+        weights.set(weights.size() - 1, weights.get(weights.size() - 1) + r.weight);
+        continue;
+      }
+      starts.add(r.lo);
+      leaves.add(l);
+      weights.add(r.weight);
+    }
+    Segments segments = Segments.merged(starts, leaves);
+    int depth = w.dispatch(SeccompData.NR, -1, segments,
+        options.frequencies().isEmpty() ? null : weights.stream().mapToLong(Long::longValue).toArray(),
+        ProgramWriter.ceilLog2(segments.size()));
+    Label deferred = asm.label();
+    for (Map.Entry<Decision, Label> b : blocks.entrySet()) {
+      if (b.getKey() == bad && !leaves.contains(badLabel)) {
+        // The arch check is its only user: emit it last, below.
+        continue;
+      }
+      asm.bind(b.getValue());
+      decision(w, b.getKey(), deferred);
+    }
+    if (!leaves.contains(badLabel)) {
+      asm.bind(badLabel);
+      w.ret(bad.fallback);
+    }
+    if (w.deferredUsed()) {
+      asm.bind(deferred);
+      w.ret(SeccompActions.USER_NOTIF);
+    }
+    BranchProgram unoptimised = asm.branchProgram();
+    BranchProgram chosen = options.optimise() ? Optimizer.optimise(unoptimised) : unoptimised;
+    BpfProgram program = fits(chosen, segments.size());
+    int cacheable = ActionCache.allowed(program, auditArch, table.maxNumber()).cardinality();
+    List<RuleLowering> lowered = new ArrayList<>();
+    int deferredRules = 0;
+    for (BoundPolicy.Rule r : policy.rules()) {
+      boolean defers = condition(r).defers();
+      deferredRules += defers ? 1 : 0;
+      lowered.add(new RuleLowering(r.origin(), r.action(), r.syscalls(), r.filterText().orElse(""), defers));
+    }
+    return new Compilation(program, unoptimised,
+        new Stats(program.length(), depth, segments.size(), cacheable, deferredRules), lowered);
+  }
+
+  private BpfProgram fits(BranchProgram p, int ranges) {
+    List<org.evfilter.lsm.bpf.Instruction> insns = p.encode();
+    if (insns.size() > Opcodes.MAX_INSNS) {
+      throw new BpfException(-1, "the policy needs " + insns.size() + " instructions, more than the kernel's "
+          + Opcodes.MAX_INSNS + ": " + ranges + " ranges of syscall numbers and " + policy.rules().size()
+          + " rules; split it into stacked policies or simplify the largest filters");
+    }
+    return BpfProgram.of(insns);
+  }
+
+  private void decision(ProgramWriter w, Decision d, Label deferred) {
+    for (Entry e : d.entries) {
+      Assembler asm = w.assembler();
+      Label yes = asm.label();
+      Label no = asm.label();
+      w.condition(e.condition, yes, no, deferred);
+      asm.bind(yes);
+      w.ret(e.action);
+      asm.bind(no);
+    }
+    w.ret(d.fallback);
+  }
+
+  // The decision of every syscall number, as ranges over the whole 32-bit space.
+  private List<Range> ranges() {
+    int exact = table.maxNumber();
+    for (BoundPolicy.Rule r : policy.rules()) {
+      for (int nr : r.syscalls()) {
+        exact = Math.max(exact, nr);
+      }
+    }
+    List<Range> out = new ArrayList<>();
+    for (int nr = 0; nr <= exact; nr++) {
+      out.add(new Range(nr, nr, decision(nr, nr), weight(nr, nr)));
+    }
+    TreeSet<Long> cuts = new TreeSet<>();
+    cuts.add(exact + 1L);
+    for (long b : ABI_BOUNDARIES) {
+      cuts.add(b);
+    }
+    for (BoundPolicy.Rule r : policy.rules()) {
+      if (r.syscalls().isEmpty()) {
+        numberBounds(condition(r), cuts);
+      }
+    }
+    List<Long> points = new ArrayList<>(cuts.tailSet(exact + 1L));
+    for (int i = 0; i < points.size(); i++) {
+      long lo = points.get(i);
+      long hi = i + 1 < points.size() ? points.get(i + 1) - 1 : 0xffffffffL;
+      if (lo > 0xffffffffL) {
+        break;
+      }
+      boolean foreign = options.arch() == Arch.X86_64 && (lo & Arch.X32_SYSCALL_BIT) != 0 && lo != 0xffffffffL;
+      Decision d = foreign ? new Decision(List.of(), SeccompActions.value(options.badArch())) : decision(lo, hi);
+      out.add(new Range(lo, hi, d, weight(lo, hi)));
+    }
+    return out;
+  }
+
+  // Where the outcome of comparisons of nr changes.
+  private static void numberBounds(Condition c, TreeSet<Long> cuts) {
+    if (c instanceof Condition.Compare cmp && cmp.offset() == SeccompData.NR) {
+      for (int i = 0; i < cmp.set().size(); i++) {
+        cuts.add(cmp.set().lo(i));
+        cuts.add(cmp.set().hi(i) + 1);
+      }
+    } else if (c instanceof Condition.All a) {
+      a.operands().forEach(o -> numberBounds(o, cuts));
+    } else if (c instanceof Condition.Any a) {
+      a.operands().forEach(o -> numberBounds(o, cuts));
+    } else if (c instanceof Condition.Not n) {
+      numberBounds(n.operand(), cuts);
+    }
+  }
+
+  private long weight(long lo, long hi) {
+    long w = 1;
+    for (Map.Entry<Integer, Long> f : options.frequencies().entrySet()) {
+      long nr = f.getKey() & 0xffffffffL;
+      if (nr >= lo && nr <= hi) {
+        // Scaled so one call outweighs any number of syscalls never seen.
+        w += f.getValue() * 1_000_000L;
+      }
+    }
+    return w;
+  }
+
+  private Condition condition(BoundPolicy.Rule r) {
+    return conditions.computeIfAbsent(r, k -> k.filter().map(Condition::of).orElse(Condition.TRUE));
+  }
+
+  // The rules of the numbers lo..hi (one rule list for all of them), specialised to what the
+  // dispatch knows there: the number range and the arch.
+  private Decision decision(long lo, long hi) {
+    boolean known = lo <= table.maxNumber() && table.byNumber(lo).isPresent();
+    int fallback = SeccompActions.value(!known && options.enosysForUnknown() ? ENOSYS : policy.defaultAction());
+    List<Entry> entries = new ArrayList<>();
+    for (PolicyEngine.CompiledRule cr : engine.rules((int) lo)) {
+      Condition c = Condition.specialise(condition(cr.rule()), t -> fold(t, lo, hi));
+      if (c.equals(Condition.FALSE)) {
+        continue;
+      }
+      int action = SeccompActions.value(cr.rule().action());
+      if (c.equals(Condition.TRUE)) {
+        fallback = action;
+        break;
+      }
+      entries.add(new Entry(action, c));
+    }
+    // A last rule with the fallback's action decides nothing.
+    while (!entries.isEmpty() && entries.get(entries.size() - 1).action == fallback) {
+      entries.remove(entries.size() - 1);
+    }
+    return new Decision(List.copyOf(entries), fallback);
+  }
+
+  private Boolean fold(Condition t, long lo, long hi) {
+    int offset = t instanceof Condition.Compare c ? c.offset() : ((Condition.AnyBit) t).offset();
+    if (offset == SeccompData.ARCH) {
+      return Condition.holds(t, auditArch & 0xffffffffL);
+    }
+    if (offset != SeccompData.NR) {
+      return null;
+    }
+    if (lo == hi) {
+      return Condition.holds(t, lo);
+    }
+    return t instanceof Condition.Compare c && c.mask() == 0xffffffffL ? c.set().covers(lo, hi) : null;
+  }
+}
