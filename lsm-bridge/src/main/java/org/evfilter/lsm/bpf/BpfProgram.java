@@ -42,6 +42,31 @@ public final class BpfProgram {
     return new BpfProgram(p);
   }
 
+  /**
+   * The kernel's {@code struct sock_filter} array in host byte order: what {@code bwrap --seccomp FD}
+   * and {@code SECCOMP_SET_MODE_FILTER} take.
+   */
+  public byte[] toRaw() {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(insns.length * 8).order(java.nio.ByteOrder.nativeOrder());
+    for (Instruction i : insns) {
+      b.putShort((short) i.code()).put((byte) i.jt()).put((byte) i.jf()).putInt(i.k());
+    }
+    return b.array();
+  }
+
+  /** Reads a raw {@code struct sock_filter} array (host byte order) and validates it like the kernel. */
+  public static BpfProgram fromRaw(byte[] raw) {
+    if (raw.length % 8 != 0) {
+      throw new BpfException(-1, "a raw program is a whole number of 8-byte instructions, not " + raw.length + " bytes");
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw).order(java.nio.ByteOrder.nativeOrder());
+    java.util.List<Instruction> out = new java.util.ArrayList<>(raw.length / 8);
+    while (b.hasRemaining()) {
+      out.add(new Instruction(b.getShort() & 0xffff, b.get() & 0xff, b.get() & 0xff, b.getInt()));
+    }
+    return of(out);
+  }
+
   public List<Instruction> instructions() {
     return List.of(insns);
   }
