@@ -19,7 +19,8 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       CheckCommand.class, EvalCommand.class, ExplainCommand.class, ReplayCommand.class, TraceCommand.class,
-      EventsCommand.class, ConvertCommand.class, CommandLine.HelpCommand.class
+      EventsCommand.class, ConvertCommand.class, CompileCommand.class, SimCommand.class, ImportCommand.class,
+      CommandLine.HelpCommand.class
     },
     footer = {
       "",

@@ -21,6 +21,39 @@ public final class Disassembler {
     return out.toString();
   }
 
+  /**
+   * A Graphviz digraph of the program: one node per instruction, solid edges when a jump is taken,
+   * dashed when not, returns as boxes.
+   */
+  public static String dot(List<Instruction> program) {
+    StringBuilder out = new StringBuilder("digraph bpf {\n  node [shape=ellipse, fontname=monospace];\n");
+    for (int pc = 0; pc < program.size(); pc++) {
+      Instruction i = program.get(pc);
+      String text = decode(i, pc).replace("\"", "'");
+      boolean ret = i.cls() == RET;
+      out.append(String.format("  n%d [label=\"%04d: %s\"%s];%n", pc, pc, text, ret ? ", shape=box" : ""));
+      if (i.code() == (JMP | JA)) {
+        out.append(String.format("  n%d -> n%d;%n", pc, pc + 1 + i.k()));
+      } else if (i.cls() == JMP) {
+        out.append(String.format("  n%d -> n%d [label=\"true\"];%n", pc, pc + 1 + i.jt()));
+        out.append(String.format("  n%d -> n%d [label=\"false\", style=dashed];%n", pc, pc + 1 + i.jf()));
+      } else if (!ret) {
+        out.append(String.format("  n%d -> n%d;%n", pc, pc + 1));
+      }
+    }
+    return out.append("}\n").toString();
+  }
+
+  /** The program as a C initialiser of {@code struct sock_filter}, each line commented with its disassembly. */
+  public static String c(List<Instruction> program, String name) {
+    StringBuilder out = new StringBuilder("#include <linux/filter.h>\n\nstatic struct sock_filter " + name + "[] = {\n");
+    for (int pc = 0; pc < program.size(); pc++) {
+      Instruction i = program.get(pc);
+      out.append(String.format("  { 0x%02x, %3d, %3d, 0x%08x }, /* %04d: %s */%n", i.code(), i.jt(), i.jf(), i.k(), pc, decode(i, pc)));
+    }
+    return out.append("};\n").toString();
+  }
+
   static String decode(Instruction i, int pc) {
     int code = i.code();
     int k = i.k();

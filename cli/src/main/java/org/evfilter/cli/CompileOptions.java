@@ -1,0 +1,83 @@
+package org.evfilter.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Optional;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.trace.TraceReader;
+import org.evfilter.events.trace.Traces;
+import org.evfilter.grammar.FilterException;
+import org.evfilter.lsm.bpf.BpfException;
+import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.PolicyBinder;
+import picocli.CommandLine.Option;
+
+/** The options of commands that compile a policy to BPF, and the compiling itself. */
+final class CompileOptions {
+  @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "x86_64",
+      description = "The ABI the program is for (default: ${DEFAULT-VALUE}; policies name x86_64 syscalls).")
+  String arch;
+
+  @Option(names = "--frequencies", paramLabel = "TRACE",
+      description = "A trace (strace, TSV or JSONL) whose syscall counts shape the dispatch tree: frequent syscalls"
+          + " get short paths, none deeper than a balanced tree.")
+  Path frequencies;
+
+  @Option(names = "--enosys-unknown",
+      description = "Answer errno(ENOSYS) for numbers the syscall table does not know, instead of the default"
+          + " (so programs fall back from syscalls newer than the policy).")
+  boolean enosys;
+
+  @Option(names = "--bad-arch", paramLabel = "ACTION", defaultValue = "kill_process",
+      description = "What a syscall of another ABI (x32 included) gets, e.g. kill_process, errno(EPERM)."
+          + " Default: ${DEFAULT-VALUE}.")
+  String badArch;
+
+  @Option(names = "--no-optimise", description = "Skip the optimiser (to see what it does).")
+  boolean noOptimise;
+
+  /** The compiled policy, or empty after printing why not. */
+  Optional<SeccompCompiler.Compilation> compile(String command, Path policy, PrintWriter err) {
+    Optional<Arch> a = Arch.of(arch);
+    if (a.isEmpty() || a.get() != Arch.X86_64) {
+      err.println("evfilter " + command + ": --arch " + arch + ": policies name x86_64 syscalls, and only x86_64"
+          + " programs are compiled so far");
+      return Optional.empty();
+    }
+    BoundPolicy.Verdict bad;
+    try {
+      bad = PolicyBinder.bind("--bad-arch", "default " + badArch + "\n", KernelFacts.of(1, Map.of())).defaultAction();
+    } catch (FilterException e) {
+      err.println("evfilter " + command + ": --bad-arch " + badArch + ": not an action (kill_process, errno(EPERM), trap...)");
+      return Optional.empty();
+    }
+    Optional<BoundPolicy> loaded = PolicyFiles.load(command, policy, err);
+    if (loaded.isEmpty()) {
+      return Optional.empty();
+    }
+    Map<Integer, Long> counts = new HashMap<>();
+    if (frequencies != null) {
+      try (TraceReader r = Traces.open(frequencies)) {
+        Optional<SyscallEvent> e;
+        while ((e = r.read()).isPresent()) {
+          counts.merge(e.get().nr(), 1L, Long::sum);
+        }
+      } catch (IOException ex) {
+        err.println("evfilter " + command + ": cannot read " + frequencies + ": " + ex.getMessage());
+        return Optional.empty();
+      }
+    }
+    try {
+      return Optional.of(SeccompCompiler.compile(loaded.get(), new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise)));
+    } catch (BpfException ex) {
+      err.println("evfilter " + command + ": " + policy + ": " + ex.getMessage());
+      return Optional.empty();
+    }
+  }
+}
