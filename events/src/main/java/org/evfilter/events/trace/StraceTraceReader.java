@@ -337,9 +337,22 @@ final class StraceTraceReader extends LineTraceReader {
     return out;
   }
 
+  // Drops strace's "/* 5 entries */" comments, never text inside a string ("/* C source */").
   private static String stripComments(String a) {
-    int c = a.indexOf("/*");
-    if (c < 0 || a.startsWith("\"")) {
+    int c = -1;
+    for (int i = 0; i + 1 < a.length(); i++) {
+      if (a.charAt(i) == '"') {
+        int end = endOfString(a, i);
+        if (end < 0) {
+          return a;
+        }
+        i = end;
+      } else if (a.charAt(i) == '/' && a.charAt(i + 1) == '*') {
+        c = i;
+        break;
+      }
+    }
+    if (c < 0) {
       return a;
     }
     int end = a.indexOf("*/", c);

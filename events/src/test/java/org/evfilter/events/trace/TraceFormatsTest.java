@@ -62,6 +62,16 @@ class TraceFormatsTest {
   }
 
   @Test
+  void straceCommentsAreNeverTakenFromInsideStrings() throws IOException {
+    List<SyscallEvent> e = read(TraceFormat.STRACE, String.join("\n",
+        "3410  1795405412.088748 read(3, \"/*\\n * Installs a seccomp program\"..., 3553) = 3553",
+        "3410  1795405412.088749 getdents64(3, 0x55d0 /* 5 entries */, 32768) = 152", ""));
+    assertEquals(2, e.size());
+    assertEquals("/*\n * Installs a seccomp program", e.get(0).string(1).orElseThrow());
+    assertEquals(32768, e.get(1).arg(2));
+  }
+
+  @Test
   void straceKeepsNumbersStringsResultsAndAbis() throws IOException {
     List<SyscallEvent> x86 = EVENTS.stream().filter(e -> e.arch().orElseThrow() != Arch.X86_64 || e.pid() != 0).toList();
     List<SyscallEvent> back = read(TraceFormat.STRACE, write(TraceFormat.STRACE, x86));

@@ -168,6 +168,9 @@ sealed interface Condition {
     }
     if (c instanceof Not n) {
       Condition o = specialise(n.operand, known);
+      if (o instanceof Compare cmp) {
+        return compare(cmp.offset, cmp.bytes, cmp.mask, cmp.set.complement());
+      }
       return o instanceof Constant k ? new Constant(!k.value) : new Not(o);
     }
     if (c instanceof All a) {
@@ -181,7 +184,8 @@ sealed interface Condition {
           ops.add(s);
         }
       }
-      return ops.isEmpty() ? TRUE : ops.size() == 1 ? ops.get(0) : new All(ops);
+      ops = merge(ops, true);
+      return ops.contains(FALSE) ? FALSE : ops.isEmpty() ? TRUE : ops.size() == 1 ? ops.get(0) : new All(ops);
     }
     if (c instanceof Any a) {
       List<Condition> ops = new ArrayList<>();
@@ -194,8 +198,42 @@ sealed interface Condition {
           ops.add(s);
         }
       }
-      return ops.isEmpty() ? FALSE : ops.size() == 1 ? ops.get(0) : new Any(ops);
+      ops = merge(ops, false);
+      return ops.contains(TRUE) ? TRUE : ops.isEmpty() ? FALSE : ops.size() == 1 ? ops.get(0) : new Any(ops);
     }
     return c;
+  }
+
+  /**
+   * Comparisons of the same word under the same mask become one comparison against the
+   * intersection ({@code all}) or union of their sets: one load and one tree instead of a chain.
+   * Only decidable operands move, and Kleene logic does not depend on operand order.
+   */
+  private static List<Condition> merge(List<Condition> ops, boolean all) {
+    java.util.Map<List<Long>, Compare> byWord = new java.util.LinkedHashMap<>();
+    List<Condition> out = new ArrayList<>();
+    for (Condition o : ops) {
+      if (o instanceof Compare c) {
+        List<Long> key = List.of((long) c.offset, (long) c.bytes, c.mask);
+        Compare before = byWord.get(key);
+        if (before == null) {
+          byWord.put(key, c);
+          out.add(c);
+          continue;
+        }
+        IntervalSet set = all ? before.set.intersect(c.set) : before.set.union(c.set);
+        Condition merged = compare(c.offset, c.bytes, c.mask, set);
+        int at = out.indexOf(before);
+        out.set(at, merged);
+        if (merged instanceof Compare m) {
+          byWord.put(key, m);
+        } else {
+          byWord.remove(key);
+        }
+      } else {
+        out.add(o);
+      }
+    }
+    return out;
   }
 }

@@ -88,6 +88,10 @@ final class IntervalSet {
     return of(bits, merged);
   }
 
+  IntervalSet intersect(IntervalSet o) {
+    return complement().union(o.complement()).complement();
+  }
+
   IntervalSet complement() {
     List<long[]> out = new ArrayList<>();
     long next = 0;

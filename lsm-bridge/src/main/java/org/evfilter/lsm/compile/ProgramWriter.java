@@ -112,9 +112,7 @@ final class ProgramWriter {
 
   private void compare(Condition.Compare c, Label t, Label f) {
     if (c.bytes() <= 4) {
-      long domain = c.mask() & 0xffffffffL;
-      Segments s = Segments.of(c.set(), 0, domain, t, f);
-      dispatch(c.offset(), (int) domain, s, null, Integer.MAX_VALUE);
+      word(c.offset(), c.mask() & 0xffffffffL, c.set(), t, f);
       return;
     }
     // 64 bits: a dispatch on the high word whose leaves are true, false or a test of the low word.
@@ -148,8 +146,21 @@ final class ProgramWriter {
     }
     for (int i = 0; i < lowSets.size(); i++) {
       asm.bind(lowLabels.get(i));
-      dispatch(c.offset(), (int) loDomain, Segments.of(lowSets.get(i), 0, loDomain, t, f), null, Integer.MAX_VALUE);
+      word(c.offset(), loDomain, lowSets.get(i), t, f);
     }
+  }
+
+  // (word & domain) in set: a bit test when the set is "no bit of the mask" or "some bit", else a
+  // dispatch over the set's segments.
+  private void word(int offset, long domain, IntervalSet set, Label t, Label f) {
+    Boolean zero = set.covers(0, 0);
+    Boolean rest = domain == 0 ? null : set.covers(1, domain);
+    if (zero != null && rest != null && zero != rest) {
+      asm.stmt(LD | W | ABS, offset);
+      asm.jump(JMP | JSET | K, (int) domain, rest ? t : f, rest ? f : t);
+      return;
+    }
+    dispatch(offset, (int) domain, Segments.of(set, 0, domain, t, f), null, Integer.MAX_VALUE);
   }
 
   /**
@@ -166,6 +177,10 @@ final class ProgramWriter {
     if (mask != -1) {
       asm.stmt(ALU | AND | K, mask);
     }
+    int chain = weights == null ? pointChain(s) : 0;
+    if (chain > 0) {
+      return chain;
+    }
     long[] w = weights != null ? weights : new long[s.size()];
     if (weights == null) {
       java.util.Arrays.fill(w, 1);
@@ -175,30 +190,70 @@ final class ProgramWriter {
       prefix[i + 1] = prefix[i] + w[i];
     }
     int depth = weights == null ? ceilLog2(s.size()) : Math.max(ceilLog2(s.size()), Math.min(maxDepth, s.size() - 1));
-    return tree(s, prefix, 0, s.size() - 1, depth);
+    int[][][] splits = weights != null && s.size() <= OPTIMAL_TREE_LIMIT ? OptimalTree.splits(prefix, depth) : null;
+    return tree(s, prefix, splits, 0, s.size() - 1, depth);
+  }
+
+  // Two outcomes, one of them only at a few single values: a chain of equality tests is shorter
+  // than a tree (socket's "family not 38 and not 40": two tests, where a tree needs three).
+  private int pointChain(Segments s) {
+    java.util.Set<Label> leaves = new java.util.LinkedHashSet<>();
+    for (int i = 0; i < s.size(); i++) {
+      leaves.add(s.leaf(i));
+    }
+    if (leaves.size() != 2) {
+      return 0;
+    }
+    for (Label rare : leaves) {
+      List<Long> points = new ArrayList<>();
+      boolean allPoints = true;
+      Label other = null;
+      for (int i = 0; i < s.size(); i++) {
+        if (s.leaf(i) == rare) {
+          allPoints &= s.isPoint(i);
+          points.add(s.start(i));
+        } else {
+          other = s.leaf(i);
+        }
+      }
+      if (allPoints && points.size() < ceilLog2(s.size())) {
+        for (int i = 0; i < points.size(); i++) {
+          Label next = i + 1 < points.size() ? asm.label() : other;
+          asm.jump(JMP | JEQ | K, (int) (long) points.get(i), rare, next);
+          if (next != other) {
+            asm.bind(next);
+          }
+        }
+        return points.size();
+      }
+    }
+    return 0;
   }
 
   static int ceilLog2(int n) {
     return n <= 1 ? 0 : 32 - Integer.numberOfLeadingZeros(n - 1);
   }
 
-  private int tree(Segments s, long[] prefix, int i, int j, int depth) {
+  // Beyond this many segments the cubic search for the best weighted tree gives way to greedy splits.
+  private static final int OPTIMAL_TREE_LIMIT = 200;
+
+  private int tree(Segments s, long[] prefix, int[][][] splits, int i, int j, int depth) {
     if (j - i == 2 && s.isPoint(i + 1) && s.leaf(i) == s.leaf(j)) {
       asm.jump(JMP | JEQ | K, (int) s.start(i + 1), s.leaf(i + 1), s.leaf(i));
       return 1;
     }
-    int k = split(prefix, i, j, depth);
+    int k = splits != null ? splits[depth][i][j] : split(prefix, i, j, depth);
     Label right = k == j ? s.leaf(j) : asm.label();
     Label left = k - 1 == i ? s.leaf(i) : asm.label();
     asm.jump(JMP | JGE | K, (int) s.start(k), right, left);
     int d = 0;
     if (k - 1 != i) {
       asm.bind(left);
-      d = tree(s, prefix, i, k - 1, depth - 1);
+      d = tree(s, prefix, splits, i, k - 1, depth - 1);
     }
     if (k != j) {
       asm.bind(right);
-      d = Math.max(d, tree(s, prefix, k, j, depth - 1));
+      d = Math.max(d, tree(s, prefix, splits, k, j, depth - 1));
     }
     return d + 1;
   }

@@ -295,6 +295,22 @@ public final class SeccompCompiler {
       }
       entries.add(new Entry(action, c));
     }
+    // Neighbouring rules with one action are one rule: their comparisons can merge.
+    for (int i = entries.size() - 1; i > 0; i--) {
+      Entry a = entries.get(i - 1);
+      Entry b = entries.get(i);
+      if (a.action == b.action) {
+        Condition any = Condition.specialise(new Condition.Any(List.of(a.condition, b.condition)), t -> null);
+        entries.set(i - 1, new Entry(a.action, any));
+        entries.remove(i);
+      }
+    }
+    for (int i = 0; i < entries.size(); i++) {
+      if (entries.get(i).condition.equals(Condition.TRUE)) {
+        fallback = entries.get(i).action;
+        entries.subList(i, entries.size()).clear();
+      }
+    }
     // A last rule with the fallback's action decides nothing.
     while (!entries.isEmpty() && entries.get(entries.size() - 1).action == fallback) {
       entries.remove(entries.size() - 1);
