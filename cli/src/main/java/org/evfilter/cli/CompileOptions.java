@@ -29,6 +29,11 @@ final class CompileOptions {
           + " get short paths, none deeper than a balanced tree.")
   Path frequencies;
 
+  @Option(names = "--extra-depth", paramLabel = "N",
+      description = "With --frequencies: how many comparisons longer than a balanced tree's the worst path may"
+          + " grow so frequent syscalls get shorter paths (default: 1).")
+  int extraDepth = 1;
+
   @Option(names = "--enosys-unknown",
       description = "Answer errno(ENOSYS) for numbers the syscall table does not know, instead of the default"
           + " (so programs fall back from syscalls newer than the policy).")
@@ -44,6 +49,10 @@ final class CompileOptions {
 
   /** The compiled policy, or empty after printing why not. */
   Optional<SeccompCompiler.Compilation> compile(String command, Path policy, PrintWriter err) {
+    if (extraDepth < 0) {
+      err.println("evfilter " + command + ": --extra-depth " + extraDepth + ": must be 0 or more");
+      return Optional.empty();
+    }
     Optional<Arch> a = Arch.of(arch);
     if (a.isEmpty() || a.get() != Arch.X86_64) {
       err.println("evfilter " + command + ": --arch " + arch + ": policies name x86_64 syscalls, and only x86_64"
@@ -74,7 +83,7 @@ final class CompileOptions {
       }
     }
     try {
-      return Optional.of(SeccompCompiler.compile(loaded.get(), new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise)));
+      return Optional.of(SeccompCompiler.compile(loaded.get(), new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise, extraDepth)));
     } catch (BpfException ex) {
       err.println("evfilter " + command + ": " + policy + ": " + ex.getMessage());
       return Optional.empty();

@@ -180,7 +180,9 @@ sealed interface Condition {
         if (s.equals(FALSE)) {
           return FALSE;
         }
-        if (!s.equals(TRUE)) {
+        if (s instanceof All inner) {
+          ops.addAll(inner.operands);
+        } else if (!s.equals(TRUE)) {
           ops.add(s);
         }
       }
@@ -194,7 +196,9 @@ sealed interface Condition {
         if (s.equals(TRUE)) {
           return TRUE;
         }
-        if (!s.equals(FALSE)) {
+        if (s instanceof Any inner) {
+          ops.addAll(inner.operands);
+        } else if (!s.equals(FALSE)) {
           ops.add(s);
         }
       }

@@ -13,9 +13,17 @@ final class OptimalTree {
 
   /**
    * {@code splits[d][i][j]}: where the best tree of depth at most {@code d} over segments {@code
-   * i..j} splits (the first segment of its right side).
+   * i..j} splits (the first segment of its right side); null when no tree of that depth puts
+   * every segment i at most {@code depth - slack[i]} deep.
    */
-  static int[][][] splits(long[] prefix, int depth) {
+  static int[][][] splits(long[] prefix, int depth, int[] slack) {
+    Search s = search(prefix, depth, slack);
+    return s.cost < INFEASIBLE ? s.split : null;
+  }
+
+  private record Search(int[][][] split, long cost) {}
+
+  private static Search search(long[] prefix, int depth, int[] slack) {
     int n = prefix.length - 1;
     long[][][] cost = new long[depth + 1][n][n];
     int[][][] split = new int[depth + 1][n][n];
@@ -24,7 +32,8 @@ final class OptimalTree {
         for (int i = 0; i + len - 1 < n; i++) {
           int j = i + len - 1;
           if (len == 1) {
-            cost[d][i][j] = 0;
+            // A segment whose own code is long must be reached early.
+            cost[d][i][j] = d >= slack[i] ? 0 : INFEASIBLE;
             continue;
           }
           if (d == 0 || len > (1L << Math.min(d, 62))) {
@@ -35,6 +44,9 @@ final class OptimalTree {
           int at = -1;
           for (int k = i + 1; k <= j; k++) {
             long c = cost[d - 1][i][k - 1] + cost[d - 1][k][j];
+            if (c >= INFEASIBLE) {
+              continue;
+            }
             if (c < best) {
               best = c;
               at = k;
@@ -45,6 +57,6 @@ final class OptimalTree {
         }
       }
     }
-    return split;
+    return new Search(split, cost[depth][0][n - 1]);
   }
 }

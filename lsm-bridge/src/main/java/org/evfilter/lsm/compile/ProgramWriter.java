@@ -160,7 +160,55 @@ final class ProgramWriter {
       asm.jump(JMP | JSET | K, (int) domain, rest ? t : f, rest ? f : t);
       return;
     }
+    if (subsetTest(offset, domain, set, t, f)) {
+      return;
+    }
     dispatch(offset, (int) domain, Segments.of(set, 0, domain, t, f), null, Integer.MAX_VALUE);
+  }
+
+  // A set of single values that holds every combination of a few flag bits (personality's 0, 8,
+  // 0x20000, 0x20008), plus at most two other values: "no bit outside the flags" is one JSET.
+  private boolean subsetTest(int offset, long domain, IntervalSet set, Label t, Label f) {
+    if (set.size() > 18) {
+      return false;
+    }
+    List<Long> points = new ArrayList<>();
+    for (int i = 0; i < set.size(); i++) {
+      if (set.lo(i) != set.hi(i) || set.lo(i) > domain) {
+        return false;
+      }
+      points.add(set.lo(i));
+    }
+    long flags = 0;
+    for (long p : points) {
+      if (Long.bitCount(p) <= 4) {
+        flags |= p;
+      }
+    }
+    int bits = Long.bitCount(flags);
+    if (bits == 0 || bits > 4 || (flags & ~domain) != 0) {
+      return false;
+    }
+    List<Long> extras = new ArrayList<>(points);
+    for (long sub = flags; ; sub = (sub - 1) & flags) {
+      if (!extras.remove((Long) sub)) {
+        return false;
+      }
+      if (sub == 0) {
+        break;
+      }
+    }
+    if (extras.size() > 2 || points.size() < 3) {
+      return false;
+    }
+    asm.stmt(LD | W | ABS, offset);
+    for (long e : extras) {
+      Label next = asm.label();
+      asm.jump(JMP | JEQ | K, (int) e, t, next);
+      asm.bind(next);
+    }
+    asm.jump(JMP | JSET | K, (int) (domain & ~flags), f, t);
+    return true;
   }
 
   /**
@@ -169,6 +217,15 @@ final class ProgramWriter {
    * heavy segments ({@code weights}, null: all equal) near the root. Returns the tree's depth.
    */
   int dispatch(int offset, int mask, Segments s, long[] weights, int maxDepth) {
+    return dispatch(offset, mask, s, weights, maxDepth, null);
+  }
+
+  /**
+   * As above; {@code slack[i]}, when given, is how many comparisons shallower than the deepest
+   * leaf segment i must sit because its own code is longer, so every path is at most as long as
+   * the deepest tree path plus one instruction.
+   */
+  int dispatch(int offset, int mask, Segments s, long[] weights, int maxDepth, int[] slack) {
     if (s.size() == 1) {
       asm.ja(s.leaf(0));
       return 0;
@@ -190,7 +247,17 @@ final class ProgramWriter {
       prefix[i + 1] = prefix[i] + w[i];
     }
     int depth = weights == null ? ceilLog2(s.size()) : Math.max(ceilLog2(s.size()), Math.min(maxDepth, s.size() - 1));
-    int[][][] splits = weights != null && s.size() <= OPTIMAL_TREE_LIMIT ? OptimalTree.splits(prefix, depth) : null;
+    int[][][] splits = null;
+    if (slack != null && s.size() <= OPTIMAL_TREE_LIMIT) {
+      // Long rule code may push the tree a little deeper; past that, it is just long.
+      for (int d = depth; d <= depth + 2 && splits == null; d++) {
+        splits = OptimalTree.splits(prefix, d, slack);
+        depth = splits != null ? d : depth;
+      }
+      if (splits == null) {
+        splits = OptimalTree.splits(prefix, depth, new int[s.size()]);
+      }
+    }
     return tree(s, prefix, splits, 0, s.size() - 1, depth);
   }
 

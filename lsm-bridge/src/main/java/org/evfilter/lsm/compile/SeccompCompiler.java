@@ -41,12 +41,22 @@ public final class SeccompCompiler {
    * @param frequencies how often each syscall number is called (empty: all alike); frequent
    *     ranges get short paths, never deeper than a balanced tree
    * @param optimise whether to run the {@link Optimizer}
+   * @param extraDepth how many comparisons longer than a balanced tree's the worst path may grow so
+   *     frequent syscalls get shorter paths (only with frequencies)
    */
-  public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise) {
+  public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
+      int extraDepth) {
     public Options {
       Objects.requireNonNull(arch, "arch");
       Objects.requireNonNull(badArch, "badArch");
       frequencies = Map.copyOf(frequencies);
+      if (extraDepth < 0) {
+        throw new IllegalArgumentException("extraDepth must be 0 or more, not " + extraDepth);
+      }
+    }
+
+    public Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise) {
+      this(arch, badArch, enosysForUnknown, frequencies, optimise, frequencies.isEmpty() ? 0 : 1);
     }
 
     public static Options defaults() {
@@ -54,15 +64,15 @@ public final class SeccompCompiler {
     }
 
     public Options withFrequencies(Map<Integer, Long> f) {
-      return new Options(arch, badArch, enosysForUnknown, f, optimise);
+      return new Options(arch, badArch, enosysForUnknown, f, optimise, f.isEmpty() ? 0 : Math.max(1, extraDepth));
     }
 
     public Options withEnosysForUnknown(boolean on) {
-      return new Options(arch, badArch, on, frequencies, optimise);
+      return new Options(arch, badArch, on, frequencies, optimise, extraDepth);
     }
 
     public Options withOptimise(boolean on) {
-      return new Options(arch, badArch, enosysForUnknown, frequencies, on);
+      return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth);
     }
   }
 
@@ -151,9 +161,14 @@ public final class SeccompCompiler {
       weights.add(r.weight);
     }
     Segments segments = Segments.merged(starts, leaves);
-    int depth = w.dispatch(SeccompData.NR, -1, segments,
-        options.frequencies().isEmpty() ? null : weights.stream().mapToLong(Long::longValue).toArray(),
-        ProgramWriter.ceilLog2(segments.size()));
+    Map<Label, Integer> costs = new IdentityHashMap<>();
+    blocks.forEach((d, l) -> costs.put(l, worstPath(d)));
+    int[] slack = new int[segments.size()];
+    for (int i = 0; i < slack.length; i++) {
+      slack[i] = costs.get(segments.leaf(i)) - 1;
+    }
+    int depth = w.dispatch(SeccompData.NR, -1, segments, weights.stream().mapToLong(Long::longValue).toArray(),
+        ProgramWriter.ceilLog2(segments.size()) + (options.frequencies().isEmpty() ? 0 : options.extraDepth()), slack);
     Label deferred = asm.label();
     for (Map.Entry<Decision, Label> b : blocks.entrySet()) {
       if (b.getKey() == bad && !leaves.contains(badLabel)) {
@@ -184,6 +199,26 @@ public final class SeccompCompiler {
     }
     return new Compilation(program, unoptimised,
         new Stats(program.length(), depth, segments.size(), cacheable, deferredRules), lowered);
+  }
+
+  // The most instructions a decision's code runs, return included.
+  private int worstPath(Decision d) {
+    Assembler asm = new Assembler();
+    ProgramWriter w = new ProgramWriter(asm);
+    Label deferred = asm.label();
+    decision(w, d, deferred);
+    if (w.deferredUsed()) {
+      asm.bind(deferred);
+      w.ret(SeccompActions.USER_NOTIF);
+    }
+    BranchProgram p = Optimizer.optimise(asm.branchProgram());
+    int[] longest = new int[p.size()];
+    for (int pc = p.size() - 1; pc >= 0; pc--) {
+      BranchProgram.Op o = p.op(pc);
+      int next = o.isReturn() ? 0 : o.isJa() ? longest[o.jt()] : o.isJump() ? Math.max(longest[o.jt()], longest[o.jf()]) : longest[pc + 1];
+      longest[pc] = 1 + next;
+    }
+    return longest[0];
   }
 
   private BpfProgram fits(BranchProgram p, int ranges) {
