@@ -70,6 +70,9 @@ final class CompileCommand implements Callable<Integer> {
     };
     if (output != null) {
       Files.write(output, bytes);
+    } else if (format != Format.raw) {
+      spec.commandLine().getOut().print(new String(bytes, StandardCharsets.UTF_8));
+      spec.commandLine().getOut().flush();
     } else {
       OutputStream out = StandardStreams.out();
       out.write(bytes);

@@ -1,0 +1,129 @@
+package org.evfilter.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.evfilter.lsm.bpf.BpfProgram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BpfCommandsTest {
+  static CheckCommandTest.Result run(String... args) {
+    return CheckCommandTest.withInput("", args);
+  }
+
+  @Test
+  void compileWritesEveryFormatAndSaysWhatItBuilt(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "label tmp_t\ndefault errno(EPERM)\nallow read, write\nallow openat: label & tmp_t\n");
+    CheckCommandTest.Result disasm = run("compile", policy.toString());
+    assertEquals(0, disasm.code(), disasm.err());
+    assertTrue(disasm.out().contains("ret ALLOW") && disasm.out().contains("ret NOTIFY"), disasm.out());
+    assertTrue(disasm.err().contains("1 of 3 rules deferred to user space"), disasm.err());
+    assertTrue(disasm.err().contains("deferred: " + policy + ":4:1: allow: label & tmp_t"), disasm.err());
+    Path raw = dir.resolve("p.bpf");
+    assertEquals(0, run("compile", policy.toString(), "-f", "raw", "-o", raw.toString()).code());
+    BpfProgram p = BpfProgram.fromRaw(Files.readAllBytes(raw));
+    assertEquals(disasm.out().lines().count() - 2, p.length());
+    assertTrue(run("compile", policy.toString(), "-f", "dot").out().startsWith("digraph bpf {"));
+    assertTrue(run("compile", policy.toString(), "-f", "c").out().contains("static struct sock_filter filter[] = {"));
+  }
+
+  @Test
+  void compileRefusesWhatItCannotBuild(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "default errno(EPERM)\nallow read\n");
+    CheckCommandTest.Result arch = run("compile", policy.toString(), "--arch", "aarch64");
+    assertEquals(1, arch.code());
+    assertTrue(arch.err().contains("--arch aarch64: policies name x86_64 syscalls"), arch.err());
+    CheckCommandTest.Result bad = run("compile", policy.toString(), "--bad-arch", "explode");
+    assertEquals(1, bad.code());
+    assertTrue(bad.err().contains("--bad-arch explode: not an action"), bad.err());
+    StringBuilder big = new StringBuilder("default errno(EPERM)\n");
+    for (int i = 0; i < 1000; i++) {
+      big.append("allow ioctl: cmd == ").append(i * 7).append(" && arg > ").append(i).append(" && fd != ").append(i).append('\n');
+    }
+    Files.writeString(policy, big);
+    CheckCommandTest.Result large = run("compile", policy.toString());
+    assertEquals(1, large.code());
+    assertTrue(large.err().contains("more than the kernel's 4096"), large.err());
+  }
+
+  @Test
+  void simCountsActionsAndInstructions(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("p.evf");
+    Files.writeString(policy, "default errno(EPERM)\nallow read, write\nallow socket: family == AF_UNIX\n");
+    Path trace = dir.resolve("t.jsonl");
+    Files.writeString(trace, String.join("\n",
+        "{\"name\":\"read\",\"args\":[0,0,10]}",
+        "{\"name\":\"write\",\"args\":[1,0,10]}",
+        "{\"name\":\"socket\",\"args\":[1,1,0]}",
+        "{\"name\":\"socket\",\"args\":[4294967297,1,0]}",
+        "{\"name\":\"socket\",\"args\":[40,1,0]}",
+        "{\"name\":\"getpid\"}",
+        ""));
+    CheckCommandTest.Result r = run("sim", policy.toString(), trace.toString(), "--json");
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals(6, j.get("events").asInt());
+    // socket(0x100000001): an int argument is its low word, AF_UNIX.
+    assertEquals(4, j.get("actions").get("ALLOW").asInt());
+    assertEquals(2, j.get("actions").get("ERRNO(1)").asInt());
+    assertEquals(2, j.get("cacheable").asInt());
+    assertTrue(j.get("instructions").get("max").asInt() >= j.get("instructions").get("p50").asInt());
+    Path raw = dir.resolve("p.bpf");
+    run("compile", policy.toString(), "-f", "raw", "-o", raw.toString());
+    CheckCommandTest.Result same = run("sim", "--bpf", raw.toString(), trace.toString(), "--json");
+    assertEquals(r.out(), same.out());
+    Files.write(raw, new byte[] {1, 2, 3});
+    CheckCommandTest.Result broken = run("sim", "--bpf", raw.toString(), trace.toString());
+    assertEquals(1, broken.code());
+    assertTrue(broken.err().contains("whole number of 8-byte instructions"), broken.err());
+  }
+
+  @Test
+  void importAppliesDockerConditionsAndWidths(@TempDir Path dir) throws Exception {
+    Path profile = dir.resolve("profile.json");
+    Files.writeString(profile, """
+        {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 1,
+         "archMap": [{"architecture": "SCMP_ARCH_X86_64", "subArchitectures": ["SCMP_ARCH_X86"]}],
+         "syscalls": [
+          {"names": ["read", "write", "no_such_call"], "action": "SCMP_ACT_ALLOW"},
+          {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 40, "op": "SCMP_CMP_NE"}]},
+          {"names": ["clone"], "action": "SCMP_ACT_ALLOW",
+           "args": [{"index": 0, "value": 2114060288, "op": "SCMP_CMP_MASKED_EQ"}], "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+          {"names": ["clone", "clone3"], "action": "SCMP_ACT_ALLOW", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+          {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38, "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+          {"names": ["ptrace"], "action": "SCMP_ACT_ALLOW", "includes": {"minKernel": "4.8"}},
+          {"names": ["s390_runtime_instr"], "action": "SCMP_ACT_ALLOW", "includes": {"arches": ["s390x"]}},
+          {"names": ["kill"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 1, "value": 0, "op": "SCMP_CMP_EQ"}, {"index": 1, "value": 15, "op": "SCMP_CMP_EQ"}]}
+         ]}
+        """);
+    Path out = dir.resolve("p.evf");
+    CheckCommandTest.Result r = run("import", profile.toString(), "--kernel", "4.4", "-o", out.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.err().contains("left out): no_such_call"), r.err());
+    String p = Files.readString(out);
+    assertTrue(p.contains("default errno(1)\n"), p);
+    assertTrue(p.contains("allow socket: (arg0 & 0xffffffff) != 0x28\n"), p);
+    assertTrue(p.contains("allow clone: (arg0 & 0x7e020000) == 0x0\n"), p);
+    assertTrue(p.contains("errno(38) clone3\n"), p);
+    assertTrue(!p.contains("ptrace") && !p.contains("s390"), p);
+    // Two comparisons of one argument are two rules, as runc makes them.
+    assertTrue(p.contains("allow kill: (arg1 & 0xffffffff) == 0x0\nallow kill: (arg1 & 0xffffffff) == 0xf\n"), p);
+    assertEquals(0, run("check", "--policy", out.toString()).code());
+    String admin = run("import", profile.toString(), "--caps", "sys_admin", "--kernel", "6.1").out();
+    assertTrue(admin.contains("allow clone, clone3\n") && admin.contains("allow ptrace\n") && !admin.contains("errno(38)"), admin);
+    CheckCommandTest.Result wrongArch = run("import", profile.toString(), "--arch", "aarch64");
+    assertEquals(1, wrongArch.code());
+    assertTrue(wrongArch.err().contains("not SCMP_ARCH_AARCH64"), wrongArch.err());
+    Files.writeString(profile, "{\"defaultAction\": \"SCMP_ACT_ERRNO\",\n \"syscalls\": [}");
+    CheckCommandTest.Result broken = run("import", profile.toString());
+    assertEquals(1, broken.code());
+    assertTrue(broken.err().contains("profile.json:2:"), broken.err());
+  }
+}
