@@ -174,38 +174,38 @@ sealed interface Condition {
       return o instanceof Constant k ? new Constant(!k.value) : new Not(o);
     }
     if (c instanceof All a) {
-      List<Condition> ops = new ArrayList<>();
-      for (Condition o : a.operands) {
-        Condition s = specialise(o, known);
-        if (s.equals(FALSE)) {
-          return FALSE;
-        }
-        if (s instanceof All inner) {
-          ops.addAll(inner.operands);
-        } else if (!s.equals(TRUE)) {
-          ops.add(s);
-        }
-      }
-      ops = merge(ops, true);
-      return ops.contains(FALSE) ? FALSE : ops.isEmpty() ? TRUE : ops.size() == 1 ? ops.get(0) : new All(ops);
+      return junction(a.operands, true, known);
     }
     if (c instanceof Any a) {
-      List<Condition> ops = new ArrayList<>();
-      for (Condition o : a.operands) {
-        Condition s = specialise(o, known);
-        if (s.equals(TRUE)) {
-          return TRUE;
-        }
-        if (s instanceof Any inner) {
-          ops.addAll(inner.operands);
-        } else if (!s.equals(FALSE)) {
-          ops.add(s);
-        }
-      }
-      ops = merge(ops, false);
-      return ops.contains(TRUE) ? TRUE : ops.isEmpty() ? FALSE : ops.size() == 1 ? ops.get(0) : new Any(ops);
+      return junction(a.operands, false, known);
     }
     return c;
+  }
+
+  // All (conjunction) or any, specialised: constants fold, nested junctions of the same kind
+  // flatten, comparisons of one word merge.
+  private static Condition junction(List<Condition> operands, boolean conjunction, java.util.function.Function<Condition, Boolean> known) {
+    Constant absorbing = new Constant(!conjunction);
+    Constant neutral = new Constant(conjunction);
+    List<Condition> ops = new ArrayList<>();
+    for (Condition o : operands) {
+      Condition s = specialise(o, known);
+      if (s.equals(absorbing)) {
+        return absorbing;
+      }
+      if (conjunction && s instanceof All inner) {
+        ops.addAll(inner.operands);
+      } else if (!conjunction && s instanceof Any inner) {
+        ops.addAll(inner.operands);
+      } else if (!s.equals(neutral)) {
+        ops.add(s);
+      }
+    }
+    ops = merge(ops, conjunction);
+    if (ops.contains(absorbing)) {
+      return absorbing;
+    }
+    return ops.isEmpty() ? neutral : ops.size() == 1 ? ops.get(0) : conjunction ? new All(ops) : new Any(ops);
   }
 
   /**

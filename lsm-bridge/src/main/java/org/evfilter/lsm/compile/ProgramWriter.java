@@ -43,9 +43,9 @@ final class ProgramWriter {
     } else if (c instanceof Condition.Not n) {
       condition(n.operand(), f, t, u);
     } else if (c instanceof Condition.All a) {
-      all(a.operands(), 0, t, f, u);
+      junction(a.operands(), 0, true, t, f, u);
     } else if (c instanceof Condition.Any a) {
-      any(a.operands(), 0, t, f, u);
+      junction(a.operands(), 0, false, t, f, u);
     } else if (c instanceof Condition.Compare cmp) {
       compare(cmp, t, f);
     } else {
@@ -53,44 +53,24 @@ final class ProgramWriter {
     }
   }
 
-  private void all(List<Condition> ops, int i, Label t, Label f, Label u) {
+  // All (conjunction) or any: each operand either decides the whole (false for all, true for any)
+  // or passes on to the next; an unknown operand passes on to a rest that can no longer decide the
+  // other way.
+  private void junction(List<Condition> ops, int i, boolean conjunction, Label t, Label f, Label u) {
     if (i == ops.size() - 1) {
       condition(ops.get(i), t, f, u);
       return;
     }
     Label next = asm.label();
-    if (ops.get(i).defers() && t != u) {
-      // Unknown so far: the rest can still make it false, never true.
-      Label unknown = asm.label();
-      condition(ops.get(i), next, f, unknown);
-      asm.bind(next);
-      all(ops, i + 1, t, f, u);
+    Label decided = conjunction ? f : t;
+    boolean deferNext = ops.get(i).defers() && (conjunction ? t : f) != u;
+    Label unknown = deferNext ? asm.label() : u;
+    condition(ops.get(i), conjunction ? next : t, conjunction ? f : next, unknown);
+    asm.bind(next);
+    junction(ops, i + 1, conjunction, t, f, u);
+    if (deferNext) {
       asm.bind(unknown);
-      all(ops, i + 1, u, f, u);
-    } else {
-      condition(ops.get(i), next, f, u);
-      asm.bind(next);
-      all(ops, i + 1, t, f, u);
-    }
-  }
-
-  private void any(List<Condition> ops, int i, Label t, Label f, Label u) {
-    if (i == ops.size() - 1) {
-      condition(ops.get(i), t, f, u);
-      return;
-    }
-    Label next = asm.label();
-    if (ops.get(i).defers() && f != u) {
-      Label unknown = asm.label();
-      condition(ops.get(i), t, next, unknown);
-      asm.bind(next);
-      any(ops, i + 1, t, f, u);
-      asm.bind(unknown);
-      any(ops, i + 1, t, u, u);
-    } else {
-      condition(ops.get(i), t, next, u);
-      asm.bind(next);
-      any(ops, i + 1, t, f, u);
+      junction(ops, i + 1, conjunction, conjunction ? u : decided, conjunction ? decided : u, u);
     }
   }
 
