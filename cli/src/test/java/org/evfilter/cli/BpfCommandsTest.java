@@ -126,4 +126,32 @@ class BpfCommandsTest {
     assertEquals(1, broken.code());
     assertTrue(broken.err().contains("profile.json:2:"), broken.err());
   }
+
+  @Test
+  void exportWritesOciAndKubernetesProfiles(@TempDir Path dir) throws Exception {
+    Path policy = dir.resolve("web.evf");
+    Files.writeString(policy, String.join("\n", "default errno(EPERM)", "allow read, write",
+        "allow mmap: !(prot & 6)", "allow socket: family in {AF_UNIX, AF_INET}",
+        "errno(ENOSYS) clone3", "allow : nr == getpid", ""));
+    CheckCommandTest.Result r = run("export", policy.toString());
+    assertEquals(0, r.code(), r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals("SCMP_ACT_ERRNO", j.get("defaultAction").asText());
+    assertEquals(1, j.get("defaultErrnoRet").asInt());
+    String text = j.get("syscalls").toString();
+    assertTrue(text.contains("{\"names\":[\"read\",\"write\",\"getpid\"],\"action\":\"SCMP_ACT_ALLOW\"}"), text);
+    assertTrue(text.contains("\"names\":[\"mmap\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,\"value\":6,\"valueTwo\":0,\"op\":\"SCMP_CMP_MASKED_EQ\"}]"), text);
+    // An int argument's equality is exact on its low word.
+    assertTrue(text.contains("{\"index\":0,\"value\":4294967295,\"valueTwo\":2,\"op\":\"SCMP_CMP_MASKED_EQ\"}"), text);
+    assertTrue(text.contains("\"names\":[\"clone3\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":38"), text);
+    assertEquals("", r.err());
+    JsonNode k8s = new ObjectMapper().readTree(run("export", "-f", "k8s", policy.toString()).out());
+    assertEquals("SeccompProfile", k8s.get("kind").asText());
+    assertEquals("web", k8s.get("metadata").get("name").asText());
+    assertEquals(j, k8s.get("spec"));
+    Files.writeString(policy, "default errno(EPERM)\nallow lseek: offset < -1\n");
+    CheckCommandTest.Result signed = run("export", policy.toString());
+    assertEquals(1, signed.code());
+    assertTrue(signed.err().contains("web.evf:2:1: a signed '<' on 'offset': libseccomp compares unsigned"), signed.err());
+  }
 }
