@@ -21,7 +21,8 @@ import picocli.CommandLine.Option;
 /** The options of commands that compile a policy to BPF, and the compiling itself. */
 final class CompileOptions {
   @Option(names = "--arch", paramLabel = "ARCH", defaultValue = "x86_64",
-      description = "The ABI the program is for (default: ${DEFAULT-VALUE}; policies name x86_64 syscalls).")
+      description = "The ABI the program is for: x86_64, i386 or aarch64 (default: ${DEFAULT-VALUE}). Syscall"
+          + " names, numbers, argument layouts and open flags are that ABI's.")
   String arch;
 
   @Option(names = "--frequencies", paramLabel = "TRACE",
@@ -47,16 +48,21 @@ final class CompileOptions {
   @Option(names = "--no-optimise", description = "Skip the optimiser (to see what it does).")
   boolean noOptimise;
 
+  /** The arch asked for. */
+  Optional<Arch> arch() {
+    return Arch.of(arch);
+  }
+
   /** The compiled policy, or empty after printing why not. */
   Optional<SeccompCompiler.Compilation> compile(String command, Path policy, PrintWriter err) {
     if (extraDepth < 0) {
       err.println("evfilter " + command + ": --extra-depth " + extraDepth + ": must be 0 or more");
       return Optional.empty();
     }
-    Optional<Arch> a = Arch.of(arch);
-    if (a.isEmpty() || a.get() != Arch.X86_64) {
-      err.println("evfilter " + command + ": --arch " + arch + ": policies name x86_64 syscalls, and only x86_64"
-          + " programs are compiled so far");
+    Optional<Arch> a = arch();
+    if (a.isEmpty() || a.get() == Arch.X32) {
+      err.println("evfilter " + command + ": --arch " + arch + ": not one of x86_64, i386, aarch64"
+          + (a.isPresent() ? " (x32 shares x86_64's audit arch: compile for x86_64)" : ""));
       return Optional.empty();
     }
     BoundPolicy.Verdict bad;
@@ -66,7 +72,7 @@ final class CompileOptions {
       err.println("evfilter " + command + ": --bad-arch " + badArch + ": not an action (kill_process, errno(EPERM), trap...)");
       return Optional.empty();
     }
-    Optional<BoundPolicy> loaded = PolicyFiles.load(command, policy, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load(command, policy, java.util.List.of(), a.get(), err);
     if (loaded.isEmpty()) {
       return Optional.empty();
     }

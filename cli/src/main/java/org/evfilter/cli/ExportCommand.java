@@ -8,7 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import org.evfilter.events.syscalls.Arch;
 import org.evfilter.lsm.profiles.OciExport;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.Command;
@@ -59,7 +58,7 @@ final class ExportCommand implements Callable<Integer> {
     }
     OciExport.Exported exported;
     try {
-      exported = OciExport.oci(loaded.get(), Arch.X86_64);
+      exported = OciExport.oci(loaded.get(), loaded.get().arch());
     } catch (IllegalArgumentException e) {
       err.println("evfilter export: " + e.getMessage());
       return Main.INPUT_ERROR;

@@ -21,8 +21,14 @@ final class PolicyFiles {
 
   /** The bound policy with more labels files, or empty after printing why not. */
   static Optional<BoundPolicy> load(String command, Path file, java.util.List<Path> labels, PrintWriter err) {
+    return load(command, file, labels, org.evfilter.events.syscalls.Arch.X86_64, err);
+  }
+
+  /** The policy bound with {@code arch}'s syscall names and argument layouts, or empty after printing why not. */
+  static Optional<BoundPolicy> load(String command, Path file, java.util.List<Path> labels, org.evfilter.events.syscalls.Arch arch,
+      PrintWriter err) {
     try {
-      return Optional.of(PolicyBinder.load(file, labels, KernelFacts.ofThisMachine()));
+      return Optional.of(PolicyBinder.load(file, labels, KernelFacts.ofThisMachine(), arch));
     } catch (FilterException e) {
       err.println(Text.display(e.render()));
     } catch (NoSuchFileException e) {

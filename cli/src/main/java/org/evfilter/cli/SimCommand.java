@@ -91,8 +91,9 @@ final class SimCommand implements Callable<Integer> {
       program = c.get().program();
       traces = files.subList(1, files.size());
     }
-    int audit = (int) Arch.X86_64.auditArch();
-    BitSet cached = ActionCache.allowed(program, audit, SyscallTable.of(Arch.X86_64).maxNumber());
+    Arch arch = compileOptions.arch().filter(a -> a != Arch.X32).orElse(Arch.X86_64);
+    int audit = (int) arch.auditArch();
+    BitSet cached = ActionCache.allowed(program, audit, SyscallTable.of(arch).maxNumber());
     Map<String, Long> actions = new TreeMap<>();
     int[] histogram = new int[program.length() + 1];
     long events = 0;
@@ -108,7 +109,7 @@ final class SimCommand implements Callable<Integer> {
           histogram[res.executed()]++;
           events++;
           executed += res.executed();
-          boolean hit = ev.auditArch() == Arch.X86_64.auditArch() && ev.nr() >= 0 && cached.get(ev.nr());
+          boolean hit = ev.auditArch() == arch.auditArch() && ev.nr() >= 0 && cached.get(ev.nr());
           executedCached += hit ? 0 : res.executed();
         }
         if (r.problemCount() > 0) {

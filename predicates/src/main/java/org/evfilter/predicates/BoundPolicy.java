@@ -1,6 +1,7 @@
 package org.evfilter.predicates;
 
 import java.util.List;
+import org.evfilter.events.syscalls.Arch;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -12,9 +13,9 @@ import org.evfilter.predicates.labels.LabelResolver;
  * A policy file and its includes, checked and bound: the default action, the rules with their
  * syscall numbers and typed filters (one rule per syscall, since a named argument's index depends
  * on the syscall; a rule with no syscall applies to all), and the declared labels (bit {@code i}
- * is {@code labels[i]}).
+ * is {@code labels[i]}); syscall numbers and argument layouts are those of {@code arch}.
  */
-public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts) {
+public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts) {
   /** An action with its data: the errno for {@code errno}, the value for {@code trace}. */
   public record Verdict(ActionKind kind, int data) {
     @Override
@@ -42,6 +43,7 @@ public record BoundPolicy(Verdict defaultAction, List<Rule> rules, List<String> 
   }
 
   public BoundPolicy {
+    Objects.requireNonNull(arch, "arch");
     Objects.requireNonNull(defaultAction, "defaultAction");
     rules = List.copyOf(rules);
     labels = List.copyOf(labels);

@@ -76,6 +76,11 @@ public final class FilterBinder {
     return new FilterBinder(Optional.empty(), dialect, facts, SymbolTable.x86_64(), Map.of());
   }
 
+  /** This binder, with the syscall names and constant values of another arch. */
+  public FilterBinder withSymbols(SymbolTable table) {
+    return new FilterBinder(schema, dialect, facts, table, labels);
+  }
+
   /** This binder, with label names ({@code tmp_t}) standing for their bits on the {@code label} field. */
   public FilterBinder withLabels(Map<String, Long> labelBits) {
     return new FilterBinder(schema, dialect, facts, symbols, labelBits);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import org.evfilter.events.syscalls.Arch;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.ErrorCode;
 import org.evfilter.grammar.FilterError;
@@ -42,7 +43,7 @@ public final class PolicyBinder {
   private static final int MAX_ERRNO = 4095;
 
   private final KernelFacts facts;
-  private final SymbolTable symbols = SymbolTable.x86_64();
+  private final SymbolTable symbols;
   private final Map<String, Long> labels = new LinkedHashMap<>();
   private final List<BoundPolicy.Rule> rules = new ArrayList<>();
   private final List<FileContexts.Entry> contexts = new ArrayList<>();
@@ -52,8 +53,9 @@ public final class PolicyBinder {
   private BoundPolicy.Verdict defaultAction;
   private String defaultOrigin;
 
-  private PolicyBinder(KernelFacts facts) {
+  private PolicyBinder(KernelFacts facts, Arch arch) {
     this.facts = facts;
+    this.symbols = SymbolTable.of(arch);
   }
 
   /**
@@ -75,7 +77,12 @@ public final class PolicyBinder {
    * @throws IOException when a file cannot be read
    */
   public static BoundPolicy load(Path file, List<Path> labelsFiles, KernelFacts facts) throws IOException {
-    PolicyBinder binder = new PolicyBinder(facts);
+    return load(file, labelsFiles, facts, Arch.X86_64);
+  }
+
+  /** Loads and binds {@code file} for {@code arch}: its syscall names and numbers, and argument layouts. */
+  public static BoundPolicy load(Path file, List<Path> labelsFiles, KernelFacts facts, Arch arch) throws IOException {
+    PolicyBinder binder = new PolicyBinder(facts, arch);
     for (Path labels : labelsFiles) {
       if (!Files.isReadable(labels)) {
         throw new java.nio.file.NoSuchFileException(labels.toString());
@@ -90,12 +97,17 @@ public final class PolicyBinder {
 
   /** Binds policy text that includes nothing from disk (relative includes resolve against the working directory). */
   public static BoundPolicy bind(String name, String text, KernelFacts facts) {
-    return new PolicyBinder(facts).bindFile(Path.of(name), text);
+    return bind(name, text, facts, Arch.X86_64);
+  }
+
+  /** Binds policy text for {@code arch}. */
+  public static BoundPolicy bind(String name, String text, KernelFacts facts, Arch arch) {
+    return new PolicyBinder(facts, arch).bindFile(Path.of(name), text);
   }
 
   private BoundPolicy bindFile(Path path, String text) {
     file(path, text);
-    return new BoundPolicy(defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()),
+    return new BoundPolicy(symbols.arch(), defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()),
         FileContexts.of(contexts));
   }
 
@@ -135,7 +147,7 @@ public final class PolicyBinder {
       OptionalLong nr = symbols.syscall(n.text());
       if (nr.isEmpty()) {
         throw new FilterException(FilterError.of(ErrorCode.UNKNOWN_SYMBOL, n.position().offset(),
-            "no x86_64 syscall is called '" + n.text() + "'" + Spelling.hint(n.text(), symbols.syscallNames())), src);
+            "no " + symbols.arch().id() + " syscall is called '" + n.text() + "'" + Spelling.hint(n.text(), symbols.syscallNames())), src);
       }
       numbers.add((int) nr.getAsLong());
     }
@@ -157,7 +169,7 @@ public final class PolicyBinder {
   }
 
   private Optional<BoundExpression> bindFilter(Statement.Rule r, Optional<String> syscall, SourceText src) {
-    return r.filter().map(f -> FilterBinder.forEvent(PolicySchemas.of(syscall), Dialect.EVFILTER, facts)
+    return r.filter().map(f -> FilterBinder.forEvent(PolicySchemas.of(syscall, symbols.arch()), Dialect.EVFILTER, facts).withSymbols(symbols)
         .withLabels(labels).bind(f, src));
   }
 

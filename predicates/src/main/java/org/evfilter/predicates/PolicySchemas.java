@@ -25,7 +25,7 @@ final class PolicySchemas {
   private PolicySchemas() {}
 
   /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
-  static EventSchema of(Optional<String> syscall) {
+  static EventSchema of(Optional<String> syscall, Arch arch) {
     List<EventField> fields = new ArrayList<>();
     fields.add(EventField.of("nr", "int", 0, 4, true));
     fields.add(EventField.of("arch", "u32", 4, 4, false));
@@ -36,7 +36,7 @@ final class PolicySchemas {
     fields.add(new EventField(LABEL_FIELD, "u64", 64, 8, false, FieldKind.NUMERIC));
     // Named arguments at their real width: an 'int' compares its low 32 bits, as the kernel reads it.
     syscall
-        .flatMap(name -> SyscallTable.of(Arch.X86_64).byName(name))
+        .flatMap(name -> SyscallTable.of(arch).byName(name))
         .ifPresent(s -> s.arguments().stream().filter(a -> !SECCOMP_NAMES.contains(a.name())).forEach(a -> fields.add(new EventField(
             a.name(), a.cType(), 16 + 8 * a.index(), a.width(), a.signed(),
             a.kind() == SyscallArg.Kind.STRING ? FieldKind.PTR_STRING : FieldKind.NUMERIC))));

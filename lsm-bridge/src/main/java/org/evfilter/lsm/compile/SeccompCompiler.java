@@ -126,6 +126,10 @@ public final class SeccompCompiler {
     if (options.arch() == Arch.X32) {
       throw new IllegalArgumentException("x32 programs are not compiled: x32 shares x86_64's audit arch, compile for x86_64");
     }
+    if (options.arch() != policy.arch()) {
+      throw new IllegalArgumentException("the policy was bound with " + policy.arch().id() + " syscall numbers, not "
+          + options.arch().id() + "'s: bind it for the arch it is compiled for");
+    }
     return new SeccompCompiler(policy, options).run();
   }
 

@@ -131,6 +131,58 @@ class KernelCompilerTest {
   }
 
   @Test
+  void i386ProgramsDecideOnTheKernelAsInTheInterpreter() throws Exception {
+    int policies = 0;
+    int probes = 0;
+    for (long seed = 1; policies < POLICIES / 3; seed++) {
+      RandomPolicies gen = new RandomPolicies(5000 + seed, false, Arch.I386);
+      String text = gen.policy();
+      BoundPolicy policy;
+      try {
+        policy = PolicyBinder.bind("i386-" + seed + ".evf", text, KernelFacts.of(2, Map.of()), Arch.I386);
+      } catch (FilterException e) {
+        continue;
+      }
+      BpfProgram program = SeccompCompiler.compile(policy,
+          new SeccompCompiler.Options(Arch.I386, org.evfilter.predicates.eval.PolicyEngine.BAD_ARCH, false, Map.of(), true)).program();
+      Map<Integer, Integer> errnos = new LinkedHashMap<>();
+      BpfProgram probing = actionsAsErrnos(program, errnos);
+      List<long[]> calls = new ArrayList<>();
+      StringBuilder input = new StringBuilder();
+      for (int i = 0; i < PROBES; i++) {
+        // Mostly int 0x80, the ABI of the program; some native calls, which are a foreign arch here.
+        boolean native64 = gen.random().nextInt(10) == 0;
+        long[] call = new long[8];
+        call[0] = native64 ? 64 : 32;
+        call[1] = gen.syscallNumber() & 0xffffffffL;
+        if (native64 && UNFILTERED.contains(call[1])) {
+          call[1] = 0;
+        }
+        for (int a = 0; a < 5; a++) {
+          call[2 + a] = gen.argument() & 0xffffffffL;
+        }
+        calls.add(call);
+        input.append(call[0]);
+        for (int v = 1; v < call.length; v++) {
+          input.append(' ').append(Long.toHexString(call[v]));
+        }
+        input.append('\n');
+      }
+      List<String> kernel = probe(probing, input.toString());
+      assertEquals("installed", kernel.get(0), "the kernel refused the program of\n" + text);
+      for (int i = 0; i < calls.size(); i++) {
+        long[] c = calls.get(i);
+        Arch abi = c[0] == 32 ? Arch.I386 : Arch.X86_64;
+        int expected = program.run(new SeccompData((int) c[1], (int) abi.auditArch(), 0, java.util.Arrays.copyOfRange(c, 2, 8))).value();
+        assertEquals((int) errnos.get(expected), Integer.parseInt(kernel.get(1 + i)), "policy\n" + text + "probe " + java.util.Arrays.toString(c));
+        probes++;
+      }
+      policies++;
+    }
+    System.out.printf("i386 programs on the kernel: %d policies, %d probes through int 0x80, 0 differ%n", policies, probes);
+  }
+
+  @Test
   void dockersProfileDecidesOnTheKernelAsInTheInterpreter() throws Exception {
     Path profile = Path.of("../../shared/profiles/docker-default.json");
     if (!Files.exists(profile)) {

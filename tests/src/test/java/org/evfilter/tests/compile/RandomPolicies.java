@@ -27,12 +27,25 @@ final class RandomPolicies {
 
   private final Random random;
   private final boolean withLabels;
+  private final Arch arch;
+  private final SyscallTable table;
+  private final String[] syscalls;
+  // i386 probes cannot choose ebp (arg5): policies for it never read it.
+  private final int arguments;
   final Set<Long> constants = new LinkedHashSet<>();
   final Set<Integer> numbers = new LinkedHashSet<>();
 
   RandomPolicies(long seed, boolean withLabels) {
+    this(seed, withLabels, Arch.X86_64);
+  }
+
+  RandomPolicies(long seed, boolean withLabels, Arch arch) {
     this.random = new Random(seed);
     this.withLabels = withLabels;
+    this.arch = arch;
+    this.table = SyscallTable.of(arch);
+    this.syscalls = SYSCALLS.stream().filter(n -> table.byName(n).isPresent()).toArray(String[]::new);
+    this.arguments = arch == Arch.I386 ? 5 : 6;
   }
 
   /** A policy of a few rules; records the syscalls and constants it uses. */
@@ -58,8 +71,8 @@ final class RandomPolicies {
         b.append('\n');
         continue;
       }
-      String name = pick(SYSCALLS.toArray(new String[0]));
-      Syscall s = SyscallTable.of(Arch.X86_64).byName(name).orElseThrow();
+      String name = pick(syscalls);
+      Syscall s = table.byName(name).orElseThrow();
       numbers.add(s.nr());
       b.append(name);
       if (random.nextInt(4) != 0) {
@@ -71,7 +84,7 @@ final class RandomPolicies {
   }
 
   private int number() {
-    int n = random.nextInt(3) == 0 ? random.nextInt(500) : SyscallTable.of(Arch.X86_64).byName(pick(SYSCALLS.toArray(new String[0]))).orElseThrow().nr();
+    int n = random.nextInt(3) == 0 ? random.nextInt(500) : table.byName(pick(syscalls)).orElseThrow().nr();
     numbers.add(n);
     constants.add((long) n);
     return n;
@@ -90,14 +103,14 @@ final class RandomPolicies {
     List<String> fields = new ArrayList<>();
     Set<String> signed = new java.util.HashSet<>();
     for (SyscallArg a : s.arguments()) {
-      if (a.kind() != SyscallArg.Kind.STRING && !Set.of("nr", "arch", "label").contains(a.name())) {
+      if (a.kind() != SyscallArg.Kind.STRING && !Set.of("nr", "arch", "label").contains(a.name()) && a.index() < arguments) {
         fields.add(a.name());
         if (a.signed()) {
           signed.add(a.name());
         }
       }
     }
-    fields.add("arg" + random.nextInt(6));
+    fields.add("arg" + random.nextInt(arguments));
     if (withLabels && random.nextInt(5) == 0) {
       return "label & " + (random.nextBoolean() ? "tmp_t" : "etc_t");
     }
