@@ -19,7 +19,7 @@ import picocli.CommandLine.Command;
     },
     subcommands = {
       CheckCommand.class, EvalCommand.class, ExplainCommand.class, ReplayCommand.class, TraceCommand.class,
-      EventsCommand.class, ConvertCommand.class, CompileCommand.class, SimCommand.class, ImportCommand.class, ExportCommand.class,
+      EventsCommand.class, ConvertCommand.class, CompileCommand.class, SimCommand.class, ImportCommand.class, ExportCommand.class, RunCommand.class,
       CommandLine.HelpCommand.class
     },
     footer = {

@@ -87,12 +87,16 @@ public final class PolicyBinder {
       if (!Files.isReadable(labels)) {
         throw new java.nio.file.NoSuchFileException(labels.toString());
       }
+    }
+    String text = FilterParser.kernelText(Files.readAllBytes(file));
+    binder.file(file, text);
+    // Given on the command line, like file_contexts.local: read last, so their rules win.
+    for (Path labels : labelsFiles) {
       SourceText none = new SourceText(labels.toString(), "");
       binder.labelsFile(labels.toAbsolutePath().resolveSibling("-"), new Statement.LabelsFile(
           labels.toAbsolutePath().toString(), new org.evfilter.grammar.ast.Position(0, 1, 1)), none);
     }
-    String text = FilterParser.kernelText(Files.readAllBytes(file));
-    return binder.bindFile(file, text);
+    return binder.bound();
   }
 
   /** Binds policy text that includes nothing from disk (relative includes resolve against the working directory). */
@@ -107,6 +111,10 @@ public final class PolicyBinder {
 
   private BoundPolicy bindFile(Path path, String text) {
     file(path, text);
+    return bound();
+  }
+
+  private BoundPolicy bound() {
     return new BoundPolicy(symbols.arch(), defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()),
         FileContexts.of(contexts));
   }

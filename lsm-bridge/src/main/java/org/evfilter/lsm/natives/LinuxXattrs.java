@@ -28,6 +28,8 @@ public final class LinuxXattrs implements XattrReader {
   // on the 64-bit ABIs evfilter runs on.
   private static native long lgetxattr(String path, String name, byte[] value, long size) throws LastErrorException;
 
+  private static native long getxattr(String path, String name, byte[] value, long size) throws LastErrorException;
+
   /** A reader, or {@link XattrReader#USER_ONLY} where libc cannot be linked. */
   public static XattrReader reader() {
     return AVAILABLE ? new LinuxXattrs() : XattrReader.USER_ONLY;
@@ -37,10 +39,25 @@ public final class LinuxXattrs implements XattrReader {
 
   @Override
   public Optional<byte[]> read(Path file, String name) {
+    return read(buf -> lgetxattr(file.toString(), name, buf, buf.length));
+  }
+
+  // fgetxattr refuses O_PATH descriptors (EBADF): follow /proc/self/fd/N to the object instead.
+  @Override
+  public Optional<byte[]> readOpen(int fd, String name) {
+    String link = "/proc/self/fd/" + fd;
+    return read(buf -> getxattr(link, name, buf, buf.length));
+  }
+
+  private interface Call {
+    long into(byte[] buf);
+  }
+
+  private static Optional<byte[]> read(Call call) {
     byte[] buf = new byte[256];
     for (int attempt = 0; attempt < 4; attempt++) {
       try {
-        long n = lgetxattr(file.toString(), name, buf, buf.length);
+        long n = call.into(buf);
         return Optional.of(Arrays.copyOf(buf, (int) n));
       } catch (LastErrorException e) {
         if (e.getErrorCode() == ERANGE) {

@@ -41,8 +41,16 @@ public final class DecisionCache {
     return current.sequence;
   }
 
+  /** A decision, and whether the cache had it. */
+  public record Outcome(BoundPolicy.Verdict verdict, boolean cached) {}
+
   /** Decides the event in {@code view}: from the cache, or by evaluating and caching. */
   public BoundPolicy.Verdict decide(SeccompView view, CompiledFilter.Counter counter) {
+    return outcome(view, counter).verdict();
+  }
+
+  /** As {@link #decide}, saying whether the cache answered. */
+  public Outcome outcome(SeccompView view, CompiledFilter.Counter counter) {
     Generation g = current;
     int nr = (int) view.number(SeccompView.NR);
     int[] slots = g.engine.slots(nr);
@@ -62,11 +70,11 @@ public final class DecisionCache {
     BoundPolicy.Verdict cached = cache.getIfPresent(key);
     if (cached != null) {
       counter.events++;
-      return cached;
+      return new Outcome(cached, true);
     }
     BoundPolicy.Verdict v = g.engine.decide(view, counter);
     cache.put(key, v);
-    return v;
+    return new Outcome(v, false);
   }
 
   /** The statistics so far. */

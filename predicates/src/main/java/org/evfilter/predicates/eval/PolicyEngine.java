@@ -86,6 +86,20 @@ public final class PolicyEngine {
     return policy.defaultAction();
   }
 
+  /** The rule that decides the event; empty when the default (or the bad-arch action) does. */
+  public java.util.Optional<BoundPolicy.Rule> decidingRule(SeccompView view) {
+    if (view.number(SeccompView.ARCH) != arch.auditArch() || !sameAbi(view.number(SeccompView.NR))) {
+      return java.util.Optional.empty();
+    }
+    CompiledFilter.Counter counter = new CompiledFilter.Counter();
+    for (CompiledRule r : byNumber.getOrDefault((int) view.number(SeccompView.NR), forAll)) {
+      if (r.filter == null || r.filter.matches(view, counter)) {
+        return java.util.Optional.of(r.rule);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /**
    * The slots that decide syscall {@code nr}: what the decision cache keys on (always nr and
    * arch, then every field any of its rules reads).

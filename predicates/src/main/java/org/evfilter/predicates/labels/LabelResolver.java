@@ -61,6 +61,35 @@ public final class LabelResolver {
     }
   }
 
+  /**
+   * The label set of the object this process has open as {@code fd}: its xattrs and identity read
+   * through the descriptor (the object itself, even if its path changed since), the file_contexts
+   * rules applied to {@code path}, the path it was opened by.
+   */
+  public long labelsOfOpen(int fd, String path) {
+    Path link = Path.of("/proc/self/fd/" + fd);
+    try {
+      Map<String, Object> a = Files.readAttributes(link, "unix:dev,ino,ctime,mode");
+      return labelsOfOpen(fd, new Identity((Long) a.get("dev"), (Long) a.get("ino"), nanos((FileTime) a.get("ctime")),
+          (Integer) a.get("mode")), () -> path);
+    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+      return byPath(path, FileType.UNKNOWN);
+    }
+  }
+
+  /** What identifies an inode's labels: device, inode, change time (an xattr change updates it), mode. */
+  public record Identity(long device, long inode, long ctimeNanos, int mode) {}
+
+  /**
+   * As {@link #labelsOfOpen(int, String)}, with the object's identity already known (from {@code
+   * fstat}); {@code path} is asked only when the labels are not cached.
+   */
+  public long labelsOfOpen(int fd, Identity id, java.util.function.Supplier<String> path) {
+    InodeKey key = new InodeKey(id.device(), id.inode(), id.ctimeNanos());
+    FileType type = type(id.mode());
+    return cache.get(key, k -> xattrOfOpen(fd).orElseGet(() -> byPath(path.get(), type)));
+  }
+
   /** The label set the rules give a path of a type (no file system access). */
   public long byPath(String path, FileType type) {
     return rules.label(path, type).map(this::bitsOf).orElse(0L);
@@ -73,8 +102,16 @@ public final class LabelResolver {
   }
 
   private Optional<Long> xattr(Path p) {
+    return xattr(name -> xattrs.read(p, name));
+  }
+
+  private Optional<Long> xattrOfOpen(int fd) {
+    return xattr(name -> xattrs.readOpen(fd, name));
+  }
+
+  private Optional<Long> xattr(java.util.function.Function<String, Optional<byte[]>> read) {
     for (String name : XATTRS) {
-      Optional<byte[]> value = xattrs.read(p, name);
+      Optional<byte[]> value = read.apply(name);
       if (value.isPresent()) {
         String text = new String(value.get(), StandardCharsets.UTF_8).replace("\0", "").strip();
         long set = 0;

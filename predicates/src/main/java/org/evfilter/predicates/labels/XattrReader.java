@@ -16,13 +16,26 @@ public interface XattrReader {
   /** The value of {@code name} (e.g. {@code user.evfilter.label}), if the file has it. */
   Optional<byte[]> read(Path file, String name);
 
+  /**
+   * The value of {@code name} on the object open as descriptor {@code fd} of this process (what it
+   * is now, whatever its path). By default through {@code /proc/self/fd/N}, following it.
+   */
+  default Optional<byte[]> readOpen(int fd, String name) {
+    return USER_ONLY_FOLLOWING.read(Path.of("/proc/self/fd/" + fd), name);
+  }
+
   /** {@code user.*} attributes through the JDK; others are never found. */
-  XattrReader USER_ONLY = (file, name) -> {
+  XattrReader USER_ONLY = (file, name) -> userAttribute(file, name, LinkOption.NOFOLLOW_LINKS);
+
+  /** As {@link #USER_ONLY}, following a final symlink (such as {@code /proc/self/fd/N}). */
+  XattrReader USER_ONLY_FOLLOWING = (file, name) -> userAttribute(file, name);
+
+  private static Optional<byte[]> userAttribute(Path file, String name, LinkOption... options) {
     if (!name.startsWith("user.")) {
       return Optional.empty();
     }
     try {
-      UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
+      UserDefinedFileAttributeView view = Files.getFileAttributeView(file, UserDefinedFileAttributeView.class, options);
       String key = name.substring("user.".length());
       if (view == null || !view.list().contains(key)) {
         return Optional.empty();
@@ -33,5 +46,5 @@ public interface XattrReader {
     } catch (java.io.IOException | UnsupportedOperationException e) {
       return Optional.empty();
     }
-  };
+  }
 }

@@ -9,12 +9,12 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the evfilter command line in a child JVM, as a user would, and collects what it printed. */
-final class ChildJvm {
-  record Result(int code, String out, String err) {}
+public final class ChildJvm {
+  public record Result(int code, String out, String err) {}
 
   private ChildJvm() {}
 
-  static Result evfilter(Path work, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
+  public static Result evfilter(Path work, List<String> jvmOptions, String... args) throws IOException, InterruptedException {
     List<String> argv = new ArrayList<>();
     argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     argv.addAll(jvmOptions);

@@ -1,0 +1,126 @@
+package org.evfilter.cli;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.natives.LinuxXattrs;
+import org.evfilter.lsm.supervise.AuditLog;
+import org.evfilter.lsm.supervise.Sandbox;
+import org.evfilter.lsm.supervise.Supervisor;
+import org.evfilter.predicates.BoundPolicy;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code evfilter run}: a command under a policy, enforced by the kernel and the supervisor. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run a command under a policy, default deny. The policy is compiled to seccomp BPF and installed"
+          + " by a small launcher on itself right before it execs the command (never on this JVM). What"
+          + " BPF cannot decide (labels, paths) comes to this process, the object manager: it reads the"
+          + " path from the command's memory, opens the object, labels it (xattr, then file_contexts),"
+          + " decides through the AVC and hands the command the descriptor it opened, or the rule's"
+          + " errno. The exit status is the command's (128 + signal when it was killed).",
+      ""
+    },
+    footer = {"", "Examples:",
+      "  evfilter run --policy samples/policies/valid/openat-labels.evf -- cat /etc/hostname",
+      "  evfilter run --policy P.evf --audit audit.jsonl -- python3 script.py",
+      "", "Exit status: the command's; 1 a bad policy; 2 the kernel or the launcher refused."})
+final class RunCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
+  Path policyFile;
+
+  @Option(names = "--labels", paramLabel = "FILE", description = "More file_contexts files (labels by path).")
+  List<Path> labels = List.of();
+
+  @Option(names = "--audit", paramLabel = "FILE", description = "Write every supervised decision here as JSON Lines.")
+  Path auditFile;
+
+  @Option(names = {"-q", "--quiet"}, description = "Do not report denials on stderr.")
+  boolean quiet;
+
+  @Option(names = "--dry-run", description = "Compile and say what would be enforced and supervised, run nothing.")
+  boolean dryRun;
+
+  @Option(names = "--avc-size", paramLabel = "N", defaultValue = "16384", description = "Decisions the AVC keeps (default: ${DEFAULT-VALUE}).")
+  long avcSize;
+
+  @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments (after --).")
+  List<String> command;
+
+  @Override
+  public Integer call() throws IOException {
+    PrintWriter err = spec.commandLine().getErr();
+    Optional<BoundPolicy> loaded = PolicyFiles.load("run", policyFile, labels, err);
+    if (loaded.isEmpty()) {
+      return Main.INPUT_ERROR;
+    }
+    SeccompCompiler.Compilation c;
+    try {
+      c = SeccompCompiler.compile(loaded.get(), SeccompCompiler.Options.defaults());
+    } catch (org.evfilter.lsm.bpf.BpfException e) {
+      err.println("evfilter run: " + policyFile + ": " + e.getMessage());
+      return Main.INPUT_ERROR;
+    }
+    if (dryRun) {
+      err.printf("evfilter run: %s: %d instructions; %d rules deferred to the supervisor%n", policyFile, c.stats().length(),
+          c.stats().deferredRules());
+      c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
+          err.printf("  supervised: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
+      err.println("  would run: " + String.join(" ", command));
+      return 0;
+    }
+    BoundPolicy policy = loaded.get();
+    OutputStream auditOut = auditFile == null ? null : Files.newOutputStream(auditFile);
+    try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut)) {
+      Sandbox sandbox;
+      try {
+        sandbox = Sandbox.start(c.program(), c.defers(), command);
+      } catch (IOException e) {
+        err.println("evfilter run: " + e.getMessage());
+        return Main.ENVIRONMENT_ERROR;
+      }
+      try (sandbox) {
+        Supervisor.Summary summary = null;
+        if (sandbox.listener().isPresent()) {
+          Supervisor supervisor = new Supervisor(policy, policy.labelResolver(16384, LinuxXattrs.reader()), audit, avcSize);
+          if (!quiet) {
+            supervisor.reportDenials(line -> {
+              err.println("evfilter run: " + line);
+              err.flush();
+            });
+          }
+          summary = supervisor.serve(sandbox.listener().get());
+        }
+        int status = sandbox.process().waitFor();
+        if (status > 128 && status < 128 + 65) {
+          int signal = status - 128;
+          err.println("evfilter run: " + command.get(0) + " was killed by signal " + signal
+              + (signal == 31 ? " (SIGSYS: the policy's kill or trap action)" : ""));
+        }
+        if (summary != null) {
+          err.printf("evfilter run: %d supervised syscalls: %d allowed, %d denied; AVC %d lookups, %.1f%% hits%n",
+              summary.notifications(), summary.allowed(), summary.denied(), summary.avc().lookups(), 100 * summary.avc().hitRate());
+          err.flush();
+        }
+        return status;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Main.INTERNAL_ERROR;
+      }
+    }
+  }
+}

@@ -1,0 +1,209 @@
+package org.evfilter.lsm.supervise;
+
+import com.sun.jna.LastErrorException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.evfilter.lsm.bpf.BpfProgram;
+import org.evfilter.lsm.natives.Libc;
+import org.evfilter.lsm.natives.SeccompListener;
+
+/**
+ * A command started under a seccomp program. The JVM never installs a filter on itself: it starts
+ * {@code evfilter-launch} (a small static C program shipped in this jar), which resets the signal
+ * state it inherited, closes every other descriptor, installs the program on itself and execs the
+ * command; when the program defers syscalls, the launcher waits until this process has taken the
+ * notification listener with {@code pidfd_getfd} before it execs.
+ */
+public final class Sandbox implements AutoCloseable {
+  private static final int EBADF = 9;
+  private static final long HANDOFF_TIMEOUT_NANOS = 10_000_000_000L;
+
+  private final Process process;
+  private final SeccompListener listener;
+  private final Path work;
+
+  private Sandbox(Process process, SeccompListener listener, Path work) {
+    this.process = process;
+    this.listener = listener;
+    this.work = work;
+  }
+
+  /** The launched command's process (its exit status is the command's: 128 + signal when killed). */
+  public Process process() {
+    return process;
+  }
+
+  /** The notification listener, when the program defers syscalls. */
+  public Optional<SeccompListener> listener() {
+    return Optional.ofNullable(listener);
+  }
+
+  /**
+   * Starts {@code command} (found on PATH like a shell does) under {@code program}, with this
+   * process's standard streams.
+   *
+   * @param listen whether the program returns USER_NOTIF anywhere, so a listener is needed
+   * @throws IOException when the launcher cannot be started or the handoff fails
+   */
+  public static Sandbox start(BpfProgram program, boolean listen, List<String> command) throws IOException {
+    Path work = Files.createTempDirectory("evfilter-run", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path socket = work.resolve("control");
+    Path prog = work.resolve("program.bpf");
+    Files.write(prog, program.toRaw());
+    try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+      server.bind(UnixDomainSocketAddress.of(socket));
+      List<String> argv = new ArrayList<>(List.of(launcher().toString(), socket.toString(), prog.toString(), listen ? "1" : "0", "--"));
+      argv.addAll(command);
+      server.configureBlocking(false);
+      Process p = new ProcessBuilder(argv).inheritIO().start();
+      SocketChannel control = accept(server, p);
+      try (control) {
+        String[] hello = readLine(control).trim().split(" ");
+        int pid = Integer.parseInt(hello[0]);
+        int fd = Integer.parseInt(hello[1]);
+        SeccompListener listener = null;
+        if (listen) {
+          listener = new SeccompListener(takeListener(pid, fd, p));
+          listener.syncWakeUp();
+          // The launcher waits for this before it execs (without a listener it does not wait).
+          control.write(ByteBuffer.wrap(new byte[] {'g'}));
+        }
+        return new Sandbox(p, listener, work);
+      } catch (IOException | RuntimeException e) {
+        p.destroyForcibly();
+        throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+      }
+    } finally {
+      Files.deleteIfExists(socket);
+    }
+  }
+
+  // The launcher's listener, once it exists: pidfd_getfd until its descriptor appears.
+  private static int takeListener(int pid, int fd, Process p) throws IOException {
+    int pidfd = (int) Libc.syscall(Libc.SYS_PIDFD_OPEN, pid, 0, 0);
+    try {
+      long deadline = System.nanoTime() + HANDOFF_TIMEOUT_NANOS;
+      while (true) {
+        try {
+          int got = (int) Libc.syscall(Libc.SYS_PIDFD_GETFD, pidfd, fd, 0);
+          String what = link("/proc/self/fd/" + got);
+          if (!what.contains("seccomp")) {
+            Libc.close(got);
+            throw new IOException("descriptor " + fd + " of the launcher is " + what + ", not a seccomp listener");
+          }
+          return got;
+        } catch (LastErrorException e) {
+          if (e.getErrorCode() != EBADF) {
+            throw new IOException("cannot take the launcher's listener: " + e.getMessage());
+          }
+        }
+        if (!p.isAlive() || System.nanoTime() > deadline) {
+          throw new IOException("the launcher never installed its program (exit status " + (p.isAlive() ? "none: still running" : p.exitValue()) + ")");
+        }
+        Thread.onSpinWait();
+      }
+    } finally {
+      Libc.close(pidfd);
+    }
+  }
+
+  private static String link(String path) {
+    byte[] buf = new byte[256];
+    long n = Libc.readlink(Libc.c(path), buf, buf.length);
+    return new String(buf, 0, (int) n, StandardCharsets.ISO_8859_1);
+  }
+
+  private static String readLine(SocketChannel c) throws IOException {
+    ByteBuffer b = ByteBuffer.allocate(64);
+    while (b.hasRemaining()) {
+      if (c.read(b) < 0) {
+        break;
+      }
+      if (b.position() > 0 && b.get(b.position() - 1) == '\n') {
+        break;
+      }
+    }
+    return new String(b.array(), 0, b.position(), StandardCharsets.US_ASCII);
+  }
+
+  // The launcher's connection; it may connect and die (a policy that kills at exec) before we look.
+  private static SocketChannel accept(ServerSocketChannel server, Process p) throws IOException {
+    long deadline = System.nanoTime() + HANDOFF_TIMEOUT_NANOS;
+    while (true) {
+      boolean alive = p.isAlive();
+      SocketChannel c = server.accept();
+      if (c != null) {
+        c.configureBlocking(true);
+        return c;
+      }
+      if (!alive) {
+        throw new IOException("the launcher ended before the handoff (exit status " + waitQuietly(p) + ")");
+      }
+      if (System.nanoTime() > deadline) {
+        p.destroyForcibly();
+        throw new IOException("the launcher did not connect within " + HANDOFF_TIMEOUT_NANOS / 1_000_000_000L + " s");
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
+  }
+
+  private static String waitQuietly(Process p) {
+    try {
+      return String.valueOf(p.waitFor());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "unknown";
+    }
+  }
+
+  // The launcher binary, copied out of the jar once per content into a private cache directory.
+  private static Path launcher() throws IOException {
+    byte[] bytes;
+    try (InputStream in = Sandbox.class.getResourceAsStream("evfilter-launch")) {
+      if (in == null) {
+        throw new IOException("this build has no evfilter-launch (it is compiled with gcc when lsm-bridge is built)");
+      }
+      bytes = in.readAllBytes();
+    }
+    String hash;
+    try {
+      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+    Path dir = Path.of(System.getProperty("java.io.tmpdir"), "evfilter-" + System.getProperty("user.name"));
+    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path exe = dir.resolve("evfilter-launch-" + hash);
+    if (!Files.isExecutable(exe)) {
+      Path tmp = Files.createTempFile(dir, "launch", ".tmp");
+      Files.write(tmp, bytes);
+      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
+      Files.move(tmp, exe, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    return exe;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (listener != null) {
+      listener.close();
+    }
+    Files.deleteIfExists(work.resolve("program.bpf"));
+    Files.deleteIfExists(work);
+  }
+}

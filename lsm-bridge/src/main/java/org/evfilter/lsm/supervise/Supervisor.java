@@ -1,0 +1,394 @@
+package org.evfilter.lsm.supervise;
+
+import com.sun.jna.LastErrorException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Syscall;
+import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.grammar.policy.ActionKind;
+import org.evfilter.lsm.natives.Libc;
+import org.evfilter.lsm.natives.SeccompListener;
+import org.evfilter.lsm.natives.TargetMemory;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.BoundPolicy.Verdict;
+import org.evfilter.predicates.eval.AvcStats;
+import org.evfilter.predicates.eval.CompiledFilter;
+import org.evfilter.predicates.eval.DecisionCache;
+import org.evfilter.predicates.eval.PolicyEngine;
+import org.evfilter.predicates.eval.SeccompView;
+import org.evfilter.predicates.labels.LabelResolver;
+
+/**
+ * The user-space object manager: decides the syscalls a compiled program defers (labels, paths)
+ * and answers them so that no decision can be raced. It reads the paths from the task's memory,
+ * checks the notification is still pending, opens the object itself, labels what it opened
+ * (xattrs of the object, file_contexts by path), decides through the AVC, then either injects the
+ * descriptor it opened as the syscall's result, performs the operation and returns its result, or
+ * fails the syscall with the rule's errno. It never answers "continue" to a path decision: exec,
+ * which cannot be performed for the task, is denied when a deferred rule decides it.
+ */
+public final class Supervisor {
+  private static final int EPERM = 1;
+  private static final int EACCES = 13;
+  private static final int EFAULT = 14;
+  private static final int ENOSYS = 38;
+  private static final int ELOOP = 40;
+  private static final int EEXIST = 17;
+  private static final int SIGKILL = 9;
+  private static final int SIGSYS = 31;
+  private static final long SYS_TGKILL = 234;
+  private static final long SYS_KILL = 62;
+  private static final int OPEN_HOW_SIZE = 24;
+
+  private final BoundPolicy policy;
+  private final DecisionCache avc;
+  private final LabelResolver labels;
+  private final AuditLog audit;
+  private java.util.function.Consumer<String> denials = s -> { };
+  private final SyscallTable table = SyscallTable.of(Arch.X86_64);
+  private final TargetMemory memory = new TargetMemory();
+  private final SeccompView view = new SeccompView();
+  private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
+  private long notifications;
+  private long allowed;
+  private long denied;
+
+  /** What a supervision did, for the summary at exit. */
+  public record Summary(long notifications, long allowed, long denied, AvcStats avc, AvcStats labelCache) {}
+
+  public Supervisor(BoundPolicy policy, LabelResolver labels, AuditLog audit, long avcSize) {
+    this.policy = Objects.requireNonNull(policy, "policy");
+    this.avc = new DecisionCache(PolicyEngine.compile(policy, Arch.X86_64), avcSize);
+    this.labels = Objects.requireNonNull(labels, "labels");
+    this.audit = Objects.requireNonNull(audit, "audit");
+  }
+
+  /** Says every denial, in a line naming the syscall, the objects, their labels and the rule. */
+  public Supervisor reportDenials(java.util.function.Consumer<String> to) {
+    this.denials = Objects.requireNonNull(to, "to");
+    return this;
+  }
+
+  /** Serves notifications until no task uses the filter any more. */
+  public Summary serve(SeccompListener listener) {
+    SeccompListener.Notification n;
+    while ((n = listener.receive()) != null) {
+      notifications++;
+      handle(listener, n);
+    }
+    return summary();
+  }
+
+  public Summary summary() {
+    return new Summary(notifications, allowed, denied, avc.stats(), labels.cacheStats());
+  }
+
+  /** The object a syscall names: where it is, what it is labelled, and a descriptor pinning it. */
+  private record Target(byte[] path, String canonical, int base, int pinned, long labels) {}
+
+  private void handle(SeccompListener listener, SeccompListener.Notification n) {
+    Optional<PathSyscall> spec = PathSyscall.of(n.nr());
+    String name = table.byNumber(n.nr()).map(Syscall::name).orElse("syscall " + n.nr());
+    if (spec.isEmpty() || n.arch() != (int) Arch.X86_64.auditArch()) {
+      // Only path syscalls are deferred to this supervisor; anything else is refused, never let through.
+      deny(listener, n, name, List.of(), 0, "not a path syscall: the supervisor does not decide it", EPERM, null, false);
+      return;
+    }
+    PathSyscall p = spec.get();
+    List<Target> targets = new ArrayList<>();
+    try {
+      Optional<byte[]> path = memory.string(n.tid(), n.args()[p.path()], TargetMemory.PATH_MAX);
+      Optional<byte[]> path2 = p.path2() < 0 ? Optional.of(new byte[0]) : memory.string(n.tid(), n.args()[p.path2()], TargetMemory.PATH_MAX);
+      long[] how = p.kind() == PathSyscall.Kind.OPENAT2 ? openHow(n) : null;
+      if (path.isEmpty() || path2.isEmpty() || (p.kind() == PathSyscall.Kind.OPENAT2 && how == null)) {
+        deny(listener, n, name, List.of(), 0, "unreadable argument", EFAULT, null, false);
+        return;
+      }
+      // Everything read from the task: the notification must still be pending, or its pid may be another task's.
+      if (!listener.valid(n.id())) {
+        return;
+      }
+      int flags = flags(p, n, how);
+      boolean follow = p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2
+          ? (flags & Libc.O_NOFOLLOW) == 0
+          : p.kind() == PathSyscall.Kind.CHMOD || p.kind() == PathSyscall.Kind.CHOWN && (flags & Libc.AT_SYMLINK_NOFOLLOW) == 0
+              || p.kind() == PathSyscall.Kind.TRUNCATE || p.kind() == PathSyscall.Kind.EXEC;
+      targets.add(target(n, p.dirfd(), path.get(), follow));
+      if (p.path2() >= 0) {
+        targets.add(target(n, p.dirfd2(), path2.get(), false));
+      }
+      Map<Integer, String> strings = new java.util.HashMap<>();
+      strings.put(p.path(), latin1(path.get()));
+      if (p.path2() >= 0) {
+        strings.put(p.path2(), latin1(path2.get()));
+      }
+      SyscallEvent e = SyscallEvent.builder(Arch.X86_64, n.nr(), n.args()).tid(n.tid()).pid(n.tid())
+          .instructionPointer(n.ip()).strings(strings).build();
+      // Two objects (rename, link): each is checked, the more restrictive answer wins.
+      Verdict verdict = null;
+      boolean cached = true;
+      long labelSet = 0;
+      Optional<BoundPolicy.Rule> rule = Optional.empty();
+      for (Target t : targets) {
+        DecisionCache.Outcome o = avc.outcome(view.set(e, t.labels), counter);
+        Verdict v = o.verdict();
+        cached &= o.cached();
+        labelSet |= t.labels;
+        if (verdict == null || v.kind().outranks(verdict.kind())) {
+          verdict = v;
+          rule = audit.enabled() || v.kind() != ActionKind.ALLOW ? avc.engine().decidingRule(view) : Optional.empty();
+        }
+      }
+      act(listener, n, name, p, targets, flags, how, verdict, rule, labelSet, cached);
+    } catch (LastErrorException ex) {
+      deny(listener, n, name, targets, 0, "supervisor: " + ex.getMessage(), ex.getErrorCode(), null, false);
+    } finally {
+      for (Target t : targets) {
+        closeQuietly(t.pinned);
+        if (t.base >= 0) {
+          closeQuietly(t.base);
+        }
+      }
+    }
+  }
+
+  private void act(SeccompListener listener, SeccompListener.Notification n, String name, PathSyscall p, List<Target> targets,
+      int flags, long[] how, Verdict verdict, Optional<BoundPolicy.Rule> rule, long labelSet, boolean cached) {
+    String origin = rule.map(BoundPolicy.Rule::origin).orElse("default");
+    switch (verdict.kind()) {
+      case ALLOW, LOG, USER_NOTIF -> {
+        if (p.kind() == PathSyscall.Kind.EXEC) {
+          deny(listener, n, name, targets, labelSet, origin + " (exec cannot be performed for the task without a race: denied)",
+              EACCES, verdict, cached);
+          return;
+        }
+        long result;
+        try {
+          result = perform(listener, n, p, targets, flags, how);
+        } catch (LastErrorException ex) {
+          allowed++;
+          listener.fail(n.id(), ex.getErrorCode());
+          audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
+          return;
+        }
+        allowed++;
+        audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, result);
+      }
+      case ERRNO -> deny(listener, n, name, targets, labelSet, origin, verdict.data(), verdict, cached);
+      case TRACE -> deny(listener, n, name, targets, labelSet, origin + " (no tracer)", ENOSYS, verdict, cached);
+      case TRAP -> {
+        Libc.syscall(SYS_TGKILL, tgid(n.tid()), n.tid(), SIGSYS);
+        deny(listener, n, name, targets, labelSet, origin, ENOSYS, verdict, cached);
+      }
+      case KILL_THREAD, KILL_PROCESS -> {
+        if (verdict.kind() == ActionKind.KILL_PROCESS) {
+          Libc.syscall(SYS_KILL, tgid(n.tid()), SIGKILL, 0);
+        } else {
+          Libc.syscall(SYS_TGKILL, tgid(n.tid()), n.tid(), SIGKILL);
+        }
+        deny(listener, n, name, targets, labelSet, origin, EPERM, verdict, cached);
+      }
+    }
+  }
+
+  // Performs an allowed syscall for the task and answers with its result.
+  private long perform(SeccompListener listener, SeccompListener.Notification n, PathSyscall p, List<Target> targets, int flags,
+      long[] how) {
+    Target t = targets.get(0);
+    byte[] path = Libc.c(t.path);
+    long[] a = n.args();
+    long result = 0;
+    switch (p.kind()) {
+      case OPEN, OPENAT2 -> {
+        int mode = p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0;
+        int fd;
+        if (t.pinned >= 0 && (flags & (Libc.O_CREAT | Libc.O_EXCL)) != (Libc.O_CREAT | Libc.O_EXCL)) {
+          if ((flags & Libc.O_NOFOLLOW) != 0 && isSymlink(t.pinned)) {
+            throw new LastErrorException(ELOOP);
+          }
+          // Reopen the very object that was labelled, through its descriptor: no path to swap.
+          fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/self/fd/" + t.pinned), flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW), mode);
+        } else {
+          // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
+          int f = t.pinned >= 0 ? flags : flags | Libc.O_EXCL;
+          try {
+            fd = Libc.openat(t.base, path, f, mode);
+          } catch (LastErrorException ex) {
+            if (ex.getErrorCode() == EEXIST && (flags & Libc.O_EXCL) == 0) {
+              throw new LastErrorException(EACCES);
+            }
+            throw ex;
+          }
+        }
+        try {
+          int injected = listener.inject(n.id(), fd, (flags & Libc.O_CLOEXEC) != 0);
+          return injected;
+        } finally {
+          Libc.close(fd);
+        }
+      }
+      case UNLINK -> Libc.unlinkat(t.base, path, p.flags() >= 0 ? (int) a[p.flags()] : 0);
+      case RMDIR -> Libc.unlinkat(t.base, path, Libc.AT_REMOVEDIR);
+      case MKDIR -> Libc.mkdirat(t.base, path, (int) a[p.mode()]);
+      case RENAME -> Libc.renameat2(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
+      case LINK -> Libc.linkat(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
+      case SYMLINK -> {
+        Optional<byte[]> text = memory.string(n.tid(), a[0], TargetMemory.PATH_MAX);
+        if (text.isEmpty()) {
+          throw new LastErrorException(EFAULT);
+        }
+        Libc.symlinkat(Libc.c(text.get()), t.base, path);
+      }
+      case CHMOD -> Libc.fchmodat(t.base, path, (int) a[p.mode()], 0);
+      case CHOWN, LCHOWN -> {
+        int uidArg = p.name().equals("fchownat") ? 2 : 1;
+        int f = p.kind() == PathSyscall.Kind.LCHOWN ? Libc.AT_SYMLINK_NOFOLLOW : p.flags() >= 0 ? (int) a[p.flags()] : 0;
+        Libc.fchownat(t.base, path, (int) a[uidArg], (int) a[uidArg + 1], f);
+      }
+      case TRUNCATE -> {
+        if (t.pinned < 0) {
+          throw new LastErrorException(2);
+        }
+        Libc.truncate(Libc.c("/proc/self/fd/" + t.pinned), a[1]);
+      }
+      case EXEC -> throw new IllegalStateException("exec is never performed");
+    }
+    if (!listener.succeed(n.id(), result)) {
+      return -1;
+    }
+    return result;
+  }
+
+  private void deny(SeccompListener listener, SeccompListener.Notification n, String name, List<Target> targets, long labelSet,
+      String why, int errno, Verdict verdict, boolean cached) {
+    denied++;
+    List<String> names = labelNames(labelSet);
+    // Said before the task resumes, so the reason comes before whatever the task prints about it.
+    denials.accept("denied " + name + " " + String.join(" -> ", paths(targets)) + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")")
+        + ": " + why + ": " + (verdict == null ? "errno(" + errno + ")" : verdict));
+    listener.fail(n.id(), errno);
+    audit.record(n.tid(), name, paths(targets), labelNames(labelSet), why, verdict == null ? "errno(" + errno + ")" : verdict.toString(),
+        cached, -errno);
+  }
+
+  // Opens what the path names, as the task would see it, without following a final symlink unless
+  // the syscall does: the descriptor pins the object that gets labelled.
+  private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow) {
+    int base = Libc.AT_FDCWD;
+    boolean absolute = path.length > 0 && path[0] == '/';
+    if (!absolute) {
+      long dirfd = dirfdArg < 0 ? Libc.AT_FDCWD : (int) n.args()[dirfdArg];
+      String where = dirfd == Libc.AT_FDCWD ? "/proc/" + n.tid() + "/cwd" : "/proc/" + n.tid() + "/fd/" + dirfd;
+      base = Libc.openat(Libc.AT_FDCWD, Libc.c(where), Libc.O_PATH | Libc.O_CLOEXEC, 0);
+    }
+    int pinned = -1;
+    try {
+      pinned = Libc.openat(base, Libc.c(path), Libc.O_PATH | Libc.O_CLOEXEC | (follow ? 0 : Libc.O_NOFOLLOW), 0);
+    } catch (LastErrorException e) {
+      // Absent (or unreachable): labelled by its path alone.
+    }
+    String canonical;
+    long set;
+    if (pinned >= 0) {
+      // The path is needed only when the labels of this inode are not cached (file_contexts rules).
+      int fd = pinned;
+      String[] resolved = {null};
+      set = labels.labelsOfOpen(pinned, identity(pinned), () -> resolved[0] = readlink("/proc/self/fd/" + fd));
+      canonical = resolved[0] != null ? resolved[0] : absolute ? latin1(path) : latin1(path) + " (relative)";
+    } else {
+      String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
+      canonical = absolute ? latin1(path) : dir + (dir.endsWith("/") ? "" : "/") + latin1(path);
+      set = labels.labels(canonical);
+    }
+    return new Target(path, canonical, absolute ? -1 : base, pinned, set);
+  }
+
+  private final com.sun.jna.Memory stat = new com.sun.jna.Memory(144);
+
+  private LabelResolver.Identity identity(int fd) {
+    Libc.fstat(fd, stat);
+    return new LabelResolver.Identity(stat.getLong(0), stat.getLong(8), stat.getLong(104) * 1_000_000_000L + stat.getLong(112),
+        stat.getInt(24));
+  }
+
+  private static String readlink(String link) {
+    byte[] buf = new byte[TargetMemory.PATH_MAX];
+    long len = Libc.readlink(Libc.c(link), buf, buf.length);
+    return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
+  }
+
+  private static boolean isSymlink(int fd) {
+    try {
+      return java.nio.file.Files.isSymbolicLink(java.nio.file.Path.of(readlink("/proc/self/fd/" + fd)));
+    } catch (LastErrorException e) {
+      return false;
+    }
+  }
+
+  private long[] openHow(SeccompListener.Notification n) {
+    long size = n.args()[3];
+    if (size < OPEN_HOW_SIZE) {
+      return null;
+    }
+    Optional<byte[]> raw = memory.bytes(n.tid(), n.args()[2], OPEN_HOW_SIZE);
+    if (raw.isEmpty()) {
+      return null;
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw.get()).order(java.nio.ByteOrder.nativeOrder());
+    return new long[] {b.getLong(0), b.getLong(8), b.getLong(16)};
+  }
+
+  private static int flags(PathSyscall p, SeccompListener.Notification n, long[] how) {
+    if (p.kind() == PathSyscall.Kind.OPENAT2) {
+      return (int) how[0];
+    }
+    return p.fixedFlags() | (p.flags() >= 0 ? (int) n.args()[p.flags()] : 0);
+  }
+
+  private static int tgid(int tid) {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
+        if (line.startsWith("Tgid:")) {
+          return Integer.parseInt(line.substring(5).trim());
+        }
+      }
+    } catch (java.io.IOException | NumberFormatException e) {
+      // Gone: the tid is as good as anything.
+    }
+    return tid;
+  }
+
+  private List<String> labelNames(long set) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < policy.labels().size(); i++) {
+      if ((set & (1L << i)) != 0) {
+        out.add(policy.labels().get(i));
+      }
+    }
+    return out;
+  }
+
+  private static List<String> paths(List<Target> targets) {
+    return targets.stream().map(Target::canonical).toList();
+  }
+
+  private static String latin1(byte[] b) {
+    return new String(b, StandardCharsets.ISO_8859_1);
+  }
+
+  private static void closeQuietly(int fd) {
+    if (fd >= 0) {
+      try {
+        Libc.close(fd);
+      } catch (LastErrorException e) {
+        // Nothing to do.
+      }
+    }
+  }
+}

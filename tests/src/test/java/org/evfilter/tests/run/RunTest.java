@@ -1,0 +1,179 @@
+package org.evfilter.tests.run;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.evfilter.tests.trace.ChildJvm;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code evfilter run} end to end on the real kernel: coreutils and small C programs under
+ * policies, labels from xattrs and file_contexts, the kernel's actions, the path race, the
+ * supervisor's death.
+ */
+class RunTest {
+  private static final Path SAMPLES = Path.of("../samples/policies/valid").toAbsolutePath().normalize();
+  private static Path bin;
+  @TempDir Path work;
+
+  @BeforeAll
+  static void needsTheKernel() throws Exception {
+    Optional<String> why = unavailable();
+    if (why.isPresent()) {
+      System.err.println("\n*** SKIPPED: evfilter run not tested: " + why.get() + " ***\n");
+    }
+    Assumptions.assumeTrue(why.isEmpty(), () -> why.get());
+    bin = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath());
+    for (String prog : List.of("path_race", "open_loop")) {
+      Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", bin.resolve(prog).toString(),
+          Path.of("src/test/c/" + prog + ".c").toAbsolutePath().toString()).redirectErrorStream(true).start();
+      String out = new String(gcc.getInputStream().readAllBytes());
+      assertEquals(0, gcc.waitFor(), out);
+    }
+  }
+
+  private static Optional<String> unavailable() throws Exception {
+    if (!System.getProperty("os.arch").equals("amd64") || !Files.exists(Path.of("/proc/sys/kernel/seccomp/actions_avail"))) {
+      return Optional.of("needs x86_64 Linux with seccomp");
+    }
+    if (!Files.readString(Path.of("/proc/sys/kernel/seccomp/actions_avail")).contains("user_notif")) {
+      return Optional.of("this kernel has no seccomp user notification");
+    }
+    return Optional.empty();
+  }
+
+  private ChildJvm.Result run(String... args) throws Exception {
+    return ChildJvm.evfilter(work, List.of(), args);
+  }
+
+  private Path labelled(String name, String content, String label) throws Exception {
+    Path f = work.resolve(name);
+    Files.writeString(f, content);
+    if (label != null) {
+      Process p = new ProcessBuilder("setfattr", "-n", "user.evfilter.label", "-v", label, f.toString()).start();
+      assertEquals(0, p.waitFor());
+    }
+    return f;
+  }
+
+  @Test
+  void catReadsWhatTheLabelsAllowAndSaysWhyTheRestIsDenied() throws Exception {
+    Path open = labelled("public.txt", "public words\n", null);
+    Path secret = labelled("secret.txt", "secret words\n", "secret_t");
+    Path audit = work.resolve("audit.jsonl");
+    ChildJvm.Result r = run("run", "--policy", SAMPLES.resolve("cat.evf").toString(), "--audit", audit.toString(), "--",
+        "cat", "/etc/hostname", open.toString(), secret.toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.out().contains("public words") && !r.out().contains("secret words"), r.out());
+    assertTrue(r.err().contains("cat: " + secret + ": Permission denied"), r.err());
+    assertTrue(r.err().matches("(?s).*denied openat " + secret + " \\(secret_t\\): .*cat\\.evf:10:1: errno\\(13\\).*"), r.err());
+    List<JsonNode> records = new ArrayList<>();
+    for (String line : Files.readAllLines(audit)) {
+      records.add(new ObjectMapper().readTree(line));
+    }
+    JsonNode allowed = records.stream().filter(j -> j.get("paths").toString().contains("public.txt")).findFirst().orElseThrow();
+    assertEquals("allow", allowed.get("decision").asText());
+    assertEquals("[\"tmp_t\"]", allowed.get("labels").toString());
+    assertTrue(allowed.get("result").asInt() >= 0);
+    JsonNode denied = records.stream().filter(j -> j.get("paths").toString().contains("secret.txt")).findFirst().orElseThrow();
+    assertEquals("errno(13)", denied.get("decision").asText());
+    assertEquals(-13, denied.get("result").asInt());
+    assertTrue(records.stream().anyMatch(j -> j.get("cached").asBoolean()), "no AVC hit in " + records.size() + " records");
+  }
+
+  @Test
+  void fileContextsRulesLabelByPath(@TempDir Path dir) throws Exception {
+    Path priv = Files.createDirectories(dir.resolve("private"));
+    Files.writeString(priv.resolve("notes"), "private notes\n");
+    Path contexts = work.resolve("more_contexts");
+    Files.writeString(contexts, dir.toRealPath() + "/private(/.*)?  system_u:object_r:secret_t:s0\n");
+    ChildJvm.Result r = run("run", "--policy", SAMPLES.resolve("cat.evf").toString(), "--labels", contexts.toString(), "--",
+        "cat", priv.resolve("notes").toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.err().contains("(secret_t)"), r.err());
+  }
+
+  @Test
+  void aForgottenSyscallFailsAsDefaultDenyShould() throws Exception {
+    // base.evf has no execve and the default kill_process: the command dies of SIGSYS at exec.
+    ChildJvm.Result r = run("run", "--policy", SAMPLES.resolve("base.evf").toString(), "--", "cat", "/etc/hostname");
+    assertEquals(128 + 31, r.code(), r.err());
+    assertTrue(r.err().contains("was killed by signal 31 (SIGSYS"), r.err());
+  }
+
+  @Test
+  void theKernelsActionsBehaveAsDefined() throws Exception {
+    Path p = work.resolve("actions.evf");
+    Files.writeString(p, "default allow\nerrno(EROFS) mkdir, mkdirat\ntrap uname\nlog getcwd\n");
+    ChildJvm.Result mkdir = run("run", "--policy", p.toString(), "--", "mkdir", work.resolve("d").toString());
+    assertEquals(1, mkdir.code(), mkdir.err());
+    assertTrue(mkdir.err().contains("Read-only file system"), mkdir.err());
+    assertFalse(Files.exists(work.resolve("d")));
+    ChildJvm.Result uname = run("run", "--policy", p.toString(), "--", "uname");
+    assertEquals(128 + 31, uname.code(), uname.err());
+    ChildJvm.Result pwd = run("run", "--policy", p.toString(), "--", "sh", "-c", "cd /tmp && /bin/pwd");
+    assertEquals(0, pwd.code(), pwd.err());
+    assertEquals("/tmp\n", pwd.out());
+    Files.writeString(p, "default allow\nkill_process uname\n");
+    assertEquals(128 + 31, run("run", "--policy", p.toString(), "--", "uname").code());
+    assertEquals(42, run("run", "--policy", p.toString(), "--", "sh", "-c", "exit 42").code());
+  }
+
+  @Test
+  void aThreadFlippingThePathNeverGetsTheDeniedFile() throws Exception {
+    Path dir = Files.createDirectories(work.resolve("race"));
+    Files.writeString(dir.resolve("a-file"), "allowed\n");
+    Files.writeString(dir.resolve("s-file"), "SECRET\n");
+    assertEquals(0, new ProcessBuilder("setfattr", "-n", "user.evfilter.label", "-v", "secret_t", dir.resolve("s-file").toString())
+        .start().waitFor());
+    Path p = work.resolve("race.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
+    ChildJvm.Result r = run("run", "-q", "--policy", p.toString(), "--", bin.resolve("path_race").toString(), dir.toString(), "20000");
+    assertEquals(0, r.code(), r.err());
+    String[] f = r.out().trim().replace(",", "").split(" ");
+    // "opens N succeeded K escapes E"
+    long succeeded = Long.parseLong(f[3]);
+    long escapes = Long.parseLong(f[5]);
+    System.out.println("path race under the supervisor: " + r.out().trim());
+    assertEquals(0, escapes, r.out());
+    assertTrue(succeeded > 0 && succeeded < 20000, "both files were named: " + r.out());
+  }
+
+  @Test
+  void killingTheSupervisorLeavesNothingAllowed() throws Exception {
+    Path target = labelled("target.txt", "x\n", null);
+    Path p = work.resolve("notify.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
+    Path out = work.resolve("loop.out");
+    List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), "org.evfilter.cli.Main", "run", "-q", "--policy", p.toString(), "--", "sh", "-c",
+        "i=0; while [ $i -lt 150 ]; do if cat " + target + " >/dev/null 2>&1; then echo ok; else echo fail; fi; i=$((i+1)); sleep 0.02; done; echo done"));
+    Process jvm = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(work.resolve("loop.err").toFile()).start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!Files.exists(out) || Files.readAllLines(out).stream().filter("ok"::equals).count() < 5) {
+      assertTrue(System.nanoTime() < deadline, "the loop never ran: " + Files.readString(work.resolve("loop.err")));
+      Thread.sleep(20);
+    }
+    jvm.destroyForcibly().waitFor();
+    while (!Files.readString(out).contains("done")) {
+      assertTrue(System.nanoTime() < deadline, "the loop never ended: " + Files.readString(out));
+      Thread.sleep(50);
+    }
+    List<String> lines = Files.readAllLines(out);
+    int firstFail = lines.indexOf("fail");
+    assertTrue(firstFail > 0, lines.toString());
+    assertFalse(lines.subList(firstFail, lines.size()).contains("ok"), "an open succeeded after the supervisor died: " + lines);
+  }
+}
