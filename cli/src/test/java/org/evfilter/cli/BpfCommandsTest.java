@@ -141,6 +141,34 @@ class BpfCommandsTest {
   }
 
   @Test
+  void importFollowsRuncWhereTheFormatIsSilent(@TempDir Path dir) throws Exception {
+    Path profile = dir.resolve("profile.json");
+    Files.writeString(profile, """
+        {"defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+         "syscalls": [
+          {"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"},
+          {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 38},
+          {"names": ["openat"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 18446744073709551516, "op": "SCMP_CMP_EQ"}],
+           "includes": {"arches": [], "caps": []}, "excludes": {"minKernel": null}}
+         ]}
+        """);
+    CheckCommandTest.Result r = run("import", profile.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("default errno(38)\n"), r.out());
+    // An ERRNO rule without errnoRet is EPERM, not defaultErrnoRet; a rule equal to the default is dropped.
+    assertTrue(r.out().contains("errno(1) mkdir\n") && !r.out().contains("rmdir"), r.out());
+    // -100 (AT_FDCWD) given as a u64 is the 4-byte argument's -100.
+    assertTrue(r.out().contains("allow openat: (arg0 & 0xffffffff) == 0xffffff9c\n"), r.out());
+    Files.writeString(profile, """
+        {"defaultAction": "SCMP_ACT_ERRNO", "syscalls": [
+          {"names": ["openat"], "action": "SCMP_ACT_ALLOW", "args": [{"index": 0, "value": 4294967297, "op": "SCMP_CMP_EQ"}]}]}
+        """);
+    CheckCommandTest.Result wide = run("import", profile.toString());
+    assertEquals(1, wide.code());
+    assertTrue(wide.err().contains("syscalls[0].args[0]: value 0x100000001 does not fit the 4-byte argument"), wide.err());
+  }
+
+  @Test
   void exportWritesOciAndKubernetesProfiles(@TempDir Path dir) throws Exception {
     Path policy = dir.resolve("web.evf");
     Files.writeString(policy, String.join("\n", "default errno(EPERM)", "allow read, write",
@@ -162,6 +190,9 @@ class BpfCommandsTest {
     assertEquals("SeccompProfile", k8s.get("kind").asText());
     assertEquals("web", k8s.get("metadata").get("name").asText());
     assertEquals(j, k8s.get("spec"));
+    Files.writeString(policy, "default errno(EPERM)\nallow lseek: offset == -1\n");
+    String unsigned = run("export", policy.toString()).out();
+    assertTrue(unsigned.contains("\"value\" : 18446744073709551615"), unsigned);
     Files.writeString(policy, "default errno(EPERM)\nallow lseek: offset < -1\n");
     CheckCommandTest.Result signed = run("export", policy.toString());
     assertEquals(1, signed.code());

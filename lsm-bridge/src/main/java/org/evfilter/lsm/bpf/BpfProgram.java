@@ -179,6 +179,9 @@ public final class BpfProgram {
         if (aluOk && op == DIV && (code & X) == 0 && k == 0) {
           throw new BpfException(pc, "division by the constant 0");
         }
+        if (aluOk && (op == LSH || op == RSH) && (code & X) == 0 && Integer.compareUnsigned(k, 32) >= 0) {
+          throw new BpfException(pc, "a shift by " + Integer.toUnsignedString(k) + " bits (at most 31)");
+        }
         if (jmpOk && (pc + 1 + i.jt() >= p.length || pc + 1 + i.jf() >= p.length)) {
           throw new BpfException(pc, "jump beyond the program");
         }

@@ -64,7 +64,9 @@ final class ProgramWriter {
     Label next = asm.label();
     Label decided = conjunction ? f : t;
     boolean deferNext = ops.get(i).defers() && (conjunction ? t : f) != u;
-    Label unknown = deferNext ? asm.label() : u;
+    // An unknown operand whose rest decides like it (t == u in a conjunction) goes on with the rest:
+    // the rest may still decide the other way without the unknown.
+    Label unknown = deferNext ? asm.label() : ops.get(i).defers() ? next : u;
     condition(ops.get(i), conjunction ? next : t, conjunction ? f : next, unknown);
     asm.bind(next);
     junction(ops, i + 1, conjunction, t, f, u);
@@ -182,6 +184,10 @@ final class ProgramWriter {
       return false;
     }
     asm.stmt(LD | W | ABS, offset);
+    if (!extras.isEmpty() && domain != 0xffffffffL) {
+      // The extra values are compared whole: only the masked bits may count.
+      asm.stmt(ALU | AND | K, (int) domain);
+    }
     for (long e : extras) {
       Label next = asm.label();
       asm.jump(JMP | JEQ | K, (int) e, t, next);

@@ -79,9 +79,10 @@ public final class OciExport {
           put(entry, "entry", action);
           ArrayNode args = entry.putArray("args");
           for (Cmp c : conj) {
-            ObjectNode a = args.addObject().put("index", c.index).put("value", c.value);
+            // The format's numbers are u64: bit 63 set is written as a large positive number.
+            ObjectNode a = args.addObject().put("index", c.index).put("value", unsigned(c.value));
             if (c.op.equals("SCMP_CMP_MASKED_EQ")) {
-              a.put("valueTwo", c.valueTwo);
+              a.put("valueTwo", unsigned(c.valueTwo));
             }
             a.put("op", c.op);
           }
@@ -122,6 +123,10 @@ public final class OciExport {
           + " overlap (evfilter: the most restrictive): " + String.join(", ", mixed));
     }
     return new Exported(root, warnings);
+  }
+
+  private static java.math.BigInteger unsigned(long v) {
+    return new java.math.BigInteger(Long.toUnsignedString(v));
   }
 
   /** A Security Profiles Operator {@code SeccompProfile} holding the same profile. */
@@ -227,7 +232,7 @@ public final class OciExport {
               + (negated ? " negated" : " beyond " + SMALL_RANGE + " values"));
         }
         for (long v = r[0]; ; v++) {
-          out.add(List.of(new Cmp(index, "SCMP_CMP_MASKED_EQ", wide, v & wide)));
+          out.add(List.of(wide == -1L ? new Cmp(index, "SCMP_CMP_EQ", v, 0) : new Cmp(index, "SCMP_CMP_MASKED_EQ", wide, v & wide)));
           if (v == r[1]) {
             break;
           }

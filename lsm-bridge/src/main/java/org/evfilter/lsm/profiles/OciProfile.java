@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
 import org.evfilter.events.syscalls.Arch;
@@ -29,6 +28,7 @@ public final class OciProfile {
   /** The policy text, and what did not make it in. */
   public record Imported(String policy, List<String> unknownNames, int entries, int skippedEntries) {}
 
+  private static final int EPERM = 1;
   private static final Map<Arch, String> GO_ARCH = Map.of(Arch.X86_64, "amd64", Arch.I386, "386", Arch.AARCH64, "arm64", Arch.X32, "x32");
   private static final Map<Arch, String> SCMP_ARCH = Map.of(Arch.X86_64, "SCMP_ARCH_X86_64", Arch.I386, "SCMP_ARCH_X86",
       Arch.AARCH64, "SCMP_ARCH_AARCH64", Arch.X32, "SCMP_ARCH_X32");
@@ -58,7 +58,9 @@ public final class OciProfile {
     out.append("# Imported from ").append(name).append(" for ").append(arch.id()).append(", capabilities ")
         .append(caps.isEmpty() ? "none" : String.join(",", new TreeSet<>(caps))).append(", kernel ").append(kernel).append('\n');
     checkArch(seccomp, arch, name);
-    out.append("default ").append(action(text(seccomp, "defaultAction", name), defaultErrno, OptionalInt.empty(), name)).append('\n');
+    // defaultErrnoRet is the default action's errno only; a rule's ERRNO or TRACE without errnoRet is EPERM (runc).
+    String defaultAction = action(text(seccomp, "defaultAction", name), defaultErrno, name);
+    out.append("default ").append(defaultAction).append('\n');
     TreeSet<String> unknown = new TreeSet<>();
     int entries = 0;
     int skipped = 0;
@@ -91,8 +93,13 @@ public final class OciProfile {
         continue;
       }
       entries++;
-      OptionalInt errnoRet = e.has("errnoRet") ? OptionalInt.of(e.path("errnoRet").asInt()) : OptionalInt.empty();
-      String act = action(text(e, "action", where), defaultErrno, errnoRet, where);
+      String act = action(text(e, "action", where), e.has("errnoRet") && !e.path("errnoRet").isNull() ? e.path("errnoRet").asInt() : EPERM, where);
+      if (act.equals(defaultAction)) {
+        // runc drops a rule whose action is the default's: kept, it could outrank a rule that allows.
+        skipped++;
+        entries--;
+        continue;
+      }
       if (e.has("comment") && !e.path("comment").asText().isBlank()) {
         out.append("# ").append(e.path("comment").asText().replace('\n', ' ')).append('\n');
       }
@@ -135,14 +142,14 @@ public final class OciProfile {
     return v.asText();
   }
 
-  private static String action(String scmp, int defaultErrno, OptionalInt errnoRet, String where) {
+  private static String action(String scmp, int errno, String where) {
     return switch (scmp) {
       case "SCMP_ACT_ALLOW" -> "allow";
-      case "SCMP_ACT_ERRNO" -> "errno(" + errnoRet.orElse(defaultErrno) + ")";
+      case "SCMP_ACT_ERRNO" -> "errno(" + errno + ")";
       case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD" -> "kill_thread";
       case "SCMP_ACT_KILL_PROCESS" -> "kill_process";
       case "SCMP_ACT_TRAP" -> "trap";
-      case "SCMP_ACT_TRACE" -> "trace(" + errnoRet.orElse(0) + ")";
+      case "SCMP_ACT_TRACE" -> "trace(" + errno + ")";
       case "SCMP_ACT_LOG" -> "log";
       case "SCMP_ACT_NOTIFY" -> "user_notif";
       default -> throw new IllegalArgumentException(where + ": unknown action '" + scmp + "'");
@@ -155,14 +162,14 @@ public final class OciProfile {
       return include;
     }
     List<Boolean> tests = new ArrayList<>();
-    if (filter.has("arches")) {
+    if (filter.path("arches").size() > 0) {
       boolean any = false;
       for (JsonNode a : filter.path("arches")) {
         any |= a.asText().equals(GO_ARCH.get(arch));
       }
       tests.add(any);
     }
-    if (filter.has("caps")) {
+    if (filter.path("caps").size() > 0) {
       boolean all = true;
       boolean any = false;
       for (JsonNode c : filter.path("caps")) {
@@ -172,7 +179,7 @@ public final class OciProfile {
       }
       tests.add(include ? all : any);
     }
-    if (filter.has("minKernel")) {
+    if (filter.path("minKernel").isTextual() && !filter.path("minKernel").asText().isBlank()) {
       tests.add(compareVersions(kernel, filter.path("minKernel").asText()) >= 0);
     }
     return include ? tests.stream().allMatch(b -> b) : tests.stream().anyMatch(b -> b);
@@ -242,9 +249,22 @@ public final class OciProfile {
       default -> throw new IllegalArgumentException(where + ": unknown operator '" + a.path("op").asText() + "'");
     };
     if (op.equals("&")) {
-      return "(arg" + index + " & " + hex(value & wide) + ") == " + hex(two);
+      return "(arg" + index + " & " + hex(value & wide) + ") == " + hex(fits(two, width, where, "valueTwo"));
     }
-    return field + " " + op + " " + hex(value);
+    return field + " " + op + " " + hex(fits(value, width, where, "value"));
+  }
+
+  // A 4-byte argument holds 32 bits: a value whose high half is zero or the sign extension of its
+  // low half (-100 as 0xffffffffffffff9c) is its low half; any other value names no 32-bit value.
+  private static long fits(long v, int width, String where, String field) {
+    if (width >= 8) {
+      return v;
+    }
+    long high = v >> 32;
+    if (high == 0 || (high == -1 && (int) v < 0)) {
+      return v & 0xffffffffL;
+    }
+    throw new IllegalArgumentException(where + ": " + field + " 0x" + Long.toHexString(v) + " does not fit the 4-byte argument");
   }
 
   private static String hex(long v) {

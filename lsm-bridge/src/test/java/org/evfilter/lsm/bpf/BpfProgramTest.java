@@ -49,6 +49,9 @@ class BpfProgramTest {
   @Test
   void refusesWhatTheKernelRefuses() {
     assertThrows(BpfException.class, () -> BpfProgram.of(List.of()));
+    // bpf_check_classic refuses constant shifts of 32 bits or more.
+    assertEquals(0, assertThrows(BpfException.class, () -> BpfProgram.of(List.of(stmt(ALU | LSH | K, 32), stmt(RET | K, 0)))).instruction());
+    BpfProgram.of(List.of(stmt(ALU | RSH | K, 31), stmt(RET | K, 0)));
     assertEquals(0, assertThrows(BpfException.class, () -> BpfProgram.of(List.of(stmt(LD | W | ABS, 2), stmt(RET | K, 0)))).instruction());
     assertThrows(BpfException.class, () -> BpfProgram.of(List.of(stmt(LD | W | ABS, 64), stmt(RET | K, 0))));
     assertThrows(BpfException.class, () -> BpfProgram.of(List.of(stmt(LD | H | ABS, 0), stmt(RET | K, 0))));

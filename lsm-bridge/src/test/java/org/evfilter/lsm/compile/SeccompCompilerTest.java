@@ -50,6 +50,27 @@ class SeccompCompilerTest {
   }
 
   @Test
+  void maskedFlagSetsCompareOnlyTheMaskedBits() {
+    BpfProgram p = compile("default errno(EPERM)\nallow fcntl: (cmd & 0xffff) == 0 || (cmd & 0xffff) == 8 || (cmd & 0xffff) == 0x20"
+        + " || (cmd & 0xffff) == 0x28 || (cmd & 0xffff) == 0x1f1f\n").program();
+    int fcntl = nr("fcntl");
+    assertEquals("allow", run(p, X86_64, fcntl, 3, 0x10001f1fL));
+    assertEquals("allow", run(p, X86_64, fcntl, 3, 0x70000028L));
+    assertEquals("errno(1)", run(p, X86_64, fcntl, 3, 0x10001f1eL));
+  }
+
+  @Test
+  void aDeferredOperandDefersOnlyWhenTheRestCannotDecide() {
+    int openat = nr("openat");
+    BpfProgram any = compile("label tmp_t, etc_t\ndefault errno(EPERM)\nallow openat: label & tmp_t || label & etc_t || flags == 5\n").program();
+    assertEquals("allow", run(any, X86_64, openat, -100, 0, 5));
+    assertEquals("user_notif", run(any, X86_64, openat, -100, 0, 4));
+    BpfProgram all = compile("label tmp_t, etc_t\ndefault errno(EPERM)\nallow openat: label & tmp_t && label & etc_t && flags == 5\n").program();
+    assertEquals("errno(1)", run(all, X86_64, openat, -100, 0, 4));
+    assertEquals("user_notif", run(all, X86_64, openat, -100, 0, 5));
+  }
+
+  @Test
   void flagCombinationsAreOneBitTest() {
     // Docker's personality rules: every combination of two flags, and 0xffffffff (a query).
     BpfProgram p = compile("default errno(EPERM)\nallow personality: arg0 in {0, 8, 0x20000, 0x20008, 0xffffffff}\n").program();
