@@ -54,25 +54,40 @@ final class ProgramWriter {
   }
 
   // All (conjunction) or any: each operand either decides the whole (false for all, true for any)
-  // or passes on to the next; an unknown operand passes on to a rest that can no longer decide the
-  // other way.
+  // or passes on to the next. Once an operand was unknown the rest runs in a second chain where it
+  // can only decide the other way (false for all) or leave it unknown; each operand appears once in
+  // each chain, so the code grows linearly with the operands.
   private void junction(List<Condition> ops, int i, boolean conjunction, Label t, Label f, Label u) {
-    if (i == ops.size() - 1) {
-      condition(ops.get(i), t, f, u);
+    int n = ops.size();
+    Label decides = conjunction ? f : t;
+    // Where "the rest holds" leads once something was unknown: nowhere new when that is u already.
+    boolean second = (conjunction ? t : f) != u;
+    Label[] known = new Label[n];
+    Label[] unknown = new Label[n];
+    for (int k = i + 1; k < n; k++) {
+      known[k] = asm.label();
+      unknown[k] = second ? asm.label() : known[k];
+    }
+    int firstUnknown = n;
+    for (int k = i; k < n; k++) {
+      if (k > i) {
+        asm.bind(known[k]);
+      }
+      boolean last = k == n - 1;
+      Label passes = last ? (conjunction ? t : f) : known[k + 1];
+      Label unsure = last ? u : unknown[k + 1];
+      if (!last && second && ops.get(k).defers()) {
+        firstUnknown = Math.min(firstUnknown, k + 1);
+      }
+      condition(ops.get(k), conjunction ? passes : decides, conjunction ? decides : passes, unsure);
+    }
+    if (!second) {
       return;
     }
-    Label next = asm.label();
-    Label decided = conjunction ? f : t;
-    boolean deferNext = ops.get(i).defers() && (conjunction ? t : f) != u;
-    // An unknown operand whose rest decides like it (t == u in a conjunction) goes on with the rest:
-    // the rest may still decide the other way without the unknown.
-    Label unknown = deferNext ? asm.label() : ops.get(i).defers() ? next : u;
-    condition(ops.get(i), conjunction ? next : t, conjunction ? f : next, unknown);
-    asm.bind(next);
-    junction(ops, i + 1, conjunction, t, f, u);
-    if (deferNext) {
-      asm.bind(unknown);
-      junction(ops, i + 1, conjunction, conjunction ? u : decided, conjunction ? decided : u, u);
+    for (int k = firstUnknown; k < n; k++) {
+      asm.bind(unknown[k]);
+      Label rest = k == n - 1 ? u : unknown[k + 1];
+      condition(ops.get(k), conjunction ? rest : decides, conjunction ? decides : rest, rest);
     }
   }
 

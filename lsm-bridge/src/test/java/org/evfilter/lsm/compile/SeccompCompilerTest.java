@@ -71,6 +71,18 @@ class SeccompCompilerTest {
   }
 
   @Test
+  void labelledRulesGrowLinearly() {
+    StringBuilder policy = new StringBuilder("label tmp_t\ndefault errno(EPERM)\n");
+    for (int i = 0; i < 40; i++) {
+      policy.append("allow ioctl: cmd == ").append(i * 7).append(" && arg > ").append(i).append(" && label & tmp_t\n");
+    }
+    SeccompCompiler.Compilation c = compile(policy.toString());
+    assertTrue(c.program().length() < 600, c.program().length() + " instructions");
+    assertEquals("user_notif", run(c.program(), X86_64, nr("ioctl"), 3, 7, 100));
+    assertEquals("errno(1)", run(c.program(), X86_64, nr("ioctl"), 3, 7, 0));
+  }
+
+  @Test
   void flagCombinationsAreOneBitTest() {
     // Docker's personality rules: every combination of two flags, and 0xffffffff (a query).
     BpfProgram p = compile("default errno(EPERM)\nallow personality: arg0 in {0, 8, 0x20000, 0x20008, 0xffffffff}\n").program();
