@@ -59,7 +59,6 @@ import picocli.CommandLine.Model.CommandSpec;
       "Exit status: 0 valid; 1 invalid (or any line invalid); 2 the environment refused."
     })
 final class CheckCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
 
@@ -149,7 +148,7 @@ final class CheckCommand implements Callable<Integer> {
     try {
       BoundFilter bound = binder.bind("<filter>", text);
       if (json) {
-        ObjectNode o = JSON.createObjectNode().put("ok", true).put("canonical", Text.display(bound.parsed().toCanonicalString()));
+        ObjectNode o = Json.MAPPER.createObjectNode().put("ok", true).put("canonical", Text.display(bound.parsed().toCanonicalString()));
         bound.schema().ifPresent(s -> o.put("event", s.path()));
         out.println(o);
       } else {
@@ -171,7 +170,7 @@ final class CheckCommand implements Callable<Integer> {
         try {
           BoundFilter bound = binder.bind("<stdin>:" + lineNo, line);
           out.println(json
-              ? JSON.createObjectNode().put("line", lineNo).put("ok", true)
+              ? Json.MAPPER.createObjectNode().put("line", lineNo).put("ok", true)
                   .put("canonical", Text.display(bound.parsed().toCanonicalString())).toString()
               : "ok");
         } catch (FilterException e) {
@@ -210,7 +209,7 @@ final class CheckCommand implements Callable<Integer> {
     try {
       BoundPolicy policy = PolicyBinder.load(file, KernelFacts.ofThisMachine());
       if (json) {
-        out.println(JSON.createObjectNode().put("ok", true).put("policy", file.toString())
+        out.println(Json.MAPPER.createObjectNode().put("ok", true).put("policy", file.toString())
             .put("rules", policy.rules().size()).put("default", policy.defaultAction().toString()));
       } else {
         out.println((named ? file + ": " : "") + "ok: " + policy.rules().size() + " rules, default "
@@ -241,7 +240,7 @@ final class CheckCommand implements Callable<Integer> {
   private ObjectNode errorJson(FilterException e) {
     FilterError error = e.error();
     int at = error.caretColumn(e.source().text().length());
-    return JSON.createObjectNode()
+    return Json.MAPPER.createObjectNode()
         .put("ok", false)
         .put("source", Text.display(e.source().name()))
         .put("code", error.code().name())

@@ -22,12 +22,12 @@ import picocli.CommandLine.Spec;
     name = "compile",
     mixinStandardHelpOptions = true,
     description = {
-      "Compile a policy to a default-deny seccomp cBPF program. The arch is checked first; syscall",
-      "numbers are dispatched by a tree over ranges with the same decision; arguments are compared",
-      "at their real width. Predicates BPF cannot decide (labels, strings) make the program return",
-      "USER_NOTIF for exactly the syscalls and argument values concerned.",
-      "Statistics go to stderr: length, tree depth, syscalls the kernel's action cache allows",
-      "without running the filter, rules deferred to user space.",
+      "Compile a policy to a default-deny seccomp cBPF program.",
+      "The arch is checked first; syscall numbers are dispatched by a tree over ranges with the same"
+          + " decision; arguments are compared at their real width. Predicates BPF cannot decide (labels,"
+          + " strings) make the program return USER_NOTIF for exactly the syscalls and argument values"
+          + " concerned. Statistics go to stderr: length, tree depth, syscalls the kernel's action cache"
+          + " allows without running the filter, rules deferred to user space.",
       ""
     },
     footer = {"", "Examples:",

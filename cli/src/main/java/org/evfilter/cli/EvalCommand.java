@@ -54,7 +54,6 @@ import picocli.CommandLine.Model.CommandSpec;
       "Exit status: 0 match; 1 no match or an error (with '-': 0 unless a line had an error)."
     })
 final class EvalCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
 
@@ -130,7 +129,7 @@ final class EvalCommand implements Callable<Integer> {
         continue;
       }
       try {
-        JsonNode j = JSON.readTree(line);
+        JsonNode j = Json.MAPPER.readTree(line);
         if (!j.hasNonNull("filter") || !j.get("filter").isTextual()) {
           throw new IllegalArgumentException("line " + lineNo + ": no \"filter\" string");
         }

@@ -38,14 +38,13 @@ import picocli.CommandLine.Model.CommandSpec;
       "  evfilter events --json --arch aarch64"
     })
 final class EventsCommand implements Callable<Integer> {
-  private static final ObjectMapper JSON = new ObjectMapper();
 
   @Spec CommandSpec spec;
 
   @Option(names = "--arch", paramLabel = "ARCH", description = "x86_64 (default), x32, i386 or aarch64.")
   String arch = "x86_64";
 
-  @Option(names = "--json", description = "Print JSON.")
+  @Option(names = "--json", description = "Print Json.MAPPER.")
   boolean json;
 
   @Parameters(arity = "0..1", paramLabel = "SYSCALL", description = "A syscall name or number.")
@@ -64,7 +63,7 @@ final class EventsCommand implements Callable<Integer> {
     SyscallTable table = SyscallTable.of(a.get());
     if (syscall == null) {
       if (json) {
-        ArrayNode all = JSON.createArrayNode();
+        ArrayNode all = Json.MAPPER.createArrayNode();
         table.all().forEach(s -> all.add(json(s)));
         out.println(all);
       } else {
@@ -107,7 +106,7 @@ final class EventsCommand implements Callable<Integer> {
   }
 
   private static ObjectNode json(Syscall s) {
-    ObjectNode o = JSON.createObjectNode().put("arch", s.arch().id()).put("nr", s.nr()).put("name", s.name())
+    ObjectNode o = Json.MAPPER.createObjectNode().put("arch", s.arch().id()).put("nr", s.nr()).put("name", s.name())
         .put("argumentsKnown", s.argumentsKnown());
     ArrayNode args = o.putArray("arguments");
     for (SyscallArg a : s.arguments()) {

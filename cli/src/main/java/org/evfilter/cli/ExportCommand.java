@@ -21,8 +21,9 @@ import picocli.CommandLine.Spec;
     name = "export",
     mixinStandardHelpOptions = true,
     description = {
-      "Write a policy as an OCI runtime-spec linux.seccomp profile (runc, crun, docker --security-opt"
-          + " seccomp=FILE) or as a Security Profiles Operator SeccompProfile manifest (JSON, which kubectl"
+      "Write a policy as an OCI seccomp profile or a Kubernetes SeccompProfile.",
+      "The OCI form (linux.seccomp) is what runc, crun and docker --security-opt seccomp=FILE take; the"
+          + " Kubernetes form is a Security Profiles Operator SeccompProfile manifest (JSON, which kubectl"
           + " applies). Filters become entries of ANDed argument comparisons. What the format cannot say is"
           + " an error naming the rule; what it says differently (libseccomp compares 4-byte arguments on"
           + " 64 bits; labels go to the notification listener) is a warning on stderr.",

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
     name = "import",
     mixinStandardHelpOptions = true,
     description = {
-      "Convert an OCI runtime-spec (linux.seccomp) or Docker seccomp profile into a policy: the entries"
+      "Convert an OCI or Docker seccomp profile into a policy.",
+      "It keeps the entries"
           + " that apply to one arch, capability set and kernel version (Docker's includes and excludes),"
           + " every SCMP_CMP operator, errnoRet and defaultErrnoRet. Names the syscall table does not know"
           + " are reported. A 4-byte argument is compared on its low 32 bits, as the kernel passes it.",

@@ -25,7 +25,8 @@ import picocli.CommandLine.Spec;
     name = "run",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a command under a policy, default deny. The policy is compiled to seccomp BPF and installed"
+      "Run a command under a policy, enforced by seccomp and the supervisor.",
+      "Default deny: the policy is compiled to seccomp BPF and installed"
           + " by a small launcher on itself right before it execs the command (never on this JVM). What"
           + " BPF cannot decide (labels, paths) comes to this process, the object manager: it reads the"
           + " path from the command's memory, opens the object, labels it (xattr, then file_contexts),"

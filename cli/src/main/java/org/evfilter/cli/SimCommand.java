@@ -37,10 +37,10 @@ import picocli.CommandLine.Spec;
     name = "sim",
     mixinStandardHelpOptions = true,
     description = {
-      "Run a seccomp program over recorded syscall traces in evfilter's interpreter (which validates",
-      "and runs programs exactly as the kernel does) and report what it decided and what it cost:",
-      "events per action, instructions executed per syscall (mean, p50, p99, max), also with the",
-      "kernel's action cache (cached syscalls run no instruction), program length, cacheable syscalls.",
+      "Run a seccomp program over recorded syscall traces in the interpreter.",
+      "The interpreter validates and runs programs exactly as the kernel does. Reported: events per"
+          + " action, instructions executed per syscall (mean, p50, p99, max), also with the kernel's"
+          + " action cache (cached syscalls run no instruction), program length, cacheable syscalls.",
       ""
     },
     footer = {"", "Examples:",

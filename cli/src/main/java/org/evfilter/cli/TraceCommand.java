@@ -96,7 +96,6 @@ final class TraceCommand implements Callable<Integer> {
   private final SeccompView view = new SeccompView();
   private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
 
-  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   @Override
   public Integer call() throws Exception {
@@ -258,7 +257,7 @@ final class TraceCommand implements Callable<Integer> {
     } else if (jsonOut != null) {
       // Not a syscall: its own text, in order with the syscall lines.
       jsonOut.flush();
-      System.out.println(JSON.createObjectNode()
+      System.out.println(Json.MAPPER.createObjectNode()
           .put("pid", t.pid()).put("tid", t.tid()).put("comm", t.comm()).put("cpu", t.cpu()).put("ts", t.timestampNanos())
           .put("text", t.body()));
     } else {

@@ -16,6 +16,8 @@ public final class TargetMemory {
   public static final int PATH_MAX = 4096;
 
   private final Memory buffer = new Memory(PATH_MAX + PAGE);
+  // A view for scanning: Memory.getByte is a native call per byte.
+  private final java.nio.ByteBuffer view = buffer.getByteBuffer(0, PATH_MAX + PAGE);
   private final Memory iov = new Memory(32);
 
   /**
@@ -41,8 +43,10 @@ public final class TargetMemory {
         return Optional.empty();
       }
       for (int i = 0; i < n; i++) {
-        if (buffer.getByte(read + i) == 0) {
-          return Optional.of(buffer.getByteArray(0, read + i));
+        if (view.get(read + i) == 0) {
+          byte[] out = new byte[read + i];
+          view.get(0, out);
+          return Optional.of(out);
         }
       }
       read += (int) n;
