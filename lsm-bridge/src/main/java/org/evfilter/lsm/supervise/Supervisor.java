@@ -89,8 +89,24 @@ public final class Supervisor {
     return new Summary(notifications, allowed, denied, avc.stats(), labels.cacheStats());
   }
 
-  /** The object a syscall names: where it is, what it is labelled, and a descriptor pinning it. */
-  private record Target(byte[] path, String canonical, int base, int pinned, long labels) {}
+  /**
+   * The object a syscall names: where it is (canonical when it was resolved, else null), what it is
+   * labelled, and a descriptor pinning it.
+   */
+  private record Target(byte[] path, String canonical, int base, int pinned, long labels) {
+    // For messages: resolved now if the label came from the cache (valid while base is open).
+    String display() {
+      if (canonical != null) {
+        return canonical;
+      }
+      String p = latin1(path);
+      if (base < 0) {
+        return p;
+      }
+      String dir = readlink("/proc/self/fd/" + base);
+      return dir + (dir.endsWith("/") ? "" : "/") + p;
+    }
+  }
 
   private void handle(SeccompListener listener, SeccompListener.Notification n) {
     Optional<PathSyscall> spec = PathSyscall.of(n.nr());
@@ -174,11 +190,15 @@ public final class Supervisor {
         } catch (LastErrorException ex) {
           allowed++;
           listener.fail(n.id(), ex.getErrorCode());
-          audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
+          if (audit.enabled()) {
+            audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
+          }
           return;
         }
         allowed++;
-        audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, result);
+        if (audit.enabled()) {
+          audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, result);
+        }
       }
       case ERRNO -> deny(listener, n, name, targets, labelSet, origin, verdict.data(), verdict, cached);
       case TRACE -> deny(listener, n, name, targets, labelSet, origin + " (no tracer)", ENOSYS, verdict, cached);
@@ -300,7 +320,7 @@ public final class Supervisor {
       int fd = pinned;
       String[] resolved = {null};
       set = labels.labelsOfOpen(pinned, identity(pinned), () -> resolved[0] = readlink("/proc/self/fd/" + fd));
-      canonical = resolved[0] != null ? resolved[0] : absolute ? latin1(path) : latin1(path) + " (relative)";
+      canonical = resolved[0];
     } else {
       String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
       canonical = absolute ? latin1(path) : dir + (dir.endsWith("/") ? "" : "/") + latin1(path);
@@ -375,7 +395,7 @@ public final class Supervisor {
   }
 
   private static List<String> paths(List<Target> targets) {
-    return targets.stream().map(Target::canonical).toList();
+    return targets.stream().map(Target::display).toList();
   }
 
   private static String latin1(byte[] b) {

@@ -87,10 +87,7 @@ class KernelCompilerTest {
         continue;
       }
       BpfProgram program = SeccompCompiler.compile(policy, SeccompCompiler.Options.defaults()).program();
-      Map<Integer, Integer> errnos = new LinkedHashMap<>();
-      BpfProgram probing = actionsAsErrnos(program, errnos);
       List<long[]> calls = new ArrayList<>();
-      StringBuilder input = new StringBuilder();
       for (int i = 0; i < PROBES; i++) {
         boolean i386 = gen.random().nextInt(12) == 0;
         long[] call = new long[8];
@@ -103,27 +100,8 @@ class KernelCompilerTest {
           call[2 + a] = i386 ? gen.argument() & 0xffffffffL : gen.argument();
         }
         calls.add(call);
-        input.append(call[0]);
-        for (int v = 1; v < call.length; v++) {
-          input.append(' ').append(Long.toHexString(call[v]));
-        }
-        input.append('\n');
       }
-      List<String> kernel = probe(probing, input.toString());
-      assertEquals("installed", kernel.get(0), "the kernel refused the program of\n" + text);
-      for (int i = 0; i < calls.size(); i++) {
-        long[] c = calls.get(i);
-        Arch abi = c[0] == 32 ? Arch.I386 : Arch.X86_64;
-        long[] args = java.util.Arrays.copyOfRange(c, 2, 8);
-        if (abi == Arch.I386) {
-          // The prober leaves ebp (arg5) alone; the arch check decides i386 calls before any argument.
-          args[5] = 0;
-        }
-        int expected = program.run(new SeccompData((int) c[1], (int) abi.auditArch(), 0, args)).value();
-        int kernelErrno = Integer.parseInt(kernel.get(1 + i));
-        assertEquals((int) errnos.get(expected), kernelErrno, "policy\n" + text + "probe " + java.util.Arrays.toString(c));
-        probes++;
-      }
+      probes += assertKernelAgrees(program, calls, "policy\n" + text);
       policies++;
     }
     System.out.printf("compiled programs on the kernel: %d policies, %d probes, 0 differ%n", policies, probes);
@@ -145,10 +123,7 @@ class KernelCompilerTest {
       }
       BpfProgram program = SeccompCompiler.compile(policy,
           new SeccompCompiler.Options(Arch.I386, org.evfilter.predicates.eval.PolicyEngine.BAD_ARCH, false, Map.of(), true)).program();
-      Map<Integer, Integer> errnos = new LinkedHashMap<>();
-      BpfProgram probing = actionsAsErrnos(program, errnos);
       List<long[]> calls = new ArrayList<>();
-      StringBuilder input = new StringBuilder();
       for (int i = 0; i < PROBES; i++) {
         // Mostly int 0x80, the ABI of the program; some native calls, which are a foreign arch here.
         boolean native64 = gen.random().nextInt(10) == 0;
@@ -162,21 +137,8 @@ class KernelCompilerTest {
           call[2 + a] = gen.argument() & 0xffffffffL;
         }
         calls.add(call);
-        input.append(call[0]);
-        for (int v = 1; v < call.length; v++) {
-          input.append(' ').append(Long.toHexString(call[v]));
-        }
-        input.append('\n');
       }
-      List<String> kernel = probe(probing, input.toString());
-      assertEquals("installed", kernel.get(0), "the kernel refused the program of\n" + text);
-      for (int i = 0; i < calls.size(); i++) {
-        long[] c = calls.get(i);
-        Arch abi = c[0] == 32 ? Arch.I386 : Arch.X86_64;
-        int expected = program.run(new SeccompData((int) c[1], (int) abi.auditArch(), 0, java.util.Arrays.copyOfRange(c, 2, 8))).value();
-        assertEquals((int) errnos.get(expected), Integer.parseInt(kernel.get(1 + i)), "policy\n" + text + "probe " + java.util.Arrays.toString(c));
-        probes++;
-      }
+      probes += assertKernelAgrees(program, calls, "policy\n" + text);
       policies++;
     }
     System.out.printf("i386 programs on the kernel: %d policies, %d probes through int 0x80, 0 differ%n", policies, probes);
@@ -192,8 +154,6 @@ class KernelCompilerTest {
     String text = org.evfilter.lsm.profiles.OciProfile.read(profile, Arch.X86_64, java.util.Set.of(), "6.1").policy();
     BoundPolicy policy = PolicyBinder.bind("docker.evf", text, KernelFacts.of(2, Map.of()));
     BpfProgram program = SeccompCompiler.compile(policy, SeccompCompiler.Options.defaults()).program();
-    Map<Integer, Integer> errnos = new LinkedHashMap<>();
-    BpfProgram probing = actionsAsErrnos(program, errnos);
     List<long[]> calls = new ArrayList<>();
     // Every number of the table and around it, with Docker's argument edge cases: AF_VSOCK with
     // high bits set (libseccomp lets it through), clone namespace flags, personality values.
@@ -216,22 +176,7 @@ class KernelCompilerTest {
     }
     calls.add(new long[] {64, 0x40000000L | 1, 0, 0, 0, 0, 0, 0});
     calls.add(new long[] {32, 20, 0, 0, 0, 0, 0, 0});
-    StringBuilder input = new StringBuilder();
-    for (long[] call : calls) {
-      input.append(call[0]);
-      for (int v = 1; v < call.length; v++) {
-        input.append(' ').append(Long.toHexString(call[v]));
-      }
-      input.append('\n');
-    }
-    List<String> kernel = probe(probing, input.toString());
-    assertEquals("installed", kernel.get(0));
-    for (int i = 0; i < calls.size(); i++) {
-      long[] c = calls.get(i);
-      Arch abi = c[0] == 32 ? Arch.I386 : Arch.X86_64;
-      int expected = program.run(new SeccompData((int) c[1], (int) abi.auditArch(), 0, java.util.Arrays.copyOfRange(c, 2, 8))).value();
-      assertEquals((int) errnos.get(expected), Integer.parseInt(kernel.get(1 + i)), java.util.Arrays.toString(c));
-    }
+    assertKernelAgrees(program, calls, "Docker's profile");
     // AF_VSOCK is refused whatever the high word holds.
     int vsock = program.run(new SeccompData(socket, (int) Arch.X86_64.auditArch(), 0, new long[] {0x100000028L, 1, 0, 0, 0, 0})).value();
     assertEquals("ERRNO(1)", org.evfilter.lsm.bpf.Disassembler.action(vsock));
@@ -266,6 +211,37 @@ class KernelCompilerTest {
     String okOut = new String(ok.getInputStream().readAllBytes());
     assertTrue(ok.waitFor(30, TimeUnit.SECONDS));
     assertEquals(0, ok.exitValue(), okOut);
+  }
+
+  /**
+   * Installs {@code program} (actions as errnos) in the prober, makes each call ({abi, nr, args...})
+   * and requires the kernel to answer as the interpreter; returns the calls compared.
+   */
+  static int assertKernelAgrees(BpfProgram program, List<long[]> calls, String context) throws Exception {
+    Map<Integer, Integer> errnos = new LinkedHashMap<>();
+    BpfProgram probing = actionsAsErrnos(program, errnos);
+    StringBuilder input = new StringBuilder();
+    for (long[] call : calls) {
+      input.append(call[0]);
+      for (int v = 1; v < call.length; v++) {
+        input.append(' ').append(Long.toHexString(call[v]));
+      }
+      input.append('\n');
+    }
+    List<String> kernel = probe(probing, input.toString());
+    assertEquals("installed", kernel.get(0), "the kernel refused the program of " + context);
+    for (int i = 0; i < calls.size(); i++) {
+      long[] c = calls.get(i);
+      Arch abi = c[0] == 32 ? Arch.I386 : Arch.X86_64;
+      long[] args = java.util.Arrays.copyOfRange(c, 2, 8);
+      if (abi == Arch.I386) {
+        // The prober leaves ebp (arg5) alone: policies probed through int 0x80 never read it.
+        args[5] = 0;
+      }
+      int expected = program.run(new SeccompData((int) c[1], (int) abi.auditArch(), 0, args)).value();
+      assertEquals((int) errnos.get(expected), Integer.parseInt(kernel.get(1 + i)), context + "\nprobe " + java.util.Arrays.toString(c));
+    }
+    return calls.size();
   }
 
   // The same program with each distinct return value replaced by ERRNO(3000 + i).

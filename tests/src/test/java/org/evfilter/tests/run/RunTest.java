@@ -132,6 +132,29 @@ class RunTest {
   }
 
   @Test
+  void pathSyscallsAreDecidedAndPerformedByTheSupervisor() throws Exception {
+    Path secret = labelled("keep.txt", "keep\n", "secret_t");
+    Path p = work.resolve("paths.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\n"
+        + "errno(EACCES) unlink, unlinkat, rmdir, mkdir, mkdirat, rename, renameat, renameat2, link, linkat, chmod, fchmodat,"
+        + " truncate, creat, openat: label & secret_t\n");
+    Path audit = work.resolve("audit.jsonl");
+    String script = "cd " + work + " && mkdir d && echo x > d/f && mv d/f d/g && ln d/g d/h && chmod 600 d/h && rm d/g d/h"
+        + " && rmdir d && echo performed; rm -f keep.txt; mv keep.txt moved.txt; chmod 777 keep.txt; ls keep.txt";
+    ChildJvm.Result r = run("run", "--policy", p.toString(), "--audit", audit.toString(), "--", "sh", "-c", script);
+    assertEquals(0, r.code(), r.err());
+    assertEquals("performed\nkeep.txt\n", r.out());
+    assertTrue(r.err().contains("rm: cannot remove 'keep.txt': Permission denied"), r.err());
+    assertTrue(r.err().contains("evfilter run: denied unlinkat " + secret + " (secret_t)"), r.err());
+    assertTrue(r.err().contains("denied renameat2 " + secret + " -> "), r.err());
+    assertTrue(Files.exists(secret) && !Files.exists(work.resolve("d")));
+    String log = Files.readString(audit);
+    for (String call : List.of("mkdir", "renameat2", "linkat", "fchmodat", "unlinkat")) {
+      assertTrue(log.contains("\"syscall\":\"" + call + "\""), call + " not supervised: " + log);
+    }
+  }
+
+  @Test
   void aThreadFlippingThePathNeverGetsTheDeniedFile() throws Exception {
     Path dir = Files.createDirectories(work.resolve("race"));
     Files.writeString(dir.resolve("a-file"), "allowed\n");
