@@ -76,6 +76,11 @@ final class RunCommand implements Callable<Integer> {
       err.println("evfilter run: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+    // What lets the command around the policy's own label and path rules: said before it runs.
+    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(loaded.get(),
+            org.evfilter.events.syscalls.Arch.X86_64)).stream()
+        .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS)
+        .forEach(f -> err.println("evfilter run: warning: " + f.origin() + ": " + f.message()));
     if (dryRun) {
       err.printf("evfilter run: %s: %d instructions; %d rules deferred to the supervisor%n", policyFile, c.stats().length(),
           c.stats().deferredRules());

@@ -72,6 +72,22 @@ public final class PolicyAnalysis {
         break;
       }
     }
+    // A label or path rule on one syscall of a family is void while a sibling does the same unchecked.
+    for (List<String> family : PATH_FAMILIES) {
+      Optional<String> checked = family.stream().filter(n -> table.byName(n).map(s -> checksObject(engine, s.nr())).orElse(false))
+          .findFirst();
+      if (checked.isEmpty()) {
+        continue;
+      }
+      for (String sibling : family) {
+        Optional<Syscall> s = table.byName(sibling);
+        if (s.isEmpty() || checksObject(engine, s.get().nr())) {
+          continue;
+        }
+        openedBy(engine, s.get().nr()).ifPresent(where -> out.add(new Finding(Kind.BYPASS, where, sibling
+            + " is allowed without the label or path rules " + checked.get() + " has: it reaches the same objects")));
+      }
+    }
     for (Map.Entry<String, String> b : BYPASSES.entrySet()) {
       Optional<Syscall> s = table.byName(b.getKey());
       if (s.isEmpty()) {
@@ -83,6 +99,47 @@ public final class PolicyAnalysis {
     }
     out.sort(java.util.Comparator.comparing(Finding::origin).thenComparing(Finding::message));
     return out;
+  }
+
+  /** Syscalls that reach the same objects another way: a path rule on one must be on all. */
+  public static final List<List<String>> PATH_FAMILIES = List.of(
+      List.of("openat", "open", "creat", "openat2"),
+      List.of("unlinkat", "unlink", "rmdir"),
+      List.of("renameat2", "renameat", "rename"),
+      List.of("linkat", "link"),
+      List.of("symlinkat", "symlink"),
+      List.of("mkdirat", "mkdir", "mknod", "mknodat"),
+      List.of("fchmodat", "chmod", "fchmodat2"),
+      List.of("fchownat", "chown", "lchown"),
+      List.of("execve", "execveat"),
+      List.of("truncate"));
+
+  // Whether some rule for the syscall reads the object: its label or a string argument.
+  private static boolean checksObject(PolicyEngine engine, int nr) {
+    for (PolicyEngine.CompiledRule r : engine.rules(nr)) {
+      if (r.rule().filter().map(PolicyAnalysis::readsObject).orElse(false)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean readsObject(BoundExpression e) {
+    if (e instanceof BoundExpression.All a) {
+      return a.operands().stream().anyMatch(PolicyAnalysis::readsObject);
+    }
+    if (e instanceof BoundExpression.Any a) {
+      return a.operands().stream().anyMatch(PolicyAnalysis::readsObject);
+    }
+    if (e instanceof BoundExpression.Negation n) {
+      return readsObject(n.operand());
+    }
+    if (e instanceof org.evfilter.predicates.Atom.Text) {
+      return true;
+    }
+    org.evfilter.events.schema.EventField f = e instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
+        : e instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
+    return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
   }
 
   // Where a syscall can be let through: a permissive rule for it, or a permissive default.
