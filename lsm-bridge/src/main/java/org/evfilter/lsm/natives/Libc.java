@@ -26,6 +26,8 @@ public final class Libc {
   public static final int O_CREAT = 0100;
   public static final int O_EXCL = 0200;
   public static final int O_DIRECTORY = 0200000;
+  public static final int O_TRUNC = 01000;
+  public static final int O_ACCMODE = 3;
   public static final int AT_FDCWD = -100;
   public static final int AT_REMOVEDIR = 0x200;
   public static final int AT_SYMLINK_NOFOLLOW = 0x100;
@@ -65,6 +67,8 @@ public final class Libc {
   public static native int fchownat(int dirfd, byte[] path, int owner, int group, int flags) throws LastErrorException;
 
   public static native int truncate(byte[] path, long length) throws LastErrorException;
+
+  public static native int ftruncate(int fd, long length) throws LastErrorException;
 
   public static native long readlink(byte[] path, byte[] buf, long size) throws LastErrorException;
 

@@ -53,6 +53,7 @@ public final class Supervisor {
   private java.util.function.Consumer<String> denials = s -> { };
   private final SyscallTable table = SyscallTable.of(Arch.X86_64);
   private final TargetMemory memory = new TargetMemory();
+  private final TaskCredentials credentials = new TaskCredentials();
   private final SeccompView view = new SeccompView();
   private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
   private long notifications;
@@ -130,14 +131,19 @@ public final class Supervisor {
       if (!listener.valid(n.id())) {
         return;
       }
+      Optional<TaskCredentials.Creds> creds = credentials.of(n.tid());
+      if (creds.isEmpty()) {
+        return; // the task is gone
+      }
+      TaskCredentials.Creds task = creds.get();
       int flags = flags(p, n, how);
       boolean follow = p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2
           ? (flags & Libc.O_NOFOLLOW) == 0
           : p.kind() == PathSyscall.Kind.CHMOD || p.kind() == PathSyscall.Kind.CHOWN && (flags & Libc.AT_SYMLINK_NOFOLLOW) == 0
               || p.kind() == PathSyscall.Kind.TRUNCATE || p.kind() == PathSyscall.Kind.EXEC;
-      targets.add(target(n, p.dirfd(), path.get(), follow));
+      targets.add(target(n, p.dirfd(), path.get(), follow, task));
       if (p.path2() >= 0) {
-        targets.add(target(n, p.dirfd2(), path2.get(), false));
+        targets.add(target(n, p.dirfd2(), path2.get(), false, task));
       }
       Map<Integer, String> strings = new java.util.HashMap<>();
       strings.put(p.path(), latin1(path.get()));
@@ -161,7 +167,7 @@ public final class Supervisor {
           rule = audit.enabled() || v.kind() != ActionKind.ALLOW ? avc.engine().decidingRule(view) : Optional.empty();
         }
       }
-      act(listener, n, name, p, targets, flags, how, verdict, rule, labelSet, cached);
+      act(listener, n, name, p, targets, flags, how, verdict, rule, labelSet, cached, task);
     } catch (LastErrorException ex) {
       deny(listener, n, name, targets, 0, "supervisor: " + ex.getMessage(), ex.getErrorCode(), null, false);
     } finally {
@@ -175,7 +181,7 @@ public final class Supervisor {
   }
 
   private void act(SeccompListener listener, SeccompListener.Notification n, String name, PathSyscall p, List<Target> targets,
-      int flags, long[] how, Verdict verdict, Optional<BoundPolicy.Rule> rule, long labelSet, boolean cached) {
+      int flags, long[] how, Verdict verdict, Optional<BoundPolicy.Rule> rule, long labelSet, boolean cached, TaskCredentials.Creds task) {
     String origin = rule.map(BoundPolicy.Rule::origin).orElse("default");
     switch (verdict.kind()) {
       case ALLOW, LOG, USER_NOTIF -> {
@@ -185,8 +191,12 @@ public final class Supervisor {
           return;
         }
         long result;
+        boolean wear = credentials.differs(task);
         try {
-          result = perform(listener, n, p, targets, flags, how);
+          if (wear) {
+            credentials.enter(task);
+          }
+          result = perform(listener, n, p, targets, flags, how, task);
         } catch (LastErrorException ex) {
           allowed++;
           listener.fail(n.id(), ex.getErrorCode());
@@ -194,6 +204,10 @@ public final class Supervisor {
             audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
           }
           return;
+        } finally {
+          if (wear) {
+            credentials.leave();
+          }
         }
         allowed++;
         if (audit.enabled()) {
@@ -219,21 +233,32 @@ public final class Supervisor {
 
   // Performs an allowed syscall for the task and answers with its result.
   private long perform(SeccompListener listener, SeccompListener.Notification n, PathSyscall p, List<Target> targets, int flags,
-      long[] how) {
+      long[] how, TaskCredentials.Creds task) {
     Target t = targets.get(0);
     byte[] path = Libc.c(t.path);
     long[] a = n.args();
     long result = 0;
     switch (p.kind()) {
       case OPEN, OPENAT2 -> {
-        int mode = p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0;
+        int mode = (p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0) & ~task.umask();
         int fd;
         if (t.pinned >= 0 && (flags & (Libc.O_CREAT | Libc.O_EXCL)) != (Libc.O_CREAT | Libc.O_EXCL)) {
-          if ((flags & Libc.O_NOFOLLOW) != 0 && isSymlink(t.pinned)) {
-            throw new LastErrorException(ELOOP);
+          // Opened again by its path with the task's credentials, then proven to be the object that was
+          // labelled; truncated only then, so a swapped-in file is never touched.
+          fd = Libc.openat(t.base, path, flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC), mode);
+          if (!sameObject(fd, t.pinned)) {
+            Libc.close(fd);
+            throw new LastErrorException(EACCES);
           }
-          // Reopen the very object that was labelled, through its descriptor: no path to swap.
-          fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/self/fd/" + t.pinned), flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW), mode);
+          // O_TRUNC truncates regular files only (devices and FIFOs ignore it).
+          if ((flags & Libc.O_TRUNC) != 0 && (flags & Libc.O_ACCMODE) != 0 && (stat.getInt(24) & 0170000) == 0100000) {
+            try {
+              Libc.ftruncate(fd, 0);
+            } catch (LastErrorException ex) {
+              Libc.close(fd);
+              throw ex;
+            }
+          }
         } else {
           // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
           int f = t.pinned >= 0 ? flags : flags | Libc.O_EXCL;
@@ -255,7 +280,7 @@ public final class Supervisor {
       }
       case UNLINK -> Libc.unlinkat(t.base, path, p.flags() >= 0 ? (int) a[p.flags()] : 0);
       case RMDIR -> Libc.unlinkat(t.base, path, Libc.AT_REMOVEDIR);
-      case MKDIR -> Libc.mkdirat(t.base, path, (int) a[p.mode()]);
+      case MKDIR -> Libc.mkdirat(t.base, path, (int) a[p.mode()] & ~task.umask());
       case RENAME -> Libc.renameat2(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
       case LINK -> Libc.linkat(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
       case SYMLINK -> {
@@ -275,7 +300,15 @@ public final class Supervisor {
         if (t.pinned < 0) {
           throw new LastErrorException(2);
         }
-        Libc.truncate(Libc.c("/proc/self/fd/" + t.pinned), a[1]);
+        int fd = Libc.openat(t.base, path, 1 | Libc.O_CLOEXEC, 0);
+        try {
+          if (!sameObject(fd, t.pinned)) {
+            throw new LastErrorException(EACCES);
+          }
+          Libc.ftruncate(fd, a[1]);
+        } finally {
+          Libc.close(fd);
+        }
       }
       case EXEC -> throw new IllegalStateException("exec is never performed");
     }
@@ -299,7 +332,7 @@ public final class Supervisor {
 
   // Opens what the path names, as the task would see it, without following a final symlink unless
   // the syscall does: the descriptor pins the object that gets labelled.
-  private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow) {
+  private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow, TaskCredentials.Creds task) {
     int base = Libc.AT_FDCWD;
     boolean absolute = path.length > 0 && path[0] == '/';
     if (!absolute) {
@@ -308,10 +341,19 @@ public final class Supervisor {
       base = Libc.openat(Libc.AT_FDCWD, Libc.c(where), Libc.O_PATH | Libc.O_CLOEXEC, 0);
     }
     int pinned = -1;
+    // Walked with the task's credentials: what it cannot reach is absent for it.
+    boolean wear = credentials.differs(task);
     try {
+      if (wear) {
+        credentials.enter(task);
+      }
       pinned = Libc.openat(base, Libc.c(path), Libc.O_PATH | Libc.O_CLOEXEC | (follow ? 0 : Libc.O_NOFOLLOW), 0);
     } catch (LastErrorException e) {
       // Absent (or unreachable): labelled by its path alone.
+    } finally {
+      if (wear) {
+        credentials.leave();
+      }
     }
     String canonical;
     long set;
@@ -343,12 +385,13 @@ public final class Supervisor {
     return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
   }
 
-  private static boolean isSymlink(int fd) {
-    try {
-      return java.nio.file.Files.isSymbolicLink(java.nio.file.Path.of(readlink("/proc/self/fd/" + fd)));
-    } catch (LastErrorException e) {
-      return false;
-    }
+  // Whether two descriptors refer to one inode.
+  private boolean sameObject(int a, int b) {
+    Libc.fstat(a, stat);
+    long dev = stat.getLong(0);
+    long ino = stat.getLong(8);
+    Libc.fstat(b, stat);
+    return dev == stat.getLong(0) && ino == stat.getLong(8);
   }
 
   private long[] openHow(SeccompListener.Notification n) {

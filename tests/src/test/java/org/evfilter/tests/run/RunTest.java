@@ -155,6 +155,23 @@ class RunTest {
   }
 
   @Test
+  void theSupervisorOpensWithTheTasksCredentials() throws Exception {
+    Path rootOnly = labelled("root-only.txt", "root only\n", null);
+    Files.setPosixFilePermissions(rootOnly, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Path everyone = labelled("everyone.txt", "everyone\n", null);
+    Files.setPosixFilePermissions(everyone, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path p = work.resolve("creds.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
+    // setpriv drops to nobody, then cat's opens come to the supervisor, which runs as root.
+    ChildJvm.Result r = run("run", "-q", "--policy", p.toString(), "--", "setpriv", "--reuid=65534", "--regid=65534",
+        "--clear-groups", "--", "sh", "-c", "cat " + everyone + "; cat " + rootOnly + "; touch " + work.resolve("new.txt"));
+    assertTrue(r.out().contains("everyone") && !r.out().contains("root only"), r.out() + r.err());
+    assertTrue(r.err().contains(rootOnly + ": Permission denied"), r.err());
+    assertTrue(r.err().contains("new.txt") && r.err().contains("Permission denied"), "nobody cannot create in a root directory: " + r.err());
+  }
+
+  @Test
   void aThreadFlippingThePathNeverGetsTheDeniedFile() throws Exception {
     Path dir = Files.createDirectories(work.resolve("race"));
     Files.writeString(dir.resolve("a-file"), "allowed\n");
