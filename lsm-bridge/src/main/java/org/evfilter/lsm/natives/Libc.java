@@ -52,6 +52,9 @@ public final class Libc {
   /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */
   public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;
 
+  /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
+  public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
+
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
 
   public static native int mkdirat(int dirfd, byte[] path, int mode) throws LastErrorException;

@@ -33,8 +33,22 @@ final class TaskCredentials {
     this.own = read("thread-self").orElseThrow(() -> new IllegalStateException("cannot read /proc/thread-self/status"));
   }
 
-  /** The task's credentials; empty when it is gone. */
+  private final Memory stat = new Memory(144);
+
+  /**
+   * The task's credentials; empty when it is gone. A task whose {@code /proc} directory belongs to
+   * the supervisor's own uid and gid (its effective ids) is taken to act with the supervisor's
+   * credentials without reading its status, which costs tens of microseconds per syscall.
+   */
   Optional<Creds> of(int tid) {
+    try {
+      Libc.stat(Libc.c("/proc/" + tid), stat);
+    } catch (com.sun.jna.LastErrorException e) {
+      return Optional.empty();
+    }
+    if (stat.getInt(28) == own.fsuid && stat.getInt(32) == own.fsgid) {
+      return Optional.of(own);
+    }
     return read(String.valueOf(tid));
   }
 
