@@ -83,8 +83,13 @@ final class CompileCommand implements Callable<Integer> {
         + " %d syscalls cacheable by the kernel, %d of %d rules deferred to user space%n",
         policyFile, s.length(), compiled.unoptimised().size(), s.treeDepth(), s.ranges(), s.cacheable(),
         s.deferredRules(), compiled.rules().size());
+    org.evfilter.events.syscalls.SyscallTable table = org.evfilter.events.syscalls.SyscallTable.of(
+        compileOptions.arch().orElse(org.evfilter.events.syscalls.Arch.X86_64));
     compiled.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r -> err.printf(
-        "  deferred: %s: %s: %s (labels or strings: decided by the supervisor)%n", r.origin(), r.action(), r.filter()));
+        "  deferred: %s: %s %s: %s (labels or strings: decided by the supervisor)%n", r.origin(), r.action(),
+        r.syscalls().isEmpty() ? "(every syscall)" : String.join(", ", r.syscalls().stream().sorted()
+            .map(nr -> table.byNumber(nr).map(org.evfilter.events.syscalls.Syscall::name).orElse("#" + nr)).toList()),
+        r.filter()));
     err.flush();
     return 0;
   }

@@ -24,7 +24,7 @@ class BpfCommandsTest {
     assertEquals(0, disasm.code(), disasm.err());
     assertTrue(disasm.out().contains("ret ALLOW") && disasm.out().contains("ret NOTIFY"), disasm.out());
     assertTrue(disasm.err().contains("1 of 3 rules deferred to user space"), disasm.err());
-    assertTrue(disasm.err().contains("deferred: " + policy + ":4:1: allow: label & tmp_t"), disasm.err());
+    assertTrue(disasm.err().contains("deferred: " + policy + ":4:1: allow openat: label & tmp_t"), disasm.err());
     Path raw = dir.resolve("p.bpf");
     assertEquals(0, run("compile", policy.toString(), "-f", "raw", "-o", raw.toString()).code());
     BpfProgram p = BpfProgram.fromRaw(Files.readAllBytes(raw));
