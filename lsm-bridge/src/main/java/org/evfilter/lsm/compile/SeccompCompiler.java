@@ -235,17 +235,58 @@ public final class SeccompCompiler {
     return BpfProgram.of(insns);
   }
 
+  // A decision's rules in order; the first that holds returns its action, the fallback ends it. A
+  // rule that only user space can decide does not give up at once: the rest runs "pending" its
+  // action, and returns it wherever the rest would have decided the same anyway (so user space is
+  // asked only when the answer really depends on the label). One pending chain per action.
   private void decision(ProgramWriter w, Decision d, Label deferred) {
-    for (Entry e : d.entries) {
-      Assembler asm = w.assembler();
+    Assembler asm = w.assembler();
+    List<Entry> es = d.entries;
+    int n = es.size();
+    Map<Integer, Label[]> pending = new LinkedHashMap<>();
+    Map<Integer, Integer> firstPending = new java.util.HashMap<>();
+    for (int i = 0; i < n; i++) {
+      Entry e = es.get(i);
+      Label unsure = deferred;
+      if (e.condition.defers() && (d.fallback == e.action || es.subList(i + 1, n).stream().anyMatch(x -> x.action == e.action))) {
+        Label[] chain = pending.computeIfAbsent(e.action, k -> labels(asm, n + 1));
+        firstPending.merge(e.action, i + 1, Math::min);
+        unsure = chain[i + 1];
+      }
       Label yes = asm.label();
       Label no = asm.label();
-      w.condition(e.condition, yes, no, deferred);
+      w.condition(e.condition, yes, no, unsure);
       asm.bind(yes);
       w.ret(e.action);
       asm.bind(no);
     }
     w.ret(d.fallback);
+    for (Map.Entry<Integer, Label[]> p : pending.entrySet()) {
+      int action = p.getKey();
+      Label[] chain = p.getValue();
+      Label same = asm.label();
+      for (int j = firstPending.get(action); j < n; j++) {
+        asm.bind(chain[j]);
+        Entry e = es.get(j);
+        w.condition(e.condition, e.action == action ? same : deferred, chain[j + 1], deferred);
+      }
+      asm.bind(chain[n]);
+      if (d.fallback == action) {
+        w.ret(action);
+      } else {
+        asm.ja(deferred);
+      }
+      asm.bind(same);
+      w.ret(action);
+    }
+  }
+
+  private static Label[] labels(Assembler asm, int count) {
+    Label[] out = new Label[count];
+    for (int i = 0; i < count; i++) {
+      out[i] = asm.label();
+    }
+    return out;
   }
 
   // The decision of every syscall number, as ranges over the whole 32-bit space.

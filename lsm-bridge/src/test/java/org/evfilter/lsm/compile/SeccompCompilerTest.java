@@ -71,6 +71,16 @@ class SeccompCompilerTest {
   }
 
   @Test
+  void anUndecidedRuleDefersOnlyWhereTheLaterRulesDecideOtherwise() {
+    // errno(EPERM) if labelled tmp_t, allow flags == 1, default errno(EPERM): with flags 2 the answer is
+    // EPERM whatever the label.
+    BpfProgram p = compile("label tmp_t\ndefault errno(EPERM)\nerrno(EPERM) openat: label & tmp_t\nallow openat: flags == 1\n").program();
+    int openat = nr("openat");
+    assertEquals("errno(1)", run(p, X86_64, openat, -100, 0, 2));
+    assertEquals("user_notif", run(p, X86_64, openat, -100, 0, 1));
+  }
+
+  @Test
   void labelledRulesGrowLinearly() {
     StringBuilder policy = new StringBuilder("label tmp_t\ndefault errno(EPERM)\n");
     for (int i = 0; i < 40; i++) {
