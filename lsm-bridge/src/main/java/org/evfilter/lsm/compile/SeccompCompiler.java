@@ -364,7 +364,10 @@ public final class SeccompCompiler {
     int fallback = SeccompActions.value(!known && options.enosysForUnknown() ? ENOSYS : policy.defaultAction());
     List<Entry> entries = new ArrayList<>();
     for (PolicyEngine.CompiledRule cr : engine.rules((int) lo)) {
-      Condition c = Condition.specialise(condition(cr.rule()), t -> fold(t, lo, hi));
+      // A rule on every syscall keeps its bit tests of nr ("nr & 1"): folded per number they would
+      // split the number space into hundreds of ranges, where one jset does.
+      boolean everySyscall = cr.rule().syscalls().isEmpty();
+      Condition c = Condition.specialise(condition(cr.rule()), t -> fold(t, lo, hi, !everySyscall));
       if (c.equals(Condition.FALSE)) {
         continue;
       }
@@ -398,7 +401,9 @@ public final class SeccompCompiler {
     return new Decision(List.copyOf(entries), fallback);
   }
 
-  private Boolean fold(Condition t, long lo, long hi) {
+  // What a test of nr or arch is known to be for the numbers lo..hi (null: not known); bit tests of
+  // nr are folded for one number only when foldBits.
+  private Boolean fold(Condition t, long lo, long hi, boolean foldBits) {
     int offset = t instanceof Condition.Compare c ? c.offset() : ((Condition.AnyBit) t).offset();
     if (offset == SeccompData.ARCH) {
       return Condition.holds(t, auditArch & 0xffffffffL);
@@ -406,9 +411,9 @@ public final class SeccompCompiler {
     if (offset != SeccompData.NR) {
       return null;
     }
-    if (lo == hi) {
-      return Condition.holds(t, lo);
+    if (t instanceof Condition.Compare c && c.mask() == 0xffffffffL) {
+      return c.set().covers(lo, hi);
     }
-    return t instanceof Condition.Compare c && c.mask() == 0xffffffffL ? c.set().covers(lo, hi) : null;
+    return lo == hi && foldBits ? Condition.holds(t, lo) : null;
   }
 }

@@ -81,6 +81,15 @@ class SeccompCompilerTest {
   }
 
   @Test
+  void bitTestsOfNumbersOnEverySyscallStayOneTest() {
+    SeccompCompiler.Compilation c = compile("default errno(EPERM)\nallow : nr & 1\n");
+    assertTrue(c.program().length() < 20, c.program().length() + " instructions");
+    assertEquals("allow", run(c.program(), X86_64, 1));
+    assertEquals("errno(1)", run(c.program(), X86_64, 2));
+    assertEquals("allow", run(c.program(), X86_64, 0x7fff));
+  }
+
+  @Test
   void labelledRulesGrowLinearly() {
     StringBuilder policy = new StringBuilder("label tmp_t\ndefault errno(EPERM)\n");
     for (int i = 0; i < 40; i++) {
