@@ -56,9 +56,11 @@ int main(int argc, char **argv) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
-  for (int s = 1; s < NSIG; s++) {
+  /* The raw call: glibc's signal() refuses its own signals 32 and 33, which the JVM may ignore. */
+  struct { void *handler; unsigned long flags; void *restorer; unsigned long mask; } dfl = {SIG_DFL, 0, NULL, 0};
+  for (int s = 1; s < 65; s++) {
     if (s != SIGKILL && s != SIGSTOP) {
-      signal(s, SIG_DFL);
+      syscall(SYS_rt_sigaction, s, &dfl, NULL, 8);
     }
   }
 
@@ -119,9 +121,12 @@ int main(int argc, char **argv) {
     die("install the seccomp program");
   }
   if (listen) {
-    char go;
-    /* Blocks until the supervisor holds the listener (or fails if the policy denies read). */
-    (void) read(ctl, &go, 1);
+    char go = 0;
+    /* Blocks until the supervisor holds the listener. Without its word the command does not run:
+     * a listener nobody holds would let the command install its own (fail closed). */
+    if (read(ctl, &go, 1) != 1 || go != 'g') {
+      _exit(125);
+    }
   }
   execvp(argv[5], argv + 5);
   int e = errno;

@@ -43,9 +43,12 @@ public final class SeccompCompiler {
    * @param optimise whether to run the {@link Optimizer}
    * @param extraDepth how many comparisons longer than a balanced tree's the worst path may grow so
    *     frequent syscalls get shorter paths (only with frequencies)
+   * @param refuseListeners whether {@code seccomp()} asking for a notification listener fails with
+   *     EPERM whatever the policy says: under a supervisor, a task that outlived it could otherwise
+   *     install its own listener and answer its own notifications
    */
   public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
-      int extraDepth) {
+      int extraDepth, boolean refuseListeners) {
     public Options {
       Objects.requireNonNull(arch, "arch");
       Objects.requireNonNull(badArch, "badArch");
@@ -56,7 +59,16 @@ public final class SeccompCompiler {
     }
 
     public Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise) {
-      this(arch, badArch, enosysForUnknown, frequencies, optimise, frequencies.isEmpty() ? 0 : 1);
+      this(arch, badArch, enosysForUnknown, frequencies, optimise, frequencies.isEmpty() ? 0 : 1, false);
+    }
+
+    public Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
+        int extraDepth) {
+      this(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, false);
+    }
+
+    public Options withRefusedListeners(boolean on) {
+      return new Options(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, on);
     }
 
     public static Options defaults() {
@@ -64,15 +76,15 @@ public final class SeccompCompiler {
     }
 
     public Options withFrequencies(Map<Integer, Long> f) {
-      return new Options(arch, badArch, enosysForUnknown, f, optimise, f.isEmpty() ? 0 : Math.max(1, extraDepth));
+      return new Options(arch, badArch, enosysForUnknown, f, optimise, f.isEmpty() ? 0 : Math.max(1, extraDepth), refuseListeners);
     }
 
     public Options withEnosysForUnknown(boolean on) {
-      return new Options(arch, badArch, on, frequencies, optimise, extraDepth);
+      return new Options(arch, badArch, on, frequencies, optimise, extraDepth, refuseListeners);
     }
 
     public Options withOptimise(boolean on) {
-      return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth);
+      return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth, refuseListeners);
     }
   }
 
@@ -363,6 +375,12 @@ public final class SeccompCompiler {
     boolean known = lo <= table.maxNumber() && table.byNumber(lo).isPresent();
     int fallback = SeccompActions.value(!known && options.enosysForUnknown() ? ENOSYS : policy.defaultAction());
     List<Entry> entries = new ArrayList<>();
+    if (options.refuseListeners() && lo == hi && table.byName("seccomp").map(x -> x.nr() == lo).orElse(false)) {
+      // seccomp(SECCOMP_SET_MODE_FILTER, flags & SECCOMP_FILTER_FLAG_NEW_LISTENER, ...)
+      entries.add(new Entry(SeccompActions.value(new Verdict(ActionKind.ERRNO, 1)), new Condition.All(List.of(
+          new Condition.Compare(SeccompData.argLow(0), 4, 0xffffffffL, IntervalSet.unsigned(32, 1, 1)),
+          new Condition.AnyBit(SeccompData.argLow(1), 4, 8)))));
+    }
     for (PolicyEngine.CompiledRule cr : engine.rules((int) lo)) {
       // A rule on every syscall keeps its bit tests of nr ("nr & 1"): folded per number they would
       // split the number space into hundreds of ranges, where one jset does.

@@ -19,6 +19,12 @@ public final class Libc {
   // x86_64 syscall numbers for calls glibc 2.36 has no wrapper for.
   public static final long SYS_PIDFD_OPEN = 434;
   public static final long SYS_PIDFD_GETFD = 438;
+  public static final long SYS_OPENAT2 = 437;
+  public static final long SYS_CAPSET = 126;
+  public static final int O_NONBLOCK = 04000;
+  public static final int F_GETFL = 3;
+  public static final int F_SETFL = 4;
+  public static final long RESOLVE_NO_MAGICLINKS = 0x02;
 
   public static final int O_PATH = 010000000;
   public static final int O_CLOEXEC = 02000000;
@@ -45,9 +51,15 @@ public final class Libc {
 
   public static native long syscall(long number, long a, long b, long c) throws LastErrorException;
 
+  public static native long syscall(long number, long a, long b, long c, long d) throws LastErrorException;
+
   public static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
 
   public static native int close(int fd) throws LastErrorException;
+
+  public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
+
+  public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
   /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */
   public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;

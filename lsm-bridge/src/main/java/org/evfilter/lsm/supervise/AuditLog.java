@@ -67,9 +67,15 @@ public final class AuditLog implements AutoCloseable {
       out.writeEndObject();
       out.flush();
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      // A full disk must not stop supervision: say it once, keep deciding.
+      if (!failed) {
+        failed = true;
+        System.err.println("evfilter: the audit log cannot be written any more: " + e.getMessage());
+      }
     }
   }
+
+  private boolean failed;
 
   @Override
   public void close() throws IOException {

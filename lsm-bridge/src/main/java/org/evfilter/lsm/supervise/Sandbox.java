@@ -12,10 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import org.evfilter.lsm.bpf.BpfProgram;
@@ -31,6 +28,7 @@ import org.evfilter.lsm.natives.SeccompListener;
  */
 public final class Sandbox implements AutoCloseable {
   private static final int EBADF = 9;
+  private static final int ESRCH = 3;
   private static final long HANDOFF_TIMEOUT_NANOS = 10_000_000_000L;
 
   private final Process process;
@@ -67,7 +65,7 @@ public final class Sandbox implements AutoCloseable {
     Files.write(prog, program.toRaw());
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
-      List<String> argv = new ArrayList<>(List.of(launcher().toString(), socket.toString(), prog.toString(), listen ? "1" : "0", "--"));
+      List<String> argv = new ArrayList<>(List.of(launcher(work).toString(), socket.toString(), prog.toString(), listen ? "1" : "0", "--"));
       argv.addAll(command);
       server.configureBlocking(false);
       Process p = new ProcessBuilder(argv).inheritIO().start();
@@ -95,7 +93,13 @@ public final class Sandbox implements AutoCloseable {
 
   // The launcher's listener, once it exists: pidfd_getfd until its descriptor appears.
   private static int takeListener(int pid, int fd, Process p) throws IOException {
-    int pidfd = (int) Libc.syscall(Libc.SYS_PIDFD_OPEN, pid, 0, 0);
+    int pidfd;
+    try {
+      pidfd = (int) Libc.syscall(Libc.SYS_PIDFD_OPEN, pid, 0, 0);
+    } catch (LastErrorException e) {
+      throw new IOException("the launcher ended before the handoff (exit status " + waitQuietly(p)
+          + "; a policy that denies read stops it): the command did not run");
+    }
     try {
       long deadline = System.nanoTime() + HANDOFF_TIMEOUT_NANOS;
       while (true) {
@@ -108,6 +112,10 @@ public final class Sandbox implements AutoCloseable {
           }
           return got;
         } catch (LastErrorException e) {
+          if (e.getErrorCode() == ESRCH || !p.isAlive()) {
+            throw new IOException("the launcher ended before the handoff (exit status " + waitQuietly(p)
+                + "; a policy that denies read stops it): the command did not run");
+          }
           if (e.getErrorCode() != EBADF) {
             throw new IOException("cannot take the launcher's listener: " + e.getMessage());
           }
@@ -171,30 +179,17 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  // The launcher binary, copied out of the jar once per content into a private cache directory.
-  private static Path launcher() throws IOException {
-    byte[] bytes;
+  // The launcher binary, written from the jar into this run's private directory (0700, created by
+  // us with a random name): a shared cache in /tmp could be planted by another user.
+  private static Path launcher(Path work) throws IOException {
+    Path exe = work.resolve("evfilter-launch");
     try (InputStream in = Sandbox.class.getResourceAsStream("evfilter-launch")) {
       if (in == null) {
         throw new IOException("this build has no evfilter-launch (it is compiled with gcc when lsm-bridge is built)");
       }
-      bytes = in.readAllBytes();
+      Files.copy(in, exe);
     }
-    String hash;
-    try {
-      hash = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)).substring(0, 16);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-    Path dir = Path.of(System.getProperty("java.io.tmpdir"), "evfilter-" + System.getProperty("user.name"));
-    Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Path exe = dir.resolve("evfilter-launch-" + hash);
-    if (!Files.isExecutable(exe)) {
-      Path tmp = Files.createTempFile(dir, "launch", ".tmp");
-      Files.write(tmp, bytes);
-      Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwx------"));
-      Files.move(tmp, exe, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-    }
+    Files.setPosixFilePermissions(exe, PosixFilePermissions.fromString("r-x------"));
     return exe;
   }
 
@@ -204,6 +199,7 @@ public final class Sandbox implements AutoCloseable {
       listener.close();
     }
     Files.deleteIfExists(work.resolve("program.bpf"));
+    Files.deleteIfExists(work.resolve("evfilter-launch"));
     Files.deleteIfExists(work);
   }
 }

@@ -45,6 +45,12 @@ public final class Supervisor {
   private static final long SYS_TGKILL = 234;
   private static final long SYS_KILL = 62;
   private static final int OPEN_HOW_SIZE = 24;
+  private static final int AT_SYMLINK_FOLLOW = 0x400;
+  private static final int O_TMPFILE_BIT = 020000000;
+  private static final int EISDIR = 21;
+  private static final int EINVAL = 22;
+  private static final int ENOENT = 2;
+  private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
 
   private final BoundPolicy policy;
   private final DecisionCache avc;
@@ -81,7 +87,15 @@ public final class Supervisor {
     SeccompListener.Notification n;
     while ((n = listener.receive()) != null) {
       notifications++;
-      handle(listener, n);
+      try {
+        handle(listener, n);
+      } catch (RuntimeException | Error e) {
+        // Nothing a task sends may stop supervision: a dead supervisor would let it install its own.
+        credentials.leaveQuietly();
+        denied++;
+        denials.accept("denied syscall " + n.nr() + ": supervisor error: " + e);
+        listener.fail(n.id(), EPERM);
+      }
     }
     return summary();
   }
@@ -136,9 +150,15 @@ public final class Supervisor {
         return; // the task is gone
       }
       TaskCredentials.Creds task = creds.get();
+      // The task's /proc/self is its own, not the supervisor's.
+      path = Optional.of(selfless(path.get(), task.tgid(), n.tid()));
+      if (p.path2() >= 0) {
+        path2 = Optional.of(selfless(path2.get(), task.tgid(), n.tid()));
+      }
       int flags = flags(p, n, how);
       boolean follow = p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2
           ? (flags & Libc.O_NOFOLLOW) == 0
+          : p.kind() == PathSyscall.Kind.LINK ? (flags & AT_SYMLINK_FOLLOW) != 0
           : p.kind() == PathSyscall.Kind.CHMOD || p.kind() == PathSyscall.Kind.CHOWN && (flags & Libc.AT_SYMLINK_NOFOLLOW) == 0
               || p.kind() == PathSyscall.Kind.TRUNCATE || p.kind() == PathSyscall.Kind.EXEC;
       targets.add(target(n, p.dirfd(), path.get(), follow, task));
@@ -217,14 +237,14 @@ public final class Supervisor {
       case ERRNO -> deny(listener, n, name, targets, labelSet, origin, verdict.data(), verdict, cached);
       case TRACE -> deny(listener, n, name, targets, labelSet, origin + " (no tracer)", ENOSYS, verdict, cached);
       case TRAP -> {
-        Libc.syscall(SYS_TGKILL, tgid(n.tid()), n.tid(), SIGSYS);
+        Libc.syscall(SYS_TGKILL, task.tgid(), n.tid(), SIGSYS);
         deny(listener, n, name, targets, labelSet, origin, ENOSYS, verdict, cached);
       }
       case KILL_THREAD, KILL_PROCESS -> {
         if (verdict.kind() == ActionKind.KILL_PROCESS) {
-          Libc.syscall(SYS_KILL, tgid(n.tid()), SIGKILL, 0);
+          Libc.syscall(SYS_KILL, task.tgid(), SIGKILL, 0);
         } else {
-          Libc.syscall(SYS_TGKILL, tgid(n.tid()), n.tid(), SIGKILL);
+          Libc.syscall(SYS_TGKILL, task.tgid(), n.tid(), SIGKILL);
         }
         deny(listener, n, name, targets, labelSet, origin, EPERM, verdict, cached);
       }
@@ -242,10 +262,15 @@ public final class Supervisor {
       case OPEN, OPENAT2 -> {
         int mode = (p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0) & ~task.umask();
         int fd;
-        if (t.pinned >= 0 && (flags & (Libc.O_CREAT | Libc.O_EXCL)) != (Libc.O_CREAT | Libc.O_EXCL)) {
+        // Opened without blocking (a FIFO would hang the supervisor); the task's own flag is restored.
+        int nonblock = Libc.O_NONBLOCK;
+        if ((flags & O_TMPFILE_BIT) != 0) {
+          // An unnamed file in the directory that was checked: nothing else can be reached this way.
+          fd = Libc.openat(t.base, path, flags | nonblock, mode);
+        } else if (t.pinned >= 0 && (flags & (Libc.O_CREAT | Libc.O_EXCL)) != (Libc.O_CREAT | Libc.O_EXCL)) {
           // Opened again by its path with the task's credentials, then proven to be the object that was
           // labelled; truncated only then, so a swapped-in file is never touched.
-          fd = Libc.openat(t.base, path, flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC), mode);
+          fd = Libc.openat(t.base, path, (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | nonblock, mode);
           if (!sameObject(fd, t.pinned)) {
             Libc.close(fd);
             throw new LastErrorException(EACCES);
@@ -259,17 +284,22 @@ public final class Supervisor {
               throw ex;
             }
           }
+        } else if ((flags & Libc.O_CREAT) == 0) {
+          // Absent when it was checked: whatever is there now was never labelled.
+          throw new LastErrorException(ENOENT);
         } else {
           // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
-          int f = t.pinned >= 0 ? flags : flags | Libc.O_EXCL;
           try {
-            fd = Libc.openat(t.base, path, f, mode);
+            fd = Libc.openat(t.base, path, flags | Libc.O_EXCL | nonblock, mode);
           } catch (LastErrorException ex) {
             if (ex.getErrorCode() == EEXIST && (flags & Libc.O_EXCL) == 0) {
               throw new LastErrorException(EACCES);
             }
             throw ex;
           }
+        }
+        if ((flags & Libc.O_NONBLOCK) == 0) {
+          Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) & ~Libc.O_NONBLOCK);
         }
         try {
           int injected = listener.inject(n.id(), fd, (flags & Libc.O_CLOEXEC) != 0);
@@ -298,7 +328,12 @@ public final class Supervisor {
       }
       case TRUNCATE -> {
         if (t.pinned < 0) {
-          throw new LastErrorException(2);
+          throw new LastErrorException(ENOENT);
+        }
+        Libc.fstat(t.pinned, stat);
+        int type = stat.getInt(24) & 0170000;
+        if (type != 0100000) {
+          throw new LastErrorException(type == 0040000 ? EISDIR : EINVAL);
         }
         int fd = Libc.openat(t.base, path, 1 | Libc.O_CLOEXEC, 0);
         try {
@@ -331,44 +366,67 @@ public final class Supervisor {
   }
 
   // Opens what the path names, as the task would see it, without following a final symlink unless
-  // the syscall does: the descriptor pins the object that gets labelled.
+  // the syscall does, and never through a magic link (/proc/PID/fd/N, /dev/fd/N: in the supervisor
+  // they would name the supervisor's own descriptors): the descriptor pins the object that gets
+  // labelled. The supervisor's own /proc entries are refused.
   private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow, TaskCredentials.Creds task) {
     int base = Libc.AT_FDCWD;
-    boolean absolute = path.length > 0 && path[0] == '/';
-    if (!absolute) {
-      long dirfd = dirfdArg < 0 ? Libc.AT_FDCWD : (int) n.args()[dirfdArg];
-      String where = dirfd == Libc.AT_FDCWD ? "/proc/" + n.tid() + "/cwd" : "/proc/" + n.tid() + "/fd/" + dirfd;
-      base = Libc.openat(Libc.AT_FDCWD, Libc.c(where), Libc.O_PATH | Libc.O_CLOEXEC, 0);
-    }
     int pinned = -1;
-    // Walked with the task's credentials: what it cannot reach is absent for it.
-    boolean wear = credentials.differs(task);
+    boolean absolute = path.length > 0 && path[0] == '/';
+    boolean done = false;
     try {
-      if (wear) {
-        credentials.enter(task);
+      if (!absolute) {
+        long dirfd = dirfdArg < 0 ? Libc.AT_FDCWD : (int) n.args()[dirfdArg];
+        String where = dirfd == Libc.AT_FDCWD ? "/proc/" + n.tid() + "/cwd" : "/proc/" + n.tid() + "/fd/" + dirfd;
+        base = Libc.openat(Libc.AT_FDCWD, Libc.c(where), Libc.O_PATH | Libc.O_CLOEXEC, 0);
       }
-      pinned = Libc.openat(base, Libc.c(path), Libc.O_PATH | Libc.O_CLOEXEC | (follow ? 0 : Libc.O_NOFOLLOW), 0);
-    } catch (LastErrorException e) {
-      // Absent (or unreachable): labelled by its path alone.
+      // Walked with the task's credentials: what it cannot reach is absent for it.
+      boolean wear = credentials.differs(task);
+      try {
+        if (wear) {
+          credentials.enter(task);
+        }
+        pinned = pin(base, path, follow);
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() == ELOOP) {
+          throw e; // a magic link or a loop: refused
+        }
+        // Absent (or unreachable): labelled by its path alone.
+      } finally {
+        if (wear) {
+          credentials.leave();
+        }
+      }
+      String canonical;
+      long set;
+      if (pinned >= 0) {
+        Libc.fstat(pinned, stat);
+        if (stat.getLong(0) == procDevice) {
+          String where = readlink("/proc/self/fd/" + pinned);
+          if (where.equals(OWN_PROC) || where.startsWith(OWN_PROC + "/")) {
+            throw new LastErrorException(EACCES);
+          }
+        }
+        // The path is needed only when the labels of this inode are not cached (file_contexts rules).
+        int fd = pinned;
+        String[] resolved = {null};
+        set = labels.labelsOfOpen(pinned, identity(pinned), () -> resolved[0] = readlink("/proc/self/fd/" + fd));
+        canonical = resolved[0];
+      } else {
+        String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
+        canonical = absolute ? latin1(path) : dir + (dir.endsWith("/") ? "" : "/") + latin1(path);
+        set = labels.labels(canonical);
+      }
+      done = true;
+      return new Target(path, canonical, absolute ? -1 : base, pinned, set);
     } finally {
-      if (wear) {
-        credentials.leave();
+      if (!done) {
+        closeQuietly(pinned);
+        if (base != Libc.AT_FDCWD) {
+          closeQuietly(base);
+        }
       }
     }
-    String canonical;
-    long set;
-    if (pinned >= 0) {
-      // The path is needed only when the labels of this inode are not cached (file_contexts rules).
-      int fd = pinned;
-      String[] resolved = {null};
-      set = labels.labelsOfOpen(pinned, identity(pinned), () -> resolved[0] = readlink("/proc/self/fd/" + fd));
-      canonical = resolved[0];
-    } else {
-      String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
-      canonical = absolute ? latin1(path) : dir + (dir.endsWith("/") ? "" : "/") + latin1(path);
-      set = labels.labels(canonical);
-    }
-    return new Target(path, canonical, absolute ? -1 : base, pinned, set);
   }
 
   private final com.sun.jna.Memory stat = new com.sun.jna.Memory(144);
@@ -379,10 +437,46 @@ public final class Supervisor {
         stat.getInt(24));
   }
 
+  private final com.sun.jna.Memory how = new com.sun.jna.Memory(24);
+  private final com.sun.jna.Memory pathBuffer = new com.sun.jna.Memory(TargetMemory.PATH_MAX + 1);
+  private final long procDevice = procDevice();
+
+  private long procDevice() {
+    Libc.stat(Libc.c("/proc"), stat);
+    return stat.getLong(0);
+  }
+
+  // openat2(O_PATH, RESOLVE_NO_MAGICLINKS): an O_PATH descriptor of the object, no magic link crossed.
+  private int pin(int base, byte[] path, boolean follow) {
+    how.setLong(0, Libc.O_PATH | Libc.O_CLOEXEC | (follow ? 0 : Libc.O_NOFOLLOW));
+    how.setLong(8, 0);
+    how.setLong(16, Libc.RESOLVE_NO_MAGICLINKS);
+    pathBuffer.write(0, path, 0, path.length);
+    pathBuffer.setByte(path.length, (byte) 0);
+    return (int) Libc.syscall(Libc.SYS_OPENAT2, base, com.sun.jna.Pointer.nativeValue(pathBuffer), com.sun.jna.Pointer.nativeValue(how), 24);
+  }
+
+  // /proc/self and /proc/thread-self named by the task are the task's.
+  static byte[] selfless(byte[] path, int tgid, int tid) {
+    String p = latin1(path);
+    String out = p;
+    if (p.equals("/proc/self") || p.startsWith("/proc/self/")) {
+      out = "/proc/" + tgid + p.substring("/proc/self".length());
+    } else if (p.equals("/proc/thread-self") || p.startsWith("/proc/thread-self/")) {
+      out = "/proc/" + tgid + "/task/" + tid + p.substring("/proc/thread-self".length());
+    }
+    return out == p ? path : out.getBytes(StandardCharsets.ISO_8859_1);
+  }
+
+  // Never throws: a path too long or gone reads as "?".
   private static String readlink(String link) {
     byte[] buf = new byte[TargetMemory.PATH_MAX];
-    long len = Libc.readlink(Libc.c(link), buf, buf.length);
-    return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
+    try {
+      long len = Libc.readlink(Libc.c(link), buf, buf.length);
+      return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
+    } catch (LastErrorException e) {
+      return "?";
+    }
   }
 
   // Whether two descriptors refer to one inode.
@@ -412,19 +506,6 @@ public final class Supervisor {
       return (int) how[0];
     }
     return p.fixedFlags() | (p.flags() >= 0 ? (int) n.args()[p.flags()] : 0);
-  }
-
-  private static int tgid(int tid) {
-    try {
-      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + tid + "/status"))) {
-        if (line.startsWith("Tgid:")) {
-          return Integer.parseInt(line.substring(5).trim());
-        }
-      }
-    } catch (java.io.IOException | NumberFormatException e) {
-      // Gone: the tid is as good as anything.
-    }
-    return tid;
   }
 
   private List<String> labelNames(long set) {

@@ -172,6 +172,21 @@ class RunTest {
   }
 
   @Test
+  void procSelfIsTheTasksAndTheHandoffFailsClosed() throws Exception {
+    Path p = work.resolve("self.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
+    ChildJvm.Result self = run("run", "-q", "--policy", p.toString(), "--", "head", "-1", "/proc/self/status");
+    assertEquals(0, self.code(), self.err());
+    assertEquals("Name:\thead\n", self.out());
+    // Without read the launcher cannot wait for the handoff: the command must not run at all.
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EPERM) read\nerrno(EACCES) openat: label & secret_t\n");
+    ChildJvm.Result noRead = run("run", "-q", "--policy", p.toString(), "--", "sh", "-c", "echo ran");
+    assertEquals(2, noRead.code(), noRead.err());
+    assertEquals("", noRead.out());
+    assertTrue(noRead.err().contains("did not run"), noRead.err());
+  }
+
+  @Test
   void aThreadFlippingThePathNeverGetsTheDeniedFile() throws Exception {
     Path dir = Files.createDirectories(work.resolve("race"));
     Files.writeString(dir.resolve("a-file"), "allowed\n");
