@@ -50,6 +50,7 @@ public final class Supervisor {
   private static final int EISDIR = 21;
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
+  private static final int ENOTDIR = 20;
   private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
 
   private final BoundPolicy policy;
@@ -161,9 +162,11 @@ public final class Supervisor {
           : p.kind() == PathSyscall.Kind.LINK ? (flags & AT_SYMLINK_FOLLOW) != 0
           : p.kind() == PathSyscall.Kind.CHMOD || p.kind() == PathSyscall.Kind.CHOWN && (flags & Libc.AT_SYMLINK_NOFOLLOW) == 0
               || p.kind() == PathSyscall.Kind.TRUNCATE || p.kind() == PathSyscall.Kind.EXEC;
-      targets.add(target(n, p.dirfd(), path.get(), follow, task));
+      // openat2's resolve flags (RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS...) bind the lookup of the object.
+      long resolve = how != null ? how[2] : 0;
+      targets.add(target(n, p.dirfd(), path.get(), follow, task, resolve));
       if (p.path2() >= 0) {
-        targets.add(target(n, p.dirfd2(), path2.get(), false, task));
+        targets.add(target(n, p.dirfd2(), path2.get(), false, task, 0));
       }
       Map<Integer, String> strings = new java.util.HashMap<>();
       strings.put(p.path(), latin1(path.get()));
@@ -369,7 +372,8 @@ public final class Supervisor {
   // the syscall does, and never through a magic link (/proc/PID/fd/N, /dev/fd/N: in the supervisor
   // they would name the supervisor's own descriptors): the descriptor pins the object that gets
   // labelled. The supervisor's own /proc entries are refused.
-  private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow, TaskCredentials.Creds task) {
+  private Target target(SeccompListener.Notification n, int dirfdArg, byte[] path, boolean follow, TaskCredentials.Creds task,
+      long resolve) {
     int base = Libc.AT_FDCWD;
     int pinned = -1;
     boolean absolute = path.length > 0 && path[0] == '/';
@@ -386,10 +390,10 @@ public final class Supervisor {
         if (wear) {
           credentials.enter(task);
         }
-        pinned = pin(base, path, follow);
+        pinned = pin(base, path, follow, resolve);
       } catch (LastErrorException e) {
-        if (e.getErrorCode() == ELOOP) {
-          throw e; // a magic link or a loop: refused
+        if (e.getErrorCode() != ENOENT && e.getErrorCode() != EACCES && e.getErrorCode() != ENOTDIR) {
+          throw e; // a magic link, a loop, a lookup openat2's resolve flags forbid: refused with its errno
         }
         // Absent (or unreachable): labelled by its path alone.
       } finally {
@@ -447,10 +451,10 @@ public final class Supervisor {
   }
 
   // openat2(O_PATH, RESOLVE_NO_MAGICLINKS): an O_PATH descriptor of the object, no magic link crossed.
-  private int pin(int base, byte[] path, boolean follow) {
+  private int pin(int base, byte[] path, boolean follow, long resolve) {
     how.setLong(0, Libc.O_PATH | Libc.O_CLOEXEC | (follow ? 0 : Libc.O_NOFOLLOW));
     how.setLong(8, 0);
-    how.setLong(16, Libc.RESOLVE_NO_MAGICLINKS);
+    how.setLong(16, Libc.RESOLVE_NO_MAGICLINKS | resolve);
     pathBuffer.write(0, path, 0, path.length);
     pathBuffer.setByte(path.length, (byte) 0);
     return (int) Libc.syscall(Libc.SYS_OPENAT2, base, com.sun.jna.Pointer.nativeValue(pathBuffer), com.sun.jna.Pointer.nativeValue(how), 24);

@@ -36,7 +36,7 @@ class RunTest {
     }
     Assumptions.assumeTrue(why.isEmpty(), () -> why.get());
     bin = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath());
-    for (String prog : List.of("path_race", "open_loop")) {
+    for (String prog : List.of("path_race", "open_loop", "openat2_beneath")) {
       Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", bin.resolve(prog).toString(),
           Path.of("src/test/c/" + prog + ".c").toAbsolutePath().toString()).redirectErrorStream(true).start();
       String out = new String(gcc.getInputStream().readAllBytes());
@@ -184,6 +184,19 @@ class RunTest {
     assertEquals(2, noRead.code(), noRead.err());
     assertEquals("", noRead.out());
     assertTrue(noRead.err().contains("did not run"), noRead.err());
+  }
+
+  @Test
+  void openat2ResolveFlagsStillBindTheLookup() throws Exception {
+    Path sub = Files.createDirectories(work.resolve("oa/sub"));
+    Files.writeString(work.resolve("oa/escape.txt"), "x\n");
+    Files.writeString(sub.resolve("inside.txt"), "y\n");
+    Path p = work.resolve("oa2.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat2: label & secret_t\n");
+    ChildJvm.Result r = run("run", "-q", "--policy", p.toString(), "--", bin.resolve("openat2_beneath").toString(), sub.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("beneath: -1 Invalid cross-device link"), r.out());
+    assertTrue(r.out().matches("(?s).*inside: [0-9]+ opened.*"), r.out());
   }
 
   @Test
