@@ -344,16 +344,7 @@ final class TraceCommand implements Callable<Integer> {
   }
 
   private static boolean mentionsText(BoundExpression e) {
-    if (e instanceof BoundExpression.All a) {
-      return a.operands().stream().anyMatch(TraceCommand::mentionsText);
-    }
-    if (e instanceof BoundExpression.Any a) {
-      return a.operands().stream().anyMatch(TraceCommand::mentionsText);
-    }
-    if (e instanceof BoundExpression.Negation n) {
-      return mentionsText(n.operand());
-    }
-    return e instanceof Atom.Text;
+    return e.anyAtom(atom -> atom instanceof Atom.Text);
   }
 
   private static FilterException refused(String option, String text, String detail) {

@@ -125,21 +125,14 @@ public final class PolicyAnalysis {
   }
 
   private static boolean readsObject(BoundExpression e) {
-    if (e instanceof BoundExpression.All a) {
-      return a.operands().stream().anyMatch(PolicyAnalysis::readsObject);
-    }
-    if (e instanceof BoundExpression.Any a) {
-      return a.operands().stream().anyMatch(PolicyAnalysis::readsObject);
-    }
-    if (e instanceof BoundExpression.Negation n) {
-      return readsObject(n.operand());
-    }
-    if (e instanceof org.evfilter.predicates.Atom.Text) {
-      return true;
-    }
-    org.evfilter.events.schema.EventField f = e instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
-        : e instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
-    return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
+    return e.anyAtom(atom -> {
+      if (atom instanceof org.evfilter.predicates.Atom.Text) {
+        return true;
+      }
+      org.evfilter.events.schema.EventField f = atom instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
+          : atom instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
+      return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
+    });
   }
 
   // Where a syscall can be let through: a permissive rule for it, or a permissive default.
