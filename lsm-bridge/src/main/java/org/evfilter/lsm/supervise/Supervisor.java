@@ -45,6 +45,9 @@ public final class Supervisor {
   private static final long SYS_TGKILL = 234;
   private static final long SYS_KILL = 62;
   private static final int OPEN_HOW_SIZE = 24;
+  private static final long SYS_UNSHARE = 272;
+  private static final long SYS_UMASK = 95;
+  private static final long CLONE_FS = 0x200;
   private static final int AT_SYMLINK_FOLLOW = 0x400;
   private static final int O_TMPFILE_BIT = 020000000;
   private static final int EISDIR = 21;
@@ -83,8 +86,17 @@ public final class Supervisor {
     return this;
   }
 
-  /** Serves notifications until no task uses the filter any more. */
+  /**
+   * Serves notifications until no task uses the filter any more, on the calling thread. That thread
+   * gets its own umask of 0 (unshare(CLONE_FS)), so files are created with the task's umask alone.
+   */
   public Summary serve(SeccompListener listener) {
+    try {
+      Libc.syscall(SYS_UNSHARE, CLONE_FS, 0, 0);
+      Libc.syscall(SYS_UMASK, 0, 0, 0);
+    } catch (LastErrorException e) {
+      // Then the supervisor's umask applies on top of the task's: more restrictive, never less.
+    }
     SeccompListener.Notification n;
     while ((n = listener.receive()) != null) {
       notifications++;

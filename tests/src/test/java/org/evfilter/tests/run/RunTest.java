@@ -169,6 +169,12 @@ class RunTest {
     assertTrue(r.out().contains("everyone") && !r.out().contains("root only"), r.out() + r.err());
     assertTrue(r.err().contains(rootOnly + ": Permission denied"), r.err());
     assertTrue(r.err().contains("new.txt") && r.err().contains("Permission denied"), "nobody cannot create in a root directory: " + r.err());
+    // Files are created with the task's umask, not the supervisor's.
+    ChildJvm.Result um = run("run", "-q", "--policy", p.toString(), "--", "sh", "-c",
+        "umask 077; : > " + work.resolve("private.txt") + "; umask 000; : > " + work.resolve("open.txt"));
+    assertEquals(0, um.code(), um.err());
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve("private.txt"))));
+    assertEquals("rw-rw-rw-", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(work.resolve("open.txt"))));
   }
 
   @Test
