@@ -64,6 +64,11 @@ public final class Libc {
   /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */
   public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;
 
+  public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
+
+  public static final long SYS_FCHMODAT2 = 452;
+  public static final int AT_EMPTY_PATH = 0x1000;
+
   /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 

@@ -323,23 +323,49 @@ public final class Supervisor {
           Libc.close(fd);
         }
       }
-      case UNLINK -> Libc.unlinkat(t.base, path, p.flags() >= 0 ? (int) a[p.flags()] : 0);
-      case RMDIR -> Libc.unlinkat(t.base, path, Libc.AT_REMOVEDIR);
-      case MKDIR -> Libc.mkdirat(t.base, path, (int) a[p.mode()] & ~task.umask());
-      case RENAME -> Libc.renameat2(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
-      case LINK -> Libc.linkat(t.base, path, targets.get(1).base, Libc.c(targets.get(1).path), p.flags() >= 0 ? (int) a[p.flags()] : 0);
+      case UNLINK, RMDIR -> {
+        try (Entry e = entry(t, true)) {
+          Libc.unlinkat(e.parent, e.name, p.kind() == PathSyscall.Kind.RMDIR ? Libc.AT_REMOVEDIR : p.flags() >= 0 ? (int) a[p.flags()] : 0);
+        }
+      }
+      case MKDIR -> {
+        try (Entry e = entry(t, false)) {
+          Libc.mkdirat(e.parent, e.name, (int) a[p.mode()] & ~task.umask());
+        }
+      }
+      case RENAME, LINK -> {
+        try (Entry from = entry(t, p.kind() == PathSyscall.Kind.RENAME || (p.flags() < 0 || (a[p.flags()] & AT_SYMLINK_FOLLOW) == 0));
+            Entry to = entry(targets.get(1), targets.get(1).pinned >= 0)) {
+          int f = p.flags() >= 0 ? (int) a[p.flags()] : 0;
+          if (p.kind() == PathSyscall.Kind.RENAME) {
+            Libc.renameat2(from.parent, from.name, to.parent, to.name, f);
+          } else {
+            Libc.linkat(from.parent, from.name, to.parent, to.name, f);
+          }
+        }
+      }
       case SYMLINK -> {
         Optional<byte[]> text = memory.string(n.tid(), a[0], TargetMemory.PATH_MAX);
         if (text.isEmpty()) {
           throw new LastErrorException(EFAULT);
         }
-        Libc.symlinkat(Libc.c(text.get()), t.base, path);
+        try (Entry e = entry(t, false)) {
+          Libc.symlinkat(Libc.c(text.get()), e.parent, e.name);
+        }
       }
-      case CHMOD -> Libc.fchmodat(t.base, path, (int) a[p.mode()], 0);
+      case CHMOD -> {
+        // On the very object that was labelled (fchmodat2 with AT_EMPTY_PATH on its descriptor).
+        if (t.pinned < 0) {
+          throw new LastErrorException(ENOENT);
+        }
+        Libc.syscall(Libc.SYS_FCHMODAT2, t.pinned, com.sun.jna.Pointer.nativeValue(EMPTY), (int) a[p.mode()], Libc.AT_EMPTY_PATH);
+      }
       case CHOWN, LCHOWN -> {
+        if (t.pinned < 0) {
+          throw new LastErrorException(ENOENT);
+        }
         int uidArg = p.name().equals("fchownat") ? 2 : 1;
-        int f = p.kind() == PathSyscall.Kind.LCHOWN ? Libc.AT_SYMLINK_NOFOLLOW : p.flags() >= 0 ? (int) a[p.flags()] : 0;
-        Libc.fchownat(t.base, path, (int) a[uidArg], (int) a[uidArg + 1], f);
+        Libc.fchownat(t.pinned, new byte[] {0}, (int) a[uidArg], (int) a[uidArg + 1], Libc.AT_EMPTY_PATH);
       }
       case TRUNCATE -> {
         if (t.pinned < 0) {
@@ -492,6 +518,55 @@ public final class Supervisor {
       return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
     } catch (LastErrorException e) {
       return "?";
+    }
+  }
+
+  private static final com.sun.jna.Memory EMPTY = new com.sun.jna.Memory(1);
+
+  static {
+    EMPTY.setByte(0, (byte) 0);
+  }
+
+  /** A directory entry: its parent pinned as a descriptor, and its name in it. */
+  private record Entry(int parent, byte[] name) implements AutoCloseable {
+    @Override
+    public void close() {
+      closeQuietly(parent);
+    }
+  }
+
+  // The entry a path names, its parent directory pinned (so no component above it can be swapped),
+  // and when the object existed at the check, proven to be that object now.
+  private Entry entry(Target t, boolean existing) {
+    byte[] path = t.path;
+    int end = path.length;
+    while (end > 1 && path[end - 1] == '/') {
+      end--;
+    }
+    int slash = end - 1;
+    while (slash >= 0 && path[slash] != '/') {
+      slash--;
+    }
+    byte[] dir = slash < 0 ? new byte[] {'.'} : slash == 0 ? new byte[] {'/'} : java.util.Arrays.copyOf(path, slash);
+    byte[] name = java.util.Arrays.copyOfRange(path, slash + 1, end);
+    int parent = pin(t.base, dir, true, 0);
+    try {
+      if (existing) {
+        if (t.pinned < 0) {
+          throw new LastErrorException(ENOENT);
+        }
+        Libc.fstatat(parent, Libc.c(name), stat, Libc.AT_SYMLINK_NOFOLLOW);
+        long dev = stat.getLong(0);
+        long ino = stat.getLong(8);
+        Libc.fstat(t.pinned, stat);
+        if (dev != stat.getLong(0) || ino != stat.getLong(8)) {
+          throw new LastErrorException(EACCES);
+        }
+      }
+      return new Entry(parent, Libc.c(name));
+    } catch (LastErrorException e) {
+      closeQuietly(parent);
+      throw e;
     }
   }
 
