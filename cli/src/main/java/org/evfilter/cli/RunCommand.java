@@ -71,11 +71,8 @@ final class RunCommand implements Callable<Integer> {
     }
     SeccompCompiler.Compilation c;
     try {
-      c = SeccompCompiler.compile(loaded.get(), SeccompCompiler.Options.defaults());
-      if (c.defers()) {
-        // Supervised: the task may never take over the notifications, even after the supervisor died.
-        c = SeccompCompiler.compile(loaded.get(), SeccompCompiler.Options.defaults().withRefusedListeners(true));
-      }
+      // Supervised, the task may never take over the notifications, even after the supervisor died.
+      c = SeccompCompiler.compile(loaded.get(), SeccompCompiler.Options.defaults().withRefusedListeners(true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter run: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;

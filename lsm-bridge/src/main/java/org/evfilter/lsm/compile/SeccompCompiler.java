@@ -43,9 +43,10 @@ public final class SeccompCompiler {
    * @param optimise whether to run the {@link Optimizer}
    * @param extraDepth how many comparisons longer than a balanced tree's the worst path may grow so
    *     frequent syscalls get shorter paths (only with frequencies)
-   * @param refuseListeners whether {@code seccomp()} asking for a notification listener fails with
-   *     EPERM whatever the policy says: under a supervisor, a task that outlived it could otherwise
-   *     install its own listener and answer its own notifications
+   * @param refuseListeners whether, in a program that defers syscalls to a supervisor, {@code
+   *     seccomp()} asking for a notification listener fails with EPERM whatever the policy says: a
+   *     task that outlived its supervisor could otherwise install its own listener and answer its own
+   *     notifications
    */
   public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
       int extraDepth, boolean refuseListeners) {
@@ -119,6 +120,8 @@ public final class SeccompCompiler {
   private final SyscallTable table;
   private final int auditArch;
   private final Map<BoundPolicy.Rule, Condition> conditions = new IdentityHashMap<>();
+  // Whether the program defers syscalls and refuses the task listeners of its own.
+  private boolean supervised;
 
   private SeccompCompiler(BoundPolicy policy, Options options) {
     this.policy = policy;
@@ -152,6 +155,7 @@ public final class SeccompCompiler {
   private record Range(long lo, long hi, Decision decision, long weight) {}
 
   private Compilation run() {
+    supervised = options.refuseListeners() && policy.rules().stream().anyMatch(r -> condition(r).defers());
     List<Range> ranges = ranges();
     Assembler asm = new Assembler();
     ProgramWriter w = new ProgramWriter(asm);
@@ -375,7 +379,7 @@ public final class SeccompCompiler {
     boolean known = lo <= table.maxNumber() && table.byNumber(lo).isPresent();
     int fallback = SeccompActions.value(!known && options.enosysForUnknown() ? ENOSYS : policy.defaultAction());
     List<Entry> entries = new ArrayList<>();
-    if (options.refuseListeners() && lo == hi && table.byName("seccomp").map(x -> x.nr() == lo).orElse(false)) {
+    if (supervised && lo == hi && table.byName("seccomp").map(x -> x.nr() == lo).orElse(false)) {
       // seccomp(SECCOMP_SET_MODE_FILTER, flags & SECCOMP_FILTER_FLAG_NEW_LISTENER, ...)
       entries.add(new Entry(SeccompActions.value(new Verdict(ActionKind.ERRNO, 1)), new Condition.All(List.of(
           new Condition.Compare(SeccompData.argLow(0), 4, 0xffffffffL, IntervalSet.unsigned(32, 1, 1)),

@@ -31,7 +31,6 @@ public final class Libc {
   public static final int O_NOFOLLOW = 0400000;
   public static final int O_CREAT = 0100;
   public static final int O_EXCL = 0200;
-  public static final int O_DIRECTORY = 0200000;
   public static final int O_TRUNC = 01000;
   public static final int O_ACCMODE = 3;
   public static final int AT_FDCWD = -100;
@@ -82,11 +81,7 @@ public final class Libc {
 
   public static native int symlinkat(byte[] target, int newdirfd, byte[] linkpath) throws LastErrorException;
 
-  public static native int fchmodat(int dirfd, byte[] path, int mode, int flags) throws LastErrorException;
-
   public static native int fchownat(int dirfd, byte[] path, int owner, int group, int flags) throws LastErrorException;
-
-  public static native int truncate(byte[] path, long length) throws LastErrorException;
 
   public static native int ftruncate(int fd, long length) throws LastErrorException;
 

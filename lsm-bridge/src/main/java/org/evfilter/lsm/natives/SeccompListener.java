@@ -16,7 +16,6 @@ public final class SeccompListener implements AutoCloseable {
   private static final long ID_VALID = 0x40082102L;
   private static final long ADDFD = 0x40182103L;
   private static final long SET_FLAGS = 0x40082104L;
-  private static final int FLAG_CONTINUE = 1;
   private static final int ADDFD_FLAG_SEND = 2;
   private static final int SYNC_WAKE_UP = 1;
   private static final int ENOENT = 2;
@@ -107,11 +106,6 @@ public final class SeccompListener implements AutoCloseable {
   /** The syscall returns {@code value} without running; false when the notification is gone. */
   public boolean succeed(long notification, long value) {
     return send(notification, value, 0, 0);
-  }
-
-  /** The syscall runs as the task made it: only for decisions on register values alone. */
-  public boolean proceed(long notification) {
-    return send(notification, 0, 0, FLAG_CONTINUE);
   }
 
   /**

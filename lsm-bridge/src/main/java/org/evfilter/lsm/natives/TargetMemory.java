@@ -3,7 +3,6 @@ package org.evfilter.lsm.natives;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-import java.util.Arrays;
 import java.util.Optional;
 
 /**
@@ -66,7 +65,7 @@ public final class TargetMemory {
     iov.setLong(24, length);
     try {
       long n = Libc.process_vm_readv(pid, iov, 1, iov.share(16), 1, 0);
-      return n == length ? Optional.of(Arrays.copyOf(buffer.getByteArray(0, length), length)) : Optional.empty();
+      return n == length ? Optional.of(buffer.getByteArray(0, length)) : Optional.empty();
     } catch (LastErrorException e) {
       return Optional.empty();
     }

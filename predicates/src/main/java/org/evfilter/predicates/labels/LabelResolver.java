@@ -61,28 +61,14 @@ public final class LabelResolver {
     }
   }
 
-  /**
-   * The label set of the object this process has open as {@code fd}: its xattrs and identity read
-   * through the descriptor (the object itself, even if its path changed since), the file_contexts
-   * rules applied to {@code path}, the path it was opened by.
-   */
-  public long labelsOfOpen(int fd, String path) {
-    Path link = Path.of("/proc/self/fd/" + fd);
-    try {
-      Map<String, Object> a = Files.readAttributes(link, "unix:dev,ino,ctime,mode");
-      return labelsOfOpen(fd, new Identity((Long) a.get("dev"), (Long) a.get("ino"), nanos((FileTime) a.get("ctime")),
-          (Integer) a.get("mode")), () -> path);
-    } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-      return byPath(path, FileType.UNKNOWN);
-    }
-  }
-
   /** What identifies an inode's labels: device, inode, change time (an xattr change updates it), mode. */
   public record Identity(long device, long inode, long ctimeNanos, int mode) {}
 
   /**
-   * As {@link #labelsOfOpen(int, String)}, with the object's identity already known (from {@code
-   * fstat}); {@code path} is asked only when the labels are not cached.
+   * The label set of the object this process has open as {@code fd}: its xattrs read through the
+   * descriptor (the object itself, even if its path changed since), its identity {@code id} (from
+   * {@code fstat}), the file_contexts rules applied to {@code path}, asked only when the labels of
+   * this inode are not cached.
    */
   public long labelsOfOpen(int fd, Identity id, java.util.function.Supplier<String> path) {
     InodeKey key = new InodeKey(id.device(), id.inode(), id.ctimeNanos());
