@@ -71,8 +71,10 @@ final class RunCommand implements Callable<Integer> {
     }
     SeccompCompiler.Compilation c;
     try {
-      // Supervised, the task may never take over the notifications, even after the supervisor died.
-      c = SeccompCompiler.compile(loaded.get(), SeccompCompiler.Options.defaults().withRefusedListeners(true));
+      // Supervised, the task may never take over the notifications, even after the supervisor died;
+      // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
+      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.defers(loaded.get()));
+      c = SeccompCompiler.compile(program, SeccompCompiler.Options.defaults().withRefusedListeners(true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter run: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
@@ -95,7 +97,7 @@ final class RunCommand implements Callable<Integer> {
     try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut)) {
       Sandbox sandbox;
       try {
-        sandbox = Sandbox.start(c.program(), c.defers(), command);
+        sandbox = Sandbox.start(c.program(), c.notifies(), command);
       } catch (IOException e) {
         err.println("evfilter run: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;

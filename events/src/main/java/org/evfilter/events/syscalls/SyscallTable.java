@@ -27,6 +27,8 @@ public final class SyscallTable {
   private final Arch arch;
   private final String source;
   private final Map<Integer, Syscall> byNumber;
+  // Looked up for every event: an array, not the tree.
+  private final Syscall[] dense;
   private final Map<String, Syscall> byName;
   private final int maxNumber;
 
@@ -34,6 +36,12 @@ public final class SyscallTable {
     this.arch = arch;
     this.source = source;
     this.maxNumber = byNumber.isEmpty() ? -1 : byNumber.lastKey();
+    this.dense = new Syscall[maxNumber + 1];
+    byNumber.forEach((nr, s) -> {
+      if (nr >= 0) {
+        dense[nr] = s;
+      }
+    });
     this.byNumber = Collections.unmodifiableMap(byNumber);
     Map<String, Syscall> names = new LinkedHashMap<>();
     byNumber.values().forEach(s -> names.putIfAbsent(s.name(), s));
@@ -55,6 +63,9 @@ public final class SyscallTable {
   }
 
   public Optional<Syscall> byNumber(long nr) {
+    if (nr >= 0 && nr < dense.length) {
+      return Optional.ofNullable(dense[(int) nr]);
+    }
     return nr < Integer.MIN_VALUE || nr > Integer.MAX_VALUE ? Optional.empty() : Optional.ofNullable(byNumber.get((int) nr));
   }
 

@@ -84,6 +84,10 @@ public final class SeccompCompiler {
       return new Options(arch, badArch, on, frequencies, optimise, extraDepth, refuseListeners);
     }
 
+    public Options withArch(Arch a) {
+      return new Options(a, badArch, enosysForUnknown, frequencies, optimise, extraDepth, refuseListeners);
+    }
+
     public Options withOptimise(boolean on) {
       return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth, refuseListeners);
     }
@@ -104,9 +108,15 @@ public final class SeccompCompiler {
 
   /** A compiled policy: the program, before optimisation too, and how it came about. */
   public record Compilation(BpfProgram program, BranchProgram unoptimised, Stats stats, List<RuleLowering> rules) {
-    /** The syscall numbers whose rules defer to user space. */
+    /** Whether some rules defer to user space (labels, paths). */
     public boolean defers() {
       return stats.deferredRules > 0;
+    }
+
+    /** Whether the program returns USER_NOTIF anywhere, so it needs a listener. */
+    public boolean notifies() {
+      return program.instructions().stream().anyMatch(i -> i.code() == (Opcodes.RET | Opcodes.K)
+          && (i.k() & 0xffff0000) == SeccompActions.USER_NOTIF);
     }
   }
 
@@ -154,8 +164,16 @@ public final class SeccompCompiler {
 
   private record Range(long lo, long hi, Decision decision, long weight) {}
 
+  /** Whether some of {@code policy}'s rules cannot be decided in BPF (labels, paths). */
+  public static boolean defers(BoundPolicy policy) {
+    SeccompCompiler c = new SeccompCompiler(policy, Options.defaults().withArch(policy.arch()));
+    return policy.rules().stream().anyMatch(r -> c.condition(r).defers());
+  }
+
   private Compilation run() {
-    supervised = options.refuseListeners() && policy.rules().stream().anyMatch(r -> condition(r).defers());
+    // A task's own listener would answer the notifications of its own filter before ours.
+    supervised = options.refuseListeners() && (policy.defaultAction().kind() == ActionKind.USER_NOTIF
+        || policy.rules().stream().anyMatch(r -> r.action().kind() == ActionKind.USER_NOTIF || condition(r).defers()));
     List<Range> ranges = ranges();
     Assembler asm = new Assembler();
     ProgramWriter w = new ProgramWriter(asm);

@@ -103,6 +103,14 @@ public final class SeccompListener implements AutoCloseable {
     return send(notification, 0, -errno, 0);
   }
 
+  /**
+   * The syscall runs as the task asked ({@code SECCOMP_USER_NOTIF_FLAG_CONTINUE}): only for
+   * syscalls whose decision does not depend on memory the task could change after the check.
+   */
+  public boolean proceed(long notification) {
+    return send(notification, 0, 0, 1);
+  }
+
   /** The syscall returns {@code value} without running; false when the notification is gone. */
   public boolean succeed(long notification, long value) {
     return send(notification, value, 0, 0);

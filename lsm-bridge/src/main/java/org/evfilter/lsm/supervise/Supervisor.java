@@ -54,6 +54,9 @@ public final class Supervisor {
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
   private static final int ENOTDIR = 20;
+  private static final int S_IFMT = 0170000;
+  private static final int S_IFREG = 0100000;
+  private static final int S_IFDIR = 0040000;
   private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
 
   private final BoundPolicy policy;
@@ -78,6 +81,24 @@ public final class Supervisor {
     this.avc = new DecisionCache(PolicyEngine.compile(policy, Arch.X86_64), avcSize);
     this.labels = Objects.requireNonNull(labels, "labels");
     this.audit = Objects.requireNonNull(audit, "audit");
+  }
+
+  /**
+   * The policy to compile for a supervised run: {@code policy} plus a rule sending setgroups,
+   * unshare and setns to the supervisor (which answers them as {@code policy} does), so it knows
+   * when a thread's groups or user namespace change. A policy that defers nothing is unchanged.
+   */
+  public static BoundPolicy programPolicy(BoundPolicy policy, boolean defers) {
+    if (!defers) {
+      return policy;
+    }
+    SyscallTable t = SyscallTable.of(policy.arch());
+    java.util.Set<Integer> tracked = new java.util.TreeSet<>();
+    TaskCredentials.TRACKED.forEach(name -> t.byName(name).ifPresent(s -> tracked.add(s.nr())));
+    List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
+    rules.add(new BoundPolicy.Rule("supervisor (credential tracking)", new Verdict(ActionKind.USER_NOTIF, 0), tracked,
+        Optional.empty(), Optional.empty()));
+    return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
   }
 
   /** Says every denial, in a line naming the syscall, the objects, their labels and the rule. */
@@ -121,7 +142,7 @@ public final class Supervisor {
    * The object a syscall names: where it is (canonical when it was resolved, else null), what it is
    * labelled, and a descriptor pinning it.
    */
-  private record Target(byte[] path, String canonical, int base, int pinned, long labels) {
+  private record Target(byte[] path, String canonical, int base, int pinned, LabelResolver.Identity identity, long labels) {
     // For messages: resolved now if the label came from the cache (valid while base is open).
     String display() {
       if (canonical != null) {
@@ -139,6 +160,10 @@ public final class Supervisor {
   private void handle(SeccompListener listener, SeccompListener.Notification n) {
     Optional<PathSyscall> spec = PathSyscall.of(n.nr());
     String name = table.byNumber(n.nr()).map(Syscall::name).orElse("syscall " + n.nr());
+    if (spec.isEmpty() && n.arch() == (int) Arch.X86_64.auditArch() && TaskCredentials.TRACKED.contains(name)) {
+      tracked(listener, n, name);
+      return;
+    }
     if (spec.isEmpty() || n.arch() != (int) Arch.X86_64.auditArch()) {
       // Only path syscalls are deferred to this supervisor; anything else is refused, never let through.
       deny(listener, n, name, List.of(), 0, "not a path syscall: the supervisor does not decide it", EPERM, null, false);
@@ -154,12 +179,13 @@ public final class Supervisor {
         deny(listener, n, name, List.of(), 0, "unreadable argument", EFAULT, null, false);
         return;
       }
-      // Everything read from the task: the notification must still be pending, or its pid may be another task's.
-      if (!listener.valid(n.id())) {
-        return;
-      }
+      int flags = flags(p, n, how);
       Optional<TaskCredentials.Creds> creds = credentials.of(n.tid());
-      if (creds.isEmpty()) {
+      if (creds.isPresent() && creates(p, flags)) {
+        creds = Optional.of(credentials.withUmask(creds.get(), n.tid()));
+      }
+      // Everything read from the task: the notification must still be pending, or its pid may be another task's.
+      if (creds.isEmpty() || !listener.valid(n.id())) {
         return; // the task is gone
       }
       TaskCredentials.Creds task = creds.get();
@@ -168,7 +194,6 @@ public final class Supervisor {
       if (p.path2() >= 0) {
         path2 = Optional.of(selfless(path2.get(), task.tgid(), n.tid()));
       }
-      int flags = flags(p, n, how);
       boolean follow = p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2
           ? (flags & Libc.O_NOFOLLOW) == 0
           : p.kind() == PathSyscall.Kind.LINK ? (flags & AT_SYMLINK_FOLLOW) != 0
@@ -212,6 +237,26 @@ public final class Supervisor {
           closeQuietly(t.base);
         }
       }
+    }
+  }
+
+  // A syscall that may change the thread's groups or user namespace: decided as the policy decides
+  // it (it holds no path), and the thread's credentials are read again at its next notification.
+  private void tracked(SeccompListener listener, SeccompListener.Notification n, String name) {
+    credentials.forget(n.tid());
+    SyscallEvent e = SyscallEvent.builder(Arch.X86_64, n.nr(), n.args()).tid(n.tid()).pid(n.tid()).instructionPointer(n.ip()).build();
+    DecisionCache.Outcome o = avc.outcome(view.set(e, 0), counter);
+    Verdict v = o.verdict();
+    Optional<BoundPolicy.Rule> rule = avc.engine().decidingRule(view);
+    if (v.kind() == ActionKind.ALLOW || v.kind() == ActionKind.LOG || v.kind() == ActionKind.USER_NOTIF) {
+      allowed++;
+      listener.proceed(n.id());
+      audit.record(n.tid(), name, List.of(), List.of(), rule.map(BoundPolicy.Rule::origin).orElse("default"), v.toString(), o.cached(), 0);
+      return;
+    }
+    Optional<TaskCredentials.Creds> task = credentials.of(n.tid());
+    if (task.isPresent()) {
+      act(listener, n, name, null, List.of(), 0, null, v, rule, 0, o.cached(), task.get());
     }
   }
 
@@ -277,8 +322,10 @@ public final class Supervisor {
       case OPEN, OPENAT2 -> {
         int mode = (p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0) & ~task.umask();
         int fd;
-        // Opened without blocking (a FIFO would hang the supervisor); the task's own flag is restored.
-        int nonblock = Libc.O_NONBLOCK;
+        // Anything but a regular file or directory is opened without blocking (a FIFO would hang the
+        // supervisor), and the task's own flag restored.
+        int type = t.identity == null ? 0 : t.identity.mode() & S_IFMT;
+        int nonblock = type == S_IFREG || type == S_IFDIR || (flags & Libc.O_NONBLOCK) != 0 ? 0 : Libc.O_NONBLOCK;
         if ((flags & O_TMPFILE_BIT) != 0) {
           // An unnamed file in the directory that was checked: nothing else can be reached this way.
           fd = Libc.openat(t.base, path, flags | nonblock, mode);
@@ -286,12 +333,12 @@ public final class Supervisor {
           // Opened again by its path with the task's credentials, then proven to be the object that was
           // labelled; truncated only then, so a swapped-in file is never touched.
           fd = Libc.openat(t.base, path, (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | nonblock, mode);
-          if (!sameObject(fd, t.pinned)) {
+          if (!isObject(fd, t.identity)) {
             Libc.close(fd);
             throw new LastErrorException(EACCES);
           }
           // O_TRUNC truncates regular files only (devices and FIFOs ignore it).
-          if ((flags & Libc.O_TRUNC) != 0 && (flags & Libc.O_ACCMODE) != 0 && (stat.getInt(24) & 0170000) == 0100000) {
+          if ((flags & Libc.O_TRUNC) != 0 && (flags & Libc.O_ACCMODE) != 0 && type == S_IFREG) {
             try {
               Libc.ftruncate(fd, 0);
             } catch (LastErrorException ex) {
@@ -313,7 +360,7 @@ public final class Supervisor {
             throw ex;
           }
         }
-        if ((flags & Libc.O_NONBLOCK) == 0) {
+        if (nonblock != 0) {
           Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) & ~Libc.O_NONBLOCK);
         }
         try {
@@ -371,14 +418,13 @@ public final class Supervisor {
         if (t.pinned < 0) {
           throw new LastErrorException(ENOENT);
         }
-        Libc.fstat(t.pinned, stat);
-        int type = stat.getInt(24) & 0170000;
-        if (type != 0100000) {
-          throw new LastErrorException(type == 0040000 ? EISDIR : EINVAL);
+        int type = t.identity.mode() & S_IFMT;
+        if (type != S_IFREG) {
+          throw new LastErrorException(type == S_IFDIR ? EISDIR : EINVAL);
         }
         int fd = Libc.openat(t.base, path, 1 | Libc.O_CLOEXEC, 0);
         try {
-          if (!sameObject(fd, t.pinned)) {
+          if (!isObject(fd, t.identity)) {
             throw new LastErrorException(EACCES);
           }
           Libc.ftruncate(fd, a[1]);
@@ -441,9 +487,10 @@ public final class Supervisor {
       }
       String canonical;
       long set;
+      LabelResolver.Identity id = null;
       if (pinned >= 0) {
-        Libc.fstat(pinned, stat);
-        if (stat.getLong(0) == procDevice) {
+        id = identity(pinned);
+        if (id.device() == procDevice) {
           String where = readlink("/proc/self/fd/" + pinned);
           if (where.equals(OWN_PROC) || where.startsWith(OWN_PROC + "/")) {
             throw new LastErrorException(EACCES);
@@ -452,7 +499,7 @@ public final class Supervisor {
         // The path is needed only when the labels of this inode are not cached (file_contexts rules).
         int fd = pinned;
         String[] resolved = {null};
-        set = labels.labelsOfOpen(pinned, identity(pinned), () -> resolved[0] = readlink("/proc/self/fd/" + fd));
+        set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = readlink("/proc/self/fd/" + fd));
         canonical = resolved[0];
       } else {
         String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
@@ -460,7 +507,7 @@ public final class Supervisor {
         set = labels.labels(canonical);
       }
       done = true;
-      return new Target(path, canonical, absolute ? -1 : base, pinned, set);
+      return new Target(path, canonical, absolute ? -1 : base, pinned, id, set);
     } finally {
       if (!done) {
         closeQuietly(pinned);
@@ -472,11 +519,12 @@ public final class Supervisor {
   }
 
   private final com.sun.jna.Memory stat = new com.sun.jna.Memory(144);
+  // Read through a buffer view: each Memory.getLong would be a JNI call.
+  private final java.nio.ByteBuffer st = stat.getByteBuffer(0, 144).order(java.nio.ByteOrder.nativeOrder());
 
   private LabelResolver.Identity identity(int fd) {
     Libc.fstat(fd, stat);
-    return new LabelResolver.Identity(stat.getLong(0), stat.getLong(8), stat.getLong(104) * 1_000_000_000L + stat.getLong(112),
-        stat.getInt(24));
+    return new LabelResolver.Identity(st.getLong(0), st.getLong(8), st.getLong(104) * 1_000_000_000L + st.getLong(112), st.getInt(24));
   }
 
   private final com.sun.jna.Memory how = new com.sun.jna.Memory(24);
@@ -500,6 +548,9 @@ public final class Supervisor {
 
   // /proc/self and /proc/thread-self named by the task are the task's.
   static byte[] selfless(byte[] path, int tgid, int tid) {
+    if (path.length < 10 || path[0] != '/' || path[1] != 'p' || path[5] != '/') {
+      return path; // not under /proc (the common case, without a string)
+    }
     String p = latin1(path);
     String out = p;
     if (p.equals("/proc/self") || p.startsWith("/proc/self/")) {
@@ -556,10 +607,7 @@ public final class Supervisor {
           throw new LastErrorException(ENOENT);
         }
         Libc.fstatat(parent, Libc.c(name), stat, Libc.AT_SYMLINK_NOFOLLOW);
-        long dev = stat.getLong(0);
-        long ino = stat.getLong(8);
-        Libc.fstat(t.pinned, stat);
-        if (dev != stat.getLong(0) || ino != stat.getLong(8)) {
+        if (t.identity.device() != st.getLong(0) || t.identity.inode() != st.getLong(8)) {
           throw new LastErrorException(EACCES);
         }
       }
@@ -570,13 +618,16 @@ public final class Supervisor {
     }
   }
 
-  // Whether two descriptors refer to one inode.
-  private boolean sameObject(int a, int b) {
-    Libc.fstat(a, stat);
-    long dev = stat.getLong(0);
-    long ino = stat.getLong(8);
-    Libc.fstat(b, stat);
-    return dev == stat.getLong(0) && ino == stat.getLong(8);
+  // Whether a descriptor refers to the inode that was labelled.
+  private boolean isObject(int fd, LabelResolver.Identity id) {
+    Libc.fstat(fd, stat);
+    return id.device() == st.getLong(0) && id.inode() == st.getLong(8);
+  }
+
+  // Whether the syscall may create a file or directory, so the task's umask applies.
+  private static boolean creates(PathSyscall p, int flags) {
+    return p.kind() == PathSyscall.Kind.MKDIR
+        || (p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2) && (flags & (Libc.O_CREAT | O_TMPFILE_BIT)) != 0;
   }
 
   private long[] openHow(SeccompListener.Notification n) {

@@ -4,6 +4,7 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Optional;
 import org.evfilter.lsm.natives.Libc;
 
@@ -12,38 +13,175 @@ import org.evfilter.lsm.natives.Libc;
  * capabilities, umask, thread group), and wearing them on the supervisor's own thread while it
  * opens or changes files for the task, so the kernel's permission checks are the task's. Every
  * switch is per thread (raw syscalls; glibc's wrappers would change every thread of the JVM).
- * {@code /proc/TID/status} is read for every notification, with a preallocated buffer.
+ *
+ * <p>Read while the task is blocked in its notified syscall, when a thread's credentials cannot
+ * change (only the thread itself changes them). Ids come from {@code PIDFD_GET_INFO} on a pidfd
+ * held per thread (the pidfd also proves the thread id was not reused) and capabilities from
+ * {@code capget}: two cheap calls, where {@code /proc/TID/status} costs about 17 µs. Groups and the
+ * user namespace are read from {@code /proc} once per thread and kept until the thread itself calls
+ * setgroups, unshare or setns, which the supervised program sends to the supervisor for that reason
+ * ({@link #TRACKED}); the umask, shared by threads and changed by umask(2) at any time, is read when
+ * a syscall creates something. A task in another user namespace is given no capabilities: its
+ * capabilities are its namespace's, not the supervisor's. Kernels older than 6.13 (no
+ * PIDFD_GET_INFO) read {@code /proc/TID/status} every time.
  */
 final class TaskCredentials {
   private static final long SYS_SETFSUID = 122;
   private static final long SYS_SETFSGID = 123;
   private static final long SYS_SETGROUPS = 116;
+  private static final long SYS_CAPGET = 125;
   private static final int CAPABILITY_VERSION_3 = 0x20080522;
+  private static final int PIDFD_THREAD = 0200; // O_EXCL
+  private static final long PIDFD_GET_INFO = 0xc040ff0bL;
+  private static final long PIDFD_INFO_PID_AND_CREDS = 3;
+  private static final int MAX_THREADS = 4096;
 
-  /** One task's credentials, as {@code /proc/TID/status} gives them. */
+  /** The syscalls after which a thread's groups or user namespace are read again (x86_64 names). */
+  static final java.util.List<String> TRACKED = java.util.List.of("setgroups", "unshare", "setns");
+
+  /** One task's credentials at the time of a notification; umask -1 when it was not read. */
   record Creds(int tgid, int fsuid, int fsgid, int[] groups, long capEff, long capPrm, int umask) {
     boolean sameAccess(Creds o) {
       return fsuid == o.fsuid && fsgid == o.fsgid && capEff == o.capEff && Arrays.equals(groups, o.groups);
     }
   }
 
+  // What is kept per thread: its pidfd (identity), its groups, whether it shares our user namespace.
+  private record Known(int pidfd, int[] groups, boolean ownUserNamespace) {}
+
   private final Creds own;
+  private final long ownUserNamespace;
   private final Memory groups = new Memory(4L * 65536);
   private final Memory status = new Memory(8192);
   private final Memory capHeader = new Memory(8);
   private final Memory capData = new Memory(24);
+  private final Memory info = new Memory(64);
+  // Read through buffer views: each Memory.getInt would be a JNI call.
+  private final java.nio.ByteBuffer infoView = info.getByteBuffer(0, 64).order(java.nio.ByteOrder.nativeOrder());
+  private final java.nio.ByteBuffer capView = capData.getByteBuffer(0, 24).order(java.nio.ByteOrder.nativeOrder());
+  private final Memory nsStat = new Memory(144);
+  private boolean pidfdInfo = true;
+  private final java.util.LinkedHashMap<Integer, Known> known = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<Integer, Known> eldest) {
+      if (size() > MAX_THREADS) {
+        closeQuietly(eldest.getValue().pidfd);
+        return true;
+      }
+      return false;
+    }
+  };
 
   TaskCredentials() {
     this.own = read("thread-self").orElseThrow(() -> new IllegalStateException("cannot read /proc/thread-self/status"));
+    this.ownUserNamespace = userNamespace("thread-self");
   }
 
   Creds own() {
     return own;
   }
 
-  /** The task's credentials; empty when it is gone. */
+  /** The task's credentials now; empty when it is gone. */
   Optional<Creds> of(int tid) {
-    return read(String.valueOf(tid));
+    if (!pidfdInfo) {
+      return read(String.valueOf(tid)).map(c -> userNamespace(String.valueOf(tid)) == ownUserNamespace ? c : powerless(c));
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+      Known k = known.get(tid);
+      if (k == null) {
+        k = learn(tid);
+        if (k == null) {
+          return pidfdInfo ? Optional.empty() : of(tid);
+        }
+      }
+      infoView.putLong(0, PIDFD_INFO_PID_AND_CREDS);
+      try {
+        Libc.ioctl(k.pidfd, PIDFD_GET_INFO, info);
+      } catch (LastErrorException e) {
+        // The thread this pidfd named is gone: the thread id now belongs to another task.
+        forget(tid);
+        continue;
+      }
+      capHeader.setInt(0, CAPABILITY_VERSION_3);
+      capHeader.setInt(4, tid);
+      try {
+        Libc.syscall(SYS_CAPGET, com.sun.jna.Pointer.nativeValue(capHeader), com.sun.jna.Pointer.nativeValue(capData), 0);
+      } catch (LastErrorException e) {
+        return Optional.empty();
+      }
+      long eff = Integer.toUnsignedLong(capView.getInt(0)) | (long) capView.getInt(12) << 32;
+      long prm = Integer.toUnsignedLong(capView.getInt(4)) | (long) capView.getInt(16) << 32;
+      Creds c = new Creds(infoView.getInt(20), infoView.getInt(52), infoView.getInt(56), k.groups, eff, prm, -1);
+      return Optional.of(k.ownUserNamespace ? c : powerless(c));
+    }
+    return Optional.empty();
+  }
+
+  /** Reads the thread's groups and user namespace again at its next notification. */
+  void forget(int tid) {
+    Known k = known.remove(tid);
+    if (k != null) {
+      closeQuietly(k.pidfd);
+    }
+  }
+
+  /**
+   * {@code task} with its umask now (it is shared by threads and changes without a notification):
+   * read only for syscalls that create, before the notification is checked to be still pending.
+   */
+  Creds withUmask(Creds task, int tid) {
+    String um = field(statusText(String.valueOf(tid)), "Umask:").trim();
+    // Unreadable: the most restrictive, never a wider mode than the task asked for.
+    int umask = um.isEmpty() ? 077 : Integer.parseInt(um, 8);
+    return new Creds(task.tgid, task.fsuid, task.fsgid, task.groups, task.capEff, task.capPrm, umask);
+  }
+
+  // A pidfd for the thread, then its groups and user namespace (read after it, so they are this thread's).
+  private Known learn(int tid) {
+    int pidfd;
+    try {
+      pidfd = (int) Libc.syscall(Libc.SYS_PIDFD_OPEN, tid, PIDFD_THREAD, 0);
+    } catch (LastErrorException e) {
+      if (e.getErrorCode() == 22) {
+        pidfdInfo = false; // before Linux 6.9: no thread pidfds
+      }
+      return null;
+    }
+    info.clear();
+    info.setLong(0, PIDFD_INFO_PID_AND_CREDS);
+    try {
+      Libc.ioctl(pidfd, PIDFD_GET_INFO, info);
+    } catch (LastErrorException e) {
+      closeQuietly(pidfd);
+      if (e.getErrorCode() == 25 || e.getErrorCode() == 22) {
+        pidfdInfo = false; // before Linux 6.13: no PIDFD_GET_INFO
+      }
+      return null;
+    }
+    Optional<Creds> c = read(String.valueOf(tid));
+    if (c.isEmpty()) {
+      closeQuietly(pidfd);
+      return null;
+    }
+    Known k = new Known(pidfd, c.get().groups, userNamespace(String.valueOf(tid)) == ownUserNamespace);
+    known.put(tid, k);
+    return k;
+  }
+
+  private static Creds powerless(Creds c) {
+    return new Creds(c.tgid, c.fsuid, c.fsgid, c.groups, 0, 0, c.umask);
+  }
+
+  // The inode of the task's user namespace; -1 (never ours) when it cannot be read.
+  private long userNamespace(String task) {
+    try {
+      Libc.stat(Libc.c("/proc/" + task + "/ns/user"), nsStat);
+      return nsStat.getLong(8);
+    } catch (LastErrorException e) {
+      return -1;
+    }
   }
 
   /** Whether acting for {@code task} needs other credentials than the supervisor's. */
@@ -96,19 +234,22 @@ final class TaskCredentials {
     Libc.syscall(SYS_SETGROUPS, list.length, com.sun.jna.Pointer.nativeValue(groups), 0);
   }
 
-  private Optional<Creds> read(String task) {
-    String text;
+  private String statusText(String task) {
     try {
       int fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/" + task + "/status"), Libc.O_CLOEXEC, 0);
       try {
         long n = Libc.read(fd, status, status.size());
-        text = new String(status.getByteArray(0, (int) n), StandardCharsets.ISO_8859_1);
+        return new String(status.getByteArray(0, (int) n), StandardCharsets.ISO_8859_1);
       } finally {
         Libc.close(fd);
       }
     } catch (LastErrorException e) {
-      return Optional.empty();
+      return "";
     }
+  }
+
+  private Optional<Creds> read(String task) {
+    String text = statusText(task);
     try {
       int tgid = Integer.parseInt(field(text, "Tgid:").trim());
       String[] uid = field(text, "Uid:").trim().split("\\s+");
@@ -117,9 +258,7 @@ final class TaskCredentials {
       int[] list = g.isEmpty() ? new int[0] : Arrays.stream(g.split("\\s+")).mapToInt(Integer::parseInt).sorted().toArray();
       long capEff = Long.parseUnsignedLong(field(text, "CapEff:").trim(), 16);
       long capPrm = Long.parseUnsignedLong(field(text, "CapPrm:").trim(), 16);
-      String um = field(text, "Umask:").trim();
-      return Optional.of(new Creds(tgid, Integer.parseInt(uid[3]), Integer.parseInt(gid[3]), list, capEff, capPrm,
-          um.isEmpty() ? 022 : Integer.parseInt(um, 8)));
+      return Optional.of(new Creds(tgid, Integer.parseInt(uid[3]), Integer.parseInt(gid[3]), list, capEff, capPrm, -1));
     } catch (RuntimeException e) {
       return Optional.empty();
     }
@@ -133,5 +272,13 @@ final class TaskCredentials {
     int start = at + 1 + name.length();
     int end = text.indexOf('\n', start);
     return text.substring(start, end < 0 ? text.length() : end);
+  }
+
+  private static void closeQuietly(int fd) {
+    try {
+      Libc.close(fd);
+    } catch (LastErrorException e) {
+      // Nothing to do.
+    }
   }
 }

@@ -178,6 +178,38 @@ class RunTest {
   }
 
   @Test
+  void groupsAndUserNamespacesChangedMidRunAreTheOnesTheSupervisorWears() throws Exception {
+    Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path group = labelled("group.txt", "group 4321\n", null);
+    Files.setPosixFilePermissions(group, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r-----"));
+    Files.setAttribute(group, "unix:gid", 4321);
+    Path p = work.resolve("groups.evf");
+    Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
+    // setpriv opens files as root first (the supervisor learns root's groups), then sets the groups
+    // and ids and execs cat: the supervisor must wear the new groups, not the ones it learnt.
+    ChildJvm.Result member = run("run", "-q", "--audit", work.resolve("a.jsonl").toString(), "--policy", p.toString(), "--",
+        "setpriv", "--reuid=65534", "--regid=65534", "--groups=4321", "--", "cat", group.toString());
+    assertEquals(0, member.code(), member.err());
+    assertTrue(member.out().contains("group 4321"), member.out());
+    assertTrue(Files.readString(work.resolve("a.jsonl")).contains("\"syscall\":\"setgroups\""), "setgroups not seen by the supervisor");
+    ChildJvm.Result outsider = run("run", "-q", "--policy", p.toString(), "--",
+        "setpriv", "--reuid=65534", "--regid=65534", "--groups=1234", "--", "cat", group.toString());
+    assertEquals(1, outsider.code(), outsider.out() + outsider.err());
+    assertTrue(outsider.err().contains("Permission denied"), outsider.err());
+    // In a user namespace of its own the task has every capability, but only there: the supervisor
+    // must not lend it its own (reading a file of another user, mode 0600, stays refused).
+    Path nobodys = labelled("nobodys.txt", "nobody's\n", null);
+    Files.setPosixFilePermissions(nobodys, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    Files.setAttribute(nobodys, "unix:uid", 65534);
+    ChildJvm.Result unshared = run("run", "-q", "--policy", p.toString(), "--", "unshare", "--user", "--",
+        "cat", nobodys.toString());
+    assertTrue(unshared.err().contains("Permission denied") && !unshared.out().contains("nobody's"), unshared.out() + unshared.err());
+    // The same command outside a policy is refused by the kernel too: the supervisor adds no right.
+    Process plain = new ProcessBuilder("unshare", "--user", "--", "cat", nobodys.toString()).start();
+    assertEquals(1, plain.waitFor());
+  }
+
+  @Test
   void procSelfIsTheTasksAndTheHandoffFailsClosed() throws Exception {
     Path p = work.resolve("self.evf");
     Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
