@@ -14,6 +14,21 @@
  *
  * Exit status when CMD cannot start: 126 (found but not executable or exec denied), 127 (not
  * found), 125 (the launcher itself failed; the reason is on stderr when it can still be written).
+ *
+ * usage: evfilter-launch --cached CACHE_DIR BUILD JAVA_COMMAND... --args run OPTIONS... -- CMD [ARGS...]
+ *
+ * BUILD is a file that changes with every build (the jar): it is part of the key. JAVA_COMMAND is
+ * how to start evfilter's main class (java [OPTIONS] -jar JAR), and the arguments follow it.
+ *
+ * The fast start of `evfilter run` (the ./evfilter script calls it): when CACHE_DIR holds the
+ * program an earlier run compiled from the same arguments, working directory, jar, kernel and
+ * boot, and none of the files it was compiled from changed (device, inode, size, mtime, ctime),
+ * the launcher forks CMD under it at once and execs the JVM beside it as CMD's supervisor, handing
+ * it the listener (CMD's notified syscalls wait for it; nothing runs unchecked meanwhile). A policy
+ * that defers nothing needs no JVM at all: the launcher waits for CMD and exits with its status.
+ * Otherwise (no entry, a stale one, one that is not ours) it execs the JVM, which compiles and
+ * leaves the entry for the next run. Entries are trusted only in a directory and files owned by
+ * this user and writable by nobody else.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,7 +42,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -45,14 +64,8 @@ static void die(const char *what) {
   _exit(125);
 }
 
-int main(int argc, char **argv) {
-  if (argc < 6 || strcmp(argv[4], "--") != 0) {
-    fprintf(stderr, "usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN -- CMD [ARGS...]\n");
-    return 125;
-  }
-  int listen = argv[3][0] == '1';
-
-  /* The JVM blocks some signals and ignores others; CMD must start with the defaults. */
+/* The JVM blocks some signals and ignores others; CMD must start with the defaults. */
+static void default_signals(void) {
   sigset_t none;
   sigemptyset(&none);
   sigprocmask(SIG_SETMASK, &none, NULL);
@@ -63,6 +76,347 @@ int main(int argc, char **argv) {
       syscall(SYS_rt_sigaction, s, &dfl, NULL, 8);
     }
   }
+}
+
+/* Nothing but stdin, stdout and stderr (and `keep`) reaches CMD. */
+static void close_others(int keep) {
+  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
+    for (int fd = 3; fd < 1024; fd++) {
+      if (fd != keep) {
+        fcntl(fd, F_SETFD, FD_CLOEXEC);
+      }
+    }
+  }
+}
+
+/* no_new_privs, then the program: returns the listener (or 0 without one); dies on failure. */
+static long install(struct sock_fprog *prog, int listen) {
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    die("no_new_privs");
+  }
+  unsigned long flags = listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
+  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+  if (fd < 0 && listen && errno == EINVAL) {
+    /* Before Linux 5.19 there is no WAIT_KILLABLE_RECV. */
+    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+  }
+  if (fd < 0) {
+    die("install the seccomp program");
+  }
+  return fd;
+}
+
+static void run_command(char **cmd) {
+  execvp(cmd[0], cmd);
+  int e = errno;
+  fprintf(stderr, "evfilter-launch: %s: %s\n", cmd[0], strerror(e));
+  _exit(e == ENOENT ? 127 : 126);
+}
+
+/* ---- the cached fast start ---- */
+
+static unsigned long long fnv1a(const unsigned char *p, size_t n) {
+  unsigned long long h = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) {
+    h = (h ^ p[i]) * 0x100000001b3ULL;
+  }
+  return h;
+}
+
+struct buf { unsigned char *p; size_t len, cap; };
+
+static void put(struct buf *b, const void *data, size_t n) {
+  if (b->len + n > b->cap) {
+    b->cap = (b->len + n) * 2 + 256;
+    b->p = realloc(b->p, b->cap);
+    if (b->p == NULL) {
+      die("memory");
+    }
+  }
+  memcpy(b->p + b->len, data, n);
+  b->len += n;
+}
+
+static void put_str(struct buf *b, const char *s) {
+  put(b, s, strlen(s) + 1);
+}
+
+struct reader { const unsigned char *p; size_t left; int ok; };
+
+static const void *take(struct reader *r, size_t n) {
+  if (!r->ok || r->left < n) {
+    r->ok = 0;
+    return NULL;
+  }
+  const void *at = r->p;
+  r->p += n;
+  r->left -= n;
+  return at;
+}
+
+/* An integer of `size` bytes (4 or 8, native order); 0 past the end (the reader is then not ok). */
+static long long take_int(struct reader *r, size_t size) {
+  const void *at = take(r, size);
+  if (at == NULL) {
+    return 0;
+  }
+  if (size == 4) {
+    unsigned int v;
+    memcpy(&v, at, 4);
+    return v;
+  }
+  long long v;
+  memcpy(&v, at, 8);
+  return v;
+}
+
+#define take_u32(r) ((unsigned int) take_int((r), 4))
+#define take_i64(r) take_int((r), 8)
+
+/* The whole file, when it is a regular file owned by us and writable by nobody else. */
+static unsigned char *read_owned(const char *path, size_t *len) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0) {
+    return NULL;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0
+      || st.st_size > (1 << 24)) {
+    close(fd);
+    return NULL;
+  }
+  unsigned char *data = malloc(st.st_size + 1);
+  size_t got = 0;
+  while (data != NULL && got < (size_t) st.st_size) {
+    ssize_t n = read(fd, data + got, st.st_size - got);
+    if (n <= 0) {
+      break;
+    }
+    got += n;
+  }
+  close(fd);
+  if (data == NULL || got != (size_t) st.st_size) {
+    free(data);
+    return NULL;
+  }
+  *len = got;
+  return data;
+}
+
+static void exec_java(char **java, int njava, char **args, int nargs, char **extra, int nextra) {
+  char **argv = calloc(njava + nargs + nextra + 1, sizeof *argv);
+  int k = 0;
+  for (int i = 0; i < njava; i++) argv[k++] = java[i];
+  argv[k++] = args[0]; /* "run" */
+  for (int i = 0; i < nextra; i++) argv[k++] = extra[i];
+  for (int i = 1; i < nargs; i++) argv[k++] = args[i];
+  argv[k] = NULL;
+  execvp(argv[0], argv);
+  fprintf(stderr, "evfilter: cannot start %s: %s\n", argv[0], strerror(errno));
+}
+
+/* The child's listener, once it exists: pidfd_getfd until its descriptor number appears. */
+static int take_listener(pid_t child, int fd) {
+  int pidfd = (int) syscall(SYS_pidfd_open, child, 0);
+  if (pidfd < 0) {
+    return -1;
+  }
+  for (long spins = 0; spins < 100000000L; spins++) {
+    int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+    if (got >= 0) {
+      close(pidfd);
+      return got;
+    }
+    if (errno != EBADF || waitpid(child, NULL, WNOHANG) != 0) {
+      break;
+    }
+  }
+  close(pidfd);
+  return -1;
+}
+
+static int cached(int argc, char **argv) {
+  if (argc < 7) {
+    fprintf(stderr, "usage: evfilter-launch --cached CACHE_DIR BUILD JAVA_COMMAND... --args run OPTIONS... -- CMD...\n");
+    return 125;
+  }
+  const char *dir = argv[2], *jar = argv[3];
+  int a = 4;
+  while (a < argc && strcmp(argv[a], "--args") != 0) a++;
+  if (a >= argc - 1) {
+    fprintf(stderr, "evfilter-launch: --cached needs --args\n");
+    return 125;
+  }
+  char **java = argv + 4;
+  int njava = a - 4;
+  char **args = argv + a + 1;
+  int nargs = argc - a - 1;
+  int sep = 0;
+  while (sep < nargs && strcmp(args[sep], "--") != 0) sep++;
+  if (strcmp(args[0], "run") != 0 || sep >= nargs - 1) {
+    exec_java(java, njava, args, nargs, NULL, 0);
+    return 125;
+  }
+
+  /* The key: everything the compiled program depends on that is not a file in its manifest. */
+  struct buf key = {0};
+  put_str(&key, "evfilter-run-cache-1");
+  struct utsname u;
+  uname(&u);
+  put_str(&key, u.release);
+  char boot[64] = "";
+  int bf = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (bf >= 0) {
+    ssize_t n = read(bf, boot, sizeof boot - 1);
+    boot[n > 0 ? n : 0] = 0;
+    close(bf);
+  }
+  put_str(&key, boot);
+  struct stat js;
+  if (stat(jar, &js) != 0) {
+    exec_java(java, njava, args, nargs, NULL, 0);
+    return 125;
+  }
+  long long jid[5] = {(long long) js.st_dev, (long long) js.st_ino, (long long) js.st_size, js.st_mtim.tv_sec, js.st_mtim.tv_nsec};
+  put(&key, jid, sizeof jid);
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == NULL) {
+    cwd[0] = 0;
+  }
+  put_str(&key, cwd);
+  for (int i = 0; i < sep; i++) put_str(&key, args[i]);
+
+  char entry[4200];
+  snprintf(entry, sizeof entry, "%s/%016llx.run", dir, fnv1a(key.p, key.len));
+  struct stat ds;
+  size_t len = 0;
+  unsigned char *data = NULL;
+  if (lstat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) && ds.st_uid == geteuid() && (ds.st_mode & 022) == 0) {
+    data = read_owned(entry, &len);
+  }
+  struct reader r = {data, len, data != NULL};
+  const char *magic = take(&r, 8);
+  unsigned int klen = take_u32(&r);
+  const unsigned char *k = take(&r, klen);
+  int valid = r.ok && memcmp(magic, "EVFRUN1\n", 8) == 0 && klen == key.len && memcmp(k, key.p, klen) == 0;
+  unsigned int nfiles = valid ? take_u32(&r) : 0;
+  for (unsigned int i = 0; valid && i < nfiles; i++) {
+    unsigned int plen = take_u32(&r);
+    const char *path = take(&r, plen);
+    long long want[7];
+    for (int j = 0; j < 7; j++) want[j] = take_i64(&r);
+    struct stat fs;
+    char p[4200];
+    if (!r.ok || plen == 0 || plen >= sizeof p) {
+      valid = 0;
+      break;
+    }
+    memcpy(p, path, plen);
+    p[plen] = 0;
+    valid = stat(p, &fs) == 0 && want[0] == (long long) fs.st_dev && want[1] == (long long) fs.st_ino
+        && want[2] == (long long) fs.st_size && want[3] == fs.st_mtim.tv_sec && want[4] == fs.st_mtim.tv_nsec
+        && want[5] == fs.st_ctim.tv_sec && want[6] == fs.st_ctim.tv_nsec;
+  }
+  unsigned int flags = valid ? take_u32(&r) : 0;
+  unsigned int mlen = valid ? take_u32(&r) : 0;
+  const char *messages = valid ? take(&r, mlen) : NULL;
+  unsigned int plen = valid ? take_u32(&r) : 0;
+  const void *insns = valid ? take(&r, plen) : NULL;
+  valid = valid && r.ok && r.left == 0 && plen > 0 && plen % sizeof(struct sock_filter) == 0
+      && plen / sizeof(struct sock_filter) <= 4096;
+
+  char hex[2 * sizeof key.p[0] * 8192 + 1];
+  if (!valid) {
+    /* A miss: the JVM compiles and leaves the entry (the key travels hex-encoded). */
+    if (key.len * 2 < sizeof hex) {
+      for (size_t i = 0; i < key.len; i++) sprintf(hex + 2 * i, "%02x", key.p[i]);
+      setenv("EVFILTER_RUN_CACHE_ENTRY", entry, 1);
+      setenv("EVFILTER_RUN_CACHE_KEY", hex, 1);
+    }
+    exec_java(java, njava, args, nargs, NULL, 0);
+    return 125;
+  }
+
+  fwrite(messages, 1, mlen, stderr);
+  fflush(stderr);
+  int listen = flags & 1;
+  struct sock_fprog prog = {.len = (unsigned short) (plen / sizeof(struct sock_filter)), .filter = (struct sock_filter *) insns};
+  int sp[2];
+  if (listen && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    die("socketpair");
+  }
+  pid_t child = fork();
+  if (child < 0) {
+    die("fork");
+  }
+  if (child == 0) {
+    default_signals();
+    close_others(listen ? sp[1] : -1);
+    if (listen) {
+      /* As in the other mode: say the listener's number, install, wait for the word to go. */
+      int probe = dup(sp[1]);
+      close(probe);
+      if (write(sp[1], &probe, sizeof probe) != sizeof probe) {
+        _exit(125);
+      }
+      install(&prog, 1);
+      char go = 0;
+      if (read(sp[1], &go, 1) != 1 || go != 'g') {
+        _exit(125);
+      }
+    } else {
+      install(&prog, 0);
+    }
+    run_command(args + sep + 1);
+  }
+  if (!listen) {
+    /* Nothing to supervise: no JVM. Wait for CMD as a shell would and report like `evfilter run`. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (WIFSIGNALED(status)) {
+      int sig = WTERMSIG(status);
+      fprintf(stderr, "evfilter run: %s was killed by signal %d%s\n", args[sep + 1], sig,
+              sig == SIGSYS ? " (SIGSYS: the policy's kill or trap action)" : "");
+      return 128 + sig;
+    }
+    return WEXITSTATUS(status);
+  }
+  close(sp[1]);
+  int predicted = -1;
+  int listener = read(sp[0], &predicted, sizeof predicted) == sizeof predicted ? take_listener(child, predicted) : -1;
+  char go = 'g';
+  if (listener < 0 || write(sp[0], &go, 1) != 1) {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    fprintf(stderr, "evfilter run: the command never installed its program or ended before the handoff (a policy that denies read stops it): it did not run\n");
+    return 125;
+  }
+  close(sp[0]);
+  /* The JVM inherits the listener and becomes CMD's parent (exec keeps our pid). */
+  fcntl(listener, F_SETFD, 0);
+  char lopt[32], popt[32], fopt[40];
+  snprintf(lopt, sizeof lopt, "--attach-listener=%d", listener);
+  snprintf(popt, sizeof popt, "--attach-pid=%d", (int) child);
+  snprintf(fopt, sizeof fopt, "--attach-program=%016llx", fnv1a(insns, plen));
+  char *extra[] = {lopt, popt, fopt};
+  exec_java(java, njava, args, nargs, extra, 3);
+  kill(child, SIGKILL);
+  return 125;
+}
+
+int main(int argc, char **argv) {
+  if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
+    return cached(argc, argv);
+  }
+  if (argc < 6 || strcmp(argv[4], "--") != 0) {
+    fprintf(stderr, "usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN -- CMD [ARGS...]\n");
+    return 125;
+  }
+  int listen = argv[3][0] == '1';
+  default_signals();
 
   int ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -87,14 +441,7 @@ int main(int argc, char **argv) {
   }
   struct sock_fprog prog = {.len = (unsigned short) (n / sizeof insns[0]), .filter = insns};
 
-  /* Nothing of the JVM's reaches CMD but stdin, stdout and stderr. */
-  if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-    for (int fd = 3; fd < 1024; fd++) {
-      if (fd != ctl) {
-        fcntl(fd, F_SETFD, FD_CLOEXEC);
-      }
-    }
-  }
+  close_others(ctl);
 
   /* The listener takes the lowest free descriptor: say which before installing. */
   int probe = dup(0 <= ctl ? ctl : 0);
@@ -108,18 +455,7 @@ int main(int argc, char **argv) {
     die("tell the supervisor");
   }
 
-  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    die("no_new_privs");
-  }
-  unsigned long flags = listen ? SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV : 0;
-  long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
-  if (fd < 0 && listen && errno == EINVAL) {
-    /* Before Linux 5.19 there is no WAIT_KILLABLE_RECV. */
-    fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
-  }
-  if (fd < 0) {
-    die("install the seccomp program");
-  }
+  install(&prog, listen);
   if (listen) {
     char go = 0;
     /* Blocks until the supervisor holds the listener. Without its word the command does not run:
@@ -128,8 +464,5 @@ int main(int argc, char **argv) {
       _exit(125);
     }
   }
-  execvp(argv[5], argv + 5);
-  int e = errno;
-  fprintf(stderr, "evfilter-launch: %s: %s\n", argv[5], strerror(e));
-  _exit(e == ENOENT ? 127 : 126);
+  run_command(argv + 5);
 }

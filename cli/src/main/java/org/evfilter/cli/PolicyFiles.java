@@ -24,11 +24,11 @@ final class PolicyFiles {
     return load(command, file, labels, org.evfilter.events.syscalls.Arch.X86_64, err);
   }
 
-  /** The policy bound with {@code arch}'s syscall names and argument layouts, or empty after printing why not. */
-  static Optional<BoundPolicy> load(String command, Path file, java.util.List<Path> labels, org.evfilter.events.syscalls.Arch arch,
-      PrintWriter err) {
+  /** The policy and the files it was read from, or empty after printing why not. */
+  static Optional<PolicyBinder.Loaded> loadWithSources(String command, Path file, java.util.List<Path> labels,
+      org.evfilter.events.syscalls.Arch arch, PrintWriter err) {
     try {
-      return Optional.of(PolicyBinder.load(file, labels, KernelFacts.ofThisMachine(), arch));
+      return Optional.of(PolicyBinder.loadWithSources(file, labels, KernelFacts.ofThisMachine(), arch));
     } catch (FilterException e) {
       err.println(Text.display(e.render()));
     } catch (NoSuchFileException e) {
@@ -37,5 +37,11 @@ final class PolicyFiles {
       err.println("evfilter " + command + ": cannot read " + file + ": " + e.getMessage());
     }
     return Optional.empty();
+  }
+
+  /** The policy bound with {@code arch}'s syscall names and argument layouts, or empty after printing why not. */
+  static Optional<BoundPolicy> load(String command, Path file, java.util.List<Path> labels, org.evfilter.events.syscalls.Arch arch,
+      PrintWriter err) {
+    return loadWithSources(command, file, labels, arch, err).map(PolicyBinder.Loaded::policy);
   }
 }

@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.lsm.supervise.AuditLog;
+import org.evfilter.lsm.supervise.RunCache;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
 import org.evfilter.predicates.BoundPolicy;
@@ -62,13 +63,27 @@ final class RunCommand implements Callable<Integer> {
   @Parameters(paramLabel = "CMD", arity = "1..*", description = "The command and its arguments (after --).")
   List<String> command;
 
+  // Set by evfilter-launch --cached, which started the command already under the cached program.
+  @Option(names = "--attach-listener", hidden = true)
+  Integer attachListener;
+
+  @Option(names = "--attach-pid", hidden = true)
+  Integer attachPid;
+
+  @Option(names = "--attach-program", hidden = true)
+  String attachProgram;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
-    Optional<BoundPolicy> loaded = PolicyFiles.load("run", policyFile, labels, err);
-    if (loaded.isEmpty()) {
+    Optional<org.evfilter.predicates.PolicyBinder.Loaded> sources = PolicyFiles.loadWithSources("run", policyFile, labels, org.evfilter.events.syscalls.Arch.X86_64, err);
+    if (sources.isEmpty()) {
+      if (attachPid != null) {
+        killAttached(); // the policy changed under the cache since the launcher checked it
+      }
       return Main.INPUT_ERROR;
     }
+    Optional<BoundPolicy> loaded = Optional.of(sources.get().policy());
     SeccompCompiler.Compilation c;
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
@@ -76,14 +91,30 @@ final class RunCommand implements Callable<Integer> {
       BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.defers(loaded.get()));
       c = SeccompCompiler.compile(program, SeccompCompiler.Options.defaults().withRefusedListeners(true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
+      if (attachPid != null) {
+        killAttached();
+      }
       err.println("evfilter run: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+    if (attachPid != null) {
+      // The launcher started the command under the cached program and said what there was to say;
+      // the program must still be the one this policy compiles to (a file may have changed since).
+      if (!RunCache.fingerprint(c.program()).equals(attachProgram)) {
+        killAttached();
+        err.println("evfilter run: " + policyFile + " changed while the command started: it was stopped; run it again");
+        return Main.ENVIRONMENT_ERROR;
+      }
+      return supervise(loaded.get(), () -> Sandbox.attach(attachListener, attachPid), err);
+    }
     // What lets the command around the policy's own label and path rules: said before it runs.
+    StringBuilder warnings = new StringBuilder();
     org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(loaded.get(),
             org.evfilter.events.syscalls.Arch.X86_64)).stream()
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS)
-        .forEach(f -> err.println("evfilter run: warning: " + f.origin() + ": " + f.message()));
+        .forEach(f -> warnings.append("evfilter run: warning: ").append(f.origin()).append(": ").append(f.message()).append('\n'));
+    err.print(warnings);
+    err.flush();
     if (dryRun) {
       err.printf("evfilter run: %s: %d instructions; %d rules deferred to the supervisor%n", policyFile, c.stats().length(),
           c.stats().deferredRules());
@@ -92,13 +123,30 @@ final class RunCommand implements Callable<Integer> {
       err.println("  would run: " + String.join(" ", command));
       return 0;
     }
-    BoundPolicy policy = loaded.get();
+    // The next identical run starts the command before a JVM exists (see evfilter-launch --cached).
+    RunCache.store(System.getenv(), sources.get().sources(), c.notifies(), warnings.toString(), c.program());
+    SeccompCompiler.Compilation compiled = c;
+    return supervise(loaded.get(), () -> Sandbox.start(compiled.program(), compiled.notifies(), command), err);
+  }
+
+  private interface Start {
+    Sandbox start() throws IOException;
+  }
+
+  private void killAttached() {
+    ProcessHandle.of(attachPid).ifPresent(ProcessHandle::destroyForcibly);
+  }
+
+  private int supervise(BoundPolicy policy, Start start, PrintWriter err) throws IOException {
     OutputStream auditOut = auditFile == null ? null : Files.newOutputStream(auditFile);
     try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut)) {
       Sandbox sandbox;
       try {
-        sandbox = Sandbox.start(c.program(), c.notifies(), command);
+        sandbox = start.start();
       } catch (IOException e) {
+        if (attachPid != null) {
+          killAttached();
+        }
         err.println("evfilter run: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;
       }
@@ -114,7 +162,7 @@ final class RunCommand implements Callable<Integer> {
           }
           summary = supervisor.serve(sandbox.listener().get());
         }
-        int status = sandbox.process().waitFor();
+        int status = sandbox.waitFor();
         if (status > 128 && status < 128 + 65) {
           int signal = status - 128;
           err.println("evfilter run: " + command.get(0) + " was killed by signal " + signal

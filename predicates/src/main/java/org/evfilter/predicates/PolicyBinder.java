@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
@@ -50,6 +51,8 @@ public final class PolicyBinder {
   private final Deque<Path> including = new ArrayDeque<>();
   // A file included along two paths (or twice) is read once, like a header with a guard.
   private final Set<Path> loaded = new java.util.HashSet<>();
+  // Every file read, in order: what a compiled program depends on.
+  private final List<Path> sources = new ArrayList<>();
   private BoundPolicy.Verdict defaultAction;
   private String defaultOrigin;
 
@@ -82,7 +85,21 @@ public final class PolicyBinder {
 
   /** Loads and binds {@code file} for {@code arch}: its syscall names and numbers, and argument layouts. */
   public static BoundPolicy load(Path file, List<Path> labelsFiles, KernelFacts facts, Arch arch) throws IOException {
+    return loadWithSources(file, labelsFiles, facts, arch).policy();
+  }
+
+  /** A bound policy and every file it was read from (the policy, its includes, labels files). */
+  public record Loaded(BoundPolicy policy, List<Path> sources) {
+    public Loaded {
+      Objects.requireNonNull(policy, "policy");
+      sources = List.copyOf(sources);
+    }
+  }
+
+  /** {@link #load(Path, List, KernelFacts, Arch)}, saying which files it read. */
+  public static Loaded loadWithSources(Path file, List<Path> labelsFiles, KernelFacts facts, Arch arch) throws IOException {
     PolicyBinder binder = new PolicyBinder(facts, arch);
+    binder.sources.add(file.toAbsolutePath().normalize());
     for (Path labels : labelsFiles) {
       if (!Files.isReadable(labels)) {
         throw new java.nio.file.NoSuchFileException(labels.toString());
@@ -96,7 +113,7 @@ public final class PolicyBinder {
       binder.labelsFile(labels.toAbsolutePath().resolveSibling("-"), new Statement.LabelsFile(
           labels.toAbsolutePath().toString(), new org.evfilter.grammar.ast.Position(0, 1, 1)), none);
     }
-    return binder.bound();
+    return new Loaded(binder.bound(), binder.sources);
   }
 
   /** Binds policy text that includes nothing from disk (relative includes resolve against the working directory). */
@@ -225,6 +242,7 @@ public final class PolicyBinder {
       return;
     }
     try {
+      sources.add(target.toAbsolutePath().normalize());
       file(target, FilterParser.kernelText(Files.readAllBytes(target)));
     } catch (NoSuchFileException e) {
       throw fail(src, i.position(), "no policy file '" + i.path() + "' next to " + from.getFileName());
@@ -238,6 +256,7 @@ public final class PolicyBinder {
     Path target = resolve(from, f.path());
     List<String> lines;
     try {
+      sources.add(target.toAbsolutePath().normalize());
       lines = Files.readAllLines(target, StandardCharsets.ISO_8859_1);
     } catch (NoSuchFileException e) {
       throw fail(src, f.position(), "no labels file '" + f.path() + "' next to " + from.getFileName());

@@ -85,6 +85,9 @@ public final class Libc {
 
   public static native int ftruncate(int fd, long length) throws LastErrorException;
 
+  /** {@code waitpid(2)}: {@code status[0]} gets the wait status. */
+  public static native int waitpid(int pid, int[] status, int options) throws LastErrorException;
+
   public static native long readlink(byte[] path, byte[] buf, long size) throws LastErrorException;
 
   /** {@code path} as a NUL-terminated C string. */

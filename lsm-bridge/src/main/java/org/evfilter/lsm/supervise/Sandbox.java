@@ -32,18 +32,50 @@ public final class Sandbox implements AutoCloseable {
   private static final long HANDOFF_TIMEOUT_NANOS = 10_000_000_000L;
 
   private final Process process;
+  private final int pid;
   private final SeccompListener listener;
   private final Path work;
 
-  private Sandbox(Process process, SeccompListener listener, Path work) {
+  private Sandbox(Process process, int pid, SeccompListener listener, Path work) {
     this.process = process;
+    this.pid = pid;
     this.listener = listener;
     this.work = work;
   }
 
-  /** The launched command's process (its exit status is the command's: 128 + signal when killed). */
-  public Process process() {
-    return process;
+  /**
+   * A command {@code evfilter-launch --cached} already started under its program, as this
+   * process's child (the launcher exec'd this JVM), with its notification listener inherited as
+   * descriptor {@code listenerFd}.
+   */
+  public static Sandbox attach(int listenerFd, int pid) throws IOException {
+    String what = link("/proc/self/fd/" + listenerFd);
+    if (!what.contains("seccomp")) {
+      throw new IOException("descriptor " + listenerFd + " is " + what + ", not a seccomp listener");
+    }
+    SeccompListener listener = new SeccompListener(listenerFd);
+    listener.syncWakeUp();
+    return new Sandbox(null, pid, listener, null);
+  }
+
+  /** Waits for the command: its exit status, 128 + signal when it was killed (as a shell says). */
+  public int waitFor() throws InterruptedException {
+    if (process != null) {
+      return process.waitFor();
+    }
+    int[] status = new int[1];
+    while (true) {
+      try {
+        Libc.waitpid(pid, status, 0);
+        break;
+      } catch (LastErrorException e) {
+        if (e.getErrorCode() != 4) { // EINTR
+          throw new IllegalStateException("waitpid " + pid + ": " + e.getMessage(), e);
+        }
+      }
+    }
+    int s = status[0];
+    return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
   }
 
   /** The notification listener, when the program defers syscalls. */
@@ -81,7 +113,7 @@ public final class Sandbox implements AutoCloseable {
           // The launcher waits for this before it execs (without a listener it does not wait).
           control.write(ByteBuffer.wrap(new byte[] {'g'}));
         }
-        return new Sandbox(p, listener, work);
+        return new Sandbox(p, (int) p.pid(), listener, work);
       } catch (IOException | RuntimeException e) {
         p.destroyForcibly();
         throw e instanceof IOException io ? io : new IOException(e.getMessage(), e);
@@ -198,8 +230,10 @@ public final class Sandbox implements AutoCloseable {
     if (listener != null) {
       listener.close();
     }
-    Files.deleteIfExists(work.resolve("program.bpf"));
-    Files.deleteIfExists(work.resolve("evfilter-launch"));
-    Files.deleteIfExists(work);
+    if (work != null) {
+      Files.deleteIfExists(work.resolve("program.bpf"));
+      Files.deleteIfExists(work.resolve("evfilter-launch"));
+      Files.deleteIfExists(work);
+    }
   }
 }

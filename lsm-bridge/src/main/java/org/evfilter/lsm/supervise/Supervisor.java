@@ -179,6 +179,11 @@ public final class Supervisor {
         deny(listener, n, name, List.of(), 0, "unreadable argument", EFAULT, null, false);
         return;
       }
+      if (how != null && (how[0] >>> 32 != 0 || (how[0] & (Libc.O_CREAT | O_TMPFILE_BIT)) == 0 && how[1] != 0)) {
+        // What openat2 itself refuses: flags beyond 32 bits, a mode without O_CREAT or O_TMPFILE.
+        deny(listener, n, name, List.of(), 0, "invalid open_how", EINVAL, null, false);
+        return;
+      }
       int flags = flags(p, n, how);
       Optional<TaskCredentials.Creds> creds = credentials.of(n.tid());
       if (creds.isPresent() && creates(p, flags)) {
@@ -445,7 +450,8 @@ public final class Supervisor {
     denied++;
     List<String> names = labelNames(labelSet);
     // Said before the task resumes, so the reason comes before whatever the task prints about it.
-    denials.accept("denied " + name + " " + String.join(" -> ", paths(targets)) + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")")
+    denials.accept("denied " + name + " " + String.join(" -> ", paths(targets).stream().map(Supervisor::printable).toList())
+        + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")")
         + ": " + why + ": " + (verdict == null ? "errno(" + errno + ")" : verdict));
     listener.fail(n.id(), errno);
     audit.record(n.tid(), name, paths(targets), labelNames(labelSet), why, verdict == null ? "errno(" + errno + ")" : verdict.toString(),
@@ -658,6 +664,20 @@ public final class Supervisor {
       }
     }
     return out;
+  }
+
+  // A path as a terminal may show it: control characters (a task may name a file "\e[2J") escaped.
+  static String printable(String path) {
+    StringBuilder b = new StringBuilder(path.length());
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      if (c < 0x20 || c == 0x7f || c == '\\') {
+        b.append(String.format("\\x%02x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   private static List<String> paths(List<Target> targets) {

@@ -1,6 +1,7 @@
 package org.evfilter.tests.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -207,6 +208,91 @@ class RunTest {
     // The same command outside a policy is refused by the kernel too: the supervisor adds no right.
     Process plain = new ProcessBuilder("unshare", "--user", "--", "cat", nobodys.toString()).start();
     assertEquals(1, plain.waitFor());
+  }
+
+  // evfilter-launch --cached, as ./evfilter starts `run`: the cache in its own directory.
+  private ChildJvm.Result launch(Path cache, String... args) throws Exception {
+    Path launcher = Path.of("../lsm-bridge/target/classes/org/evfilter/lsm/supervise/evfilter-launch").toAbsolutePath().normalize();
+    List<String> argv = new ArrayList<>(List.of(launcher.toString(), "--cached", cache.toString(),
+        // The build identity: a file that changes with each build of the command line.
+        Path.of("../cli/target/classes/org/evfilter/cli/Main.class").toAbsolutePath().normalize().toString(),
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp", System.getProperty("java.class.path"),
+        "org.evfilter.cli.Main", "--args"));
+    argv.addAll(List.of(args));
+    Path out = Files.createTempFile(work, "out", ".txt");
+    Path err = Files.createTempFile(work, "err", ".txt");
+    Process p = new ProcessBuilder(argv).directory(work.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    assertTrue(p.waitFor(2, java.util.concurrent.TimeUnit.MINUTES), "launcher did not finish");
+    return new ChildJvm.Result(p.exitValue(), Files.readString(out), Files.readString(err));
+  }
+
+  private static Object entryInode(Path cache) throws Exception {
+    try (var s = Files.list(cache)) {
+      Path e = s.filter(f -> f.toString().endsWith(".run")).findFirst().orElseThrow();
+      return Files.getAttribute(e, "unix:ino");
+    }
+  }
+
+  private static long entries(Path cache) throws Exception {
+    try (var s = Files.list(cache)) {
+      return s.filter(f -> f.toString().endsWith(".run")).count();
+    }
+  }
+
+  @Test
+  void aCachedProgramStartsTheCommandAtOnceAndAChangedPolicyIsNeverServedStale() throws Exception {
+    Path cache = work.resolve("cache");
+    Path open = labelled("public.txt", "public words\n", null);
+    Path secret = labelled("secret.txt", "secret words\n", "secret_t");
+    Path policy = work.resolve("p.evf");
+    Files.writeString(policy, "include \"" + SAMPLES.resolve("cat.evf") + "\"\n");
+    String[] cat = {"run", "--policy", policy.toString(), "--", "cat", open.toString(), secret.toString()};
+    // A miss: the JVM compiles, runs, and leaves the entry; then a hit: the same behaviour, the
+    // command started by the launcher and supervised by the JVM it exec'd.
+    Object written = null;
+    for (int round = 0; round < 2; round++) {
+      ChildJvm.Result r = launch(cache, cat);
+      assertEquals(1, r.code(), r.err());
+      assertTrue(r.out().contains("public words") && !r.out().contains("secret words"), "round " + round + ": " + r.out() + r.err());
+      assertTrue(r.err().matches("(?s).*denied openat " + secret + " \\(secret_t\\): .*cat\\.evf:10:1: errno\\(13\\).*"), r.err());
+      assertTrue(r.err().contains("supervised syscalls"), r.err());
+      assertEquals(1, entries(cache), "round " + round);
+      // A miss writes the entry anew (a new inode); a hit only reads it.
+      Object inode = entryInode(cache);
+      assertTrue(round == 0 || inode.equals(written), "the second run compiled again: the cache missed");
+      written = inode;
+    }
+    assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
+    // The included file is in the entry's manifest: changing what it includes changes the program.
+    Path stricter = work.resolve("stricter.evf");
+    Files.writeString(stricter, "include \"" + SAMPLES.resolve("base.evf") + "\"\ndefault errno(EPERM)\nallow execve\n");
+    Files.writeString(policy, "include \"" + stricter + "\"\n");
+    ChildJvm.Result denied = launch(cache, cat);
+    assertNotEquals(written, entryInode(cache), "a changed include did not make the entry stale");
+    assertNotEquals(0, denied.code());
+    assertFalse(denied.out().contains("public words"), denied.out() + denied.err());
+    Files.writeString(stricter, "include \"" + SAMPLES.resolve("cat.evf") + "\"\n");
+    for (int round = 0; round < 2; round++) {
+      ChildJvm.Result again = launch(cache, cat);
+      assertTrue(again.out().contains("public words"), "a changed include was served stale: " + again.out() + again.err());
+    }
+    // Nothing supervised: no JVM at all on a hit, the exit status and the signal said as `run` says them.
+    Path plain = work.resolve("plain.evf");
+    Files.writeString(plain, "default allow\nkill_process uname\n");
+    for (int round = 0; round < 2; round++) {
+      assertEquals(42, launch(cache, "run", "--policy", plain.toString(), "--", "sh", "-c", "exit 42").code());
+      ChildJvm.Result killed = launch(cache, "run", "--policy", plain.toString(), "--", "uname");
+      assertEquals(128 + 31, killed.code());
+      assertTrue(killed.err().contains("uname was killed by signal 31 (SIGSYS"), killed.err());
+    }
+    // An entry another user could have written is never trusted.
+    Files.setPosixFilePermissions(cache, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    try (var s = Files.list(cache)) {
+      for (Path e : s.toList()) {
+        Files.write(e, new byte[] {'x'});
+      }
+    }
+    assertTrue(launch(cache, cat).out().contains("public words"));
   }
 
   @Test
