@@ -391,6 +391,13 @@ public final class Supervisor {
           int f = p.flags() >= 0 ? (int) a[p.flags()] : 0;
           if (p.kind() == PathSyscall.Kind.RENAME) {
             Libc.renameat2(from.parent, from.name, to.parent, to.name, f);
+          } else if ((f & AT_SYMLINK_FOLLOW) != 0) {
+            // Following the symlink again could reach another file: link the object that was
+            // labelled, through its descriptor's magic link.
+            if (t.pinned < 0) {
+              throw new LastErrorException(ENOENT);
+            }
+            Libc.linkat(Libc.AT_FDCWD, Libc.c("/proc/self/fd/" + t.pinned), to.parent, to.name, AT_SYMLINK_FOLLOW);
           } else {
             Libc.linkat(from.parent, from.name, to.parent, to.name, f);
           }

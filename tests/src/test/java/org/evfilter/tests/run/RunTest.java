@@ -140,15 +140,20 @@ class RunTest {
         + "errno(EACCES) unlink, unlinkat, rmdir, mkdir, mkdirat, rename, renameat, renameat2, link, linkat, chmod, fchmodat,"
         + " truncate, creat, openat: label & secret_t\n");
     Path audit = work.resolve("audit.jsonl");
-    String script = "cd " + work + " && mkdir d && echo x > d/f && mv d/f d/g && ln d/g d/h && chmod 600 d/h && rm d/g d/h"
-        + " && rmdir d && echo performed; rm -f keep.txt; mv keep.txt moved.txt; chmod 777 keep.txt; ls keep.txt";
+    // ln -L links what a symlink names (linkat AT_SYMLINK_FOLLOW): the very file that was labelled.
+    String script = "cd " + work + " && mkdir d && echo x > d/f && mv d/f d/g && ln d/g d/h && chmod 600 d/h"
+        + " && ln -s g d/sym && ln -L d/sym d/hard && [ d/hard -ef d/g ] && rm d/g d/h d/sym d/hard"
+        + " && rmdir d && echo performed; rm -f keep.txt; mv keep.txt moved.txt; chmod 777 keep.txt;"
+        + " ln -s keep.txt to-keep; ln -L to-keep keep-too; ls keep.txt";
     ChildJvm.Result r = run("run", "--policy", p.toString(), "--audit", audit.toString(), "--", "sh", "-c", script);
     assertEquals(0, r.code(), r.err());
     assertEquals("performed\nkeep.txt\n", r.out());
     assertTrue(r.err().contains("rm: cannot remove 'keep.txt': Permission denied"), r.err());
     assertTrue(r.err().contains("evfilter run: denied unlinkat " + secret + " (secret_t)"), r.err());
     assertTrue(r.err().contains("denied renameat2 " + secret + " -> "), r.err());
-    assertTrue(Files.exists(secret) && !Files.exists(work.resolve("d")));
+    assertTrue(r.err().contains("denied linkat " + work.resolve("to-keep") + " -> " + work.resolve("keep-too") + " (secret_t)"),
+        "a link through a symlink to a secret file: " + r.err());
+    assertTrue(Files.exists(secret) && !Files.exists(work.resolve("d")) && !Files.exists(work.resolve("keep-too")));
     String log = Files.readString(audit);
     for (String call : List.of("mkdir", "renameat2", "linkat", "fchmodat", "unlinkat")) {
       assertTrue(log.contains("\"syscall\":\"" + call + "\""), call + " not supervised: " + log);
