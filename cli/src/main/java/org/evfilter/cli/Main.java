@@ -83,6 +83,7 @@ public final class Main implements Runnable {
     m.put("import", ImportCommand::new);
     m.put("export", ExportCommand::new);
     m.put("run", RunCommand::new);
+    m.put("compare", CompareCommand::new);
     m.put("help", CommandLine.HelpCommand::new);
     return m;
   }

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -16,10 +15,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
-import org.evfilter.events.trace.TraceProblem;
-import org.evfilter.events.trace.TraceReader;
-import org.evfilter.events.trace.Traces;
-import org.evfilter.events.vfs.VfsEvents;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.eval.AvcStats;
@@ -79,51 +74,30 @@ final class ReplayCommand implements Callable<Integer> {
     PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
     DecisionCache cache = cacheSize > 0 ? new DecisionCache(engine, cacheSize) : null;
     LabelResolver labels = loaded.get().labelResolver(16384, org.evfilter.lsm.natives.LinuxXattrs.reader());
-    boolean labelled = !loaded.get().labels().isEmpty();
     CompiledFilter.Counter counter = new CompiledFilter.Counter();
     SeccompView view = new SeccompView();
     Map<ActionKind, Long> counts = new EnumMap<>(ActionKind.class);
     List<String> denied = new ArrayList<>();
-    long problems = 0;
     long start = System.nanoTime();
-    long total = 0;
-    for (Path trace : traces) {
-      long size;
-      try {
-        size = Files.size(trace);
-      } catch (NoSuchFileException e) {
-        err.println("evfilter replay: no such trace: " + trace);
-        return Main.INPUT_ERROR;
+    long[] total = {0};
+    long problems = LabelledTraces.read("replay", traces, loaded.get(), labels, err, (trace, event, set) -> {
+      view.set(event, set);
+      BoundPolicy.Verdict v = cache != null ? cache.decide(view, counter) : engine.decide(view, counter);
+      counts.merge(v.kind(), 1L, Long::sum);
+      if (PolicyAnalysis.denies(v.kind()) && denied.size() < firstDenied) {
+        denied.add(trace.getFileName() + ": " + Text.display(event.toString()) + " -> " + v);
       }
-      ProgressBar progress = new ProgressBar(err, size);
-      try (TraceReader reader = Traces.open(trace)) {
-        Optional<SyscallEvent> e;
-        while ((e = reader.read()).isPresent()) {
-          SyscallEvent event = e.get();
-          long set = labelled ? VfsEvents.from(event).map(v -> labels.labels(v.path())).orElse(0L) : 0L;
-          view.set(event, set);
-          BoundPolicy.Verdict v = cache != null ? cache.decide(view, counter) : engine.decide(view, counter);
-          counts.merge(v.kind(), 1L, Long::sum);
-          if (PolicyAnalysis.denies(v.kind()) && denied.size() < firstDenied) {
-            denied.add(trace.getFileName() + ": " + Text.display(event.toString()) + " -> " + v);
-          }
-          if ((++total & 0xfff) == 0) {
-            progress.update(reader.bytesRead(), total);
-          }
-        }
-        progress.done();
-        problems += reader.problemCount();
-        for (TraceProblem p : reader.problems().subList(0, Math.min(5, reader.problems().size()))) {
-          err.println("evfilter replay: " + trace + ":" + p);
-        }
-      }
+      total[0]++;
+    });
+    if (problems < 0) {
+      return Main.INPUT_ERROR;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     AvcStats avc = cache != null ? cache.stats() : AvcStats.EMPTY;
     double perEvent = counter.events == 0 ? 0 : (double) counter.predicates / counter.events;
     if (json) {
-      ObjectNode o = new ObjectMapper().createObjectNode().put("events", total).put("seconds", seconds)
-          .put("eventsPerSecond", total / Math.max(seconds, 1e-9)).put("predicatesPerEvent", perEvent)
+      ObjectNode o = new ObjectMapper().createObjectNode().put("events", total[0]).put("seconds", seconds)
+          .put("eventsPerSecond", total[0] / Math.max(seconds, 1e-9)).put("predicatesPerEvent", perEvent)
           .put("unreadableLines", problems);
       ObjectNode c = o.putObject("actions");
       counts.forEach((k, n) -> c.put(k.keyword(), n));
@@ -133,8 +107,8 @@ final class ReplayCommand implements Callable<Integer> {
           .put("evictions", avc.evictions()).put("hitRate", avc.hitRate());
       out.println(o);
     } else {
-      out.printf("%d events in %.2f s (%.0f events/s); %.2f predicates evaluated per event%n", total, seconds,
-          total / Math.max(seconds, 1e-9), perEvent);
+      out.printf("%d events in %.2f s (%.0f events/s); %.2f predicates evaluated per event%n", total[0], seconds,
+          total[0] / Math.max(seconds, 1e-9), perEvent);
       counts.forEach((k, n) -> out.printf("  %-14s %d%n", k.keyword(), n));
       if (!denied.isEmpty()) {
         out.println("first denied events:");
