@@ -29,7 +29,9 @@ import picocli.CommandLine.Model.CommandSpec;
       "rules another rule always overrides, syscalls left open that bypass path checks.",
       ""
     },
-    footer = {"", "Example:", "  evfilter explain --policy samples/policies/valid/openat-labels.evf"})
+    footer = {"", "Examples:", "  evfilter explain --policy samples/policies/valid/openat-labels.evf",
+      "  evfilter explain --policy samples/policies/valid/cat.evf --json",
+      "", "Exit status: 0 shown; 1 a bad policy."})
 final class ExplainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
           + " are reported. A 4-byte argument is compared on its low 32 bits, as the kernel passes it.",
       ""
     },
-    footer = {"", "Example:", "  evfilter import docker-default.json -o docker.evf && evfilter compile docker.evf",
+    footer = {"", "Examples:", "  evfilter import docker-default.json -o docker.evf && evfilter compile docker.evf",
       "", "Exit status: 0 imported; 1 a bad profile."})
 final class ImportCommand implements Callable<Integer> {
   @Spec CommandSpec spec;

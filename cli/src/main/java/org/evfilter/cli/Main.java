@@ -71,6 +71,7 @@ public final class Main implements Runnable {
 
   private static java.util.Map<String, java.util.function.Supplier<Object>> commands() {
     java.util.Map<String, java.util.function.Supplier<Object>> m = new java.util.LinkedHashMap<>();
+    m.put("demo", DemoCommand::new);
     m.put("check", CheckCommand::new);
     m.put("eval", EvalCommand::new);
     m.put("explain", ExplainCommand::new);
@@ -85,19 +86,29 @@ public final class Main implements Runnable {
     m.put("run", RunCommand::new);
     m.put("compare", CompareCommand::new);
     m.put("learn", LearnCommand::new);
+    m.put("completion", CompletionCommand::new);
     m.put("help", CommandLine.HelpCommand::new);
     return m;
   }
 
-  private static int execute(String[] args, PrintWriter out, PrintWriter err) {
+  /** Runs one command line on the calling thread (the demo runs others this way). */
+  /** The command line with every subcommand, or with {@code only} alone. */
+  static CommandLine commandLine(boolean all, String... only) {
     CommandLine cmd = new CommandLine(new Main());
+    if (all) {
+      COMMANDS.forEach((name, make) -> cmd.addSubcommand(name, make.get()));
+    } else {
+      for (String name : only) {
+        cmd.addSubcommand(name, COMMANDS.get(name).get());
+      }
+    }
+    return cmd;
+  }
+
+  static int execute(String[] args, PrintWriter out, PrintWriter err) {
     // A known command needs only itself; anything else (help, a typo, no command) gets them all.
     String first = args.length > 0 ? args[0] : "";
-    if (COMMANDS.containsKey(first) && !first.equals("help")) {
-      cmd.addSubcommand(first, COMMANDS.get(first).get());
-    } else {
-      COMMANDS.forEach((name, make) -> cmd.addSubcommand(name, make.get()));
-    }
+    CommandLine cmd = COMMANDS.containsKey(first) && !first.equals("help") ? commandLine(false, first) : commandLine(true);
     cmd.setOut(out);
     cmd.setErr(err);
     cmd.setParameterExceptionHandler(

@@ -41,7 +41,9 @@ import picocli.CommandLine.Model.CommandSpec;
       "trace are labelled by the policy's xattr and file_contexts rules.",
       ""
     },
-    footer = {"", "Example:", "  strace -f -ttt -o ls.strace ls; evfilter replay --policy samples/policies/valid/openat-labels.evf ls.strace"})
+    footer = {"", "Examples:", "  evfilter replay --policy samples/policies/valid/cat.evf samples/traces/cat.strace",
+      "  strace -f -ttt -o ls.strace ls; evfilter replay --policy samples/policies/valid/openat-labels.evf ls.strace --json",
+      "", "Exit status: 0 replayed; 1 a bad policy or unreadable trace lines."})
 final class ReplayCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 

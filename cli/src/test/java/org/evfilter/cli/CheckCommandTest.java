@@ -12,6 +12,7 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,6 +44,21 @@ class CheckCommandTest {
     Result c = run("check", "--help");
     assertEquals(0, c.code());
     assertTrue(c.out().contains("--strict-ftrace") && c.out().contains("Examples:"), c.out());
+  }
+
+  @Test
+  void everySubcommandTeachesWithExamplesAndCompletes() {
+    for (String name : List.of("demo", "check", "eval", "explain", "replay", "trace", "events", "convert", "compile", "sim", "import",
+        "export", "run", "compare", "learn", "completion")) {
+      Result h = run(name, "--help");
+      assertEquals(0, h.code(), name);
+      int examples = h.out().indexOf("Examples:");
+      assertTrue(examples >= 0 && h.out().indexOf("evfilter " + name, examples) > 0, name + " --help has no example: " + h.out());
+    }
+    Result completion = run("completion");
+    assertEquals(0, completion.code());
+    assertTrue(completion.out().contains("complete -F") && completion.out().contains("compare") && completion.out().contains("--policy"),
+        completion.out());
   }
 
   @Test

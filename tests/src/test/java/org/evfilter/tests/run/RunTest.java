@@ -301,6 +301,19 @@ class RunTest {
   }
 
   @Test
+  void theDemoShowsAnAllowedAndADeniedReadTheAvcAndWhereTheReportIs() throws Exception {
+    Path dir = work.resolve("demo");
+    ChildJvm.Result r = run("demo", "--dir", dir.toString());
+    assertEquals(0, r.code(), r.out() + r.err());
+    assertTrue(r.out().contains("public words: anyone may read this") && !r.out().contains("secret words"), r.out());
+    assertTrue(r.err().contains("denied openat " + dir.resolve("secret.txt") + " (secret_t): "), r.err());
+    assertTrue(r.err().matches("(?s).*supervised syscalls: \\d+ allowed, 1 denied; AVC \\d+ lookups.*"), r.err());
+    assertTrue(r.out().contains("report: " + dir.resolve("compare-report/report.html")), r.out());
+    assertTrue(Files.exists(dir.resolve("compare-report/report.html")) && Files.exists(dir.resolve("compare-report/per-syscall.png")));
+    assertTrue(r.out().contains(" 0 disagree"), r.out());
+  }
+
+  @Test
   void procSelfIsTheTasksAndTheHandoffFailsClosed() throws Exception {
     Path p = work.resolve("self.evf");
     Files.writeString(p, "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n");
