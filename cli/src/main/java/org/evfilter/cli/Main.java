@@ -91,7 +91,6 @@ public final class Main implements Runnable {
     return m;
   }
 
-  /** Runs one command line on the calling thread (the demo runs others this way). */
   /** The command line with every subcommand, or with {@code only} alone. */
   static CommandLine commandLine(boolean all, String... only) {
     CommandLine cmd = new CommandLine(new Main());
@@ -105,6 +104,7 @@ public final class Main implements Runnable {
     return cmd;
   }
 
+  /** Runs one command line on the calling thread (the demo runs others this way). */
   static int execute(String[] args, PrintWriter out, PrintWriter err) {
     // A known command needs only itself; anything else (help, a typo, no command) gets them all.
     String first = args.length > 0 ? args[0] : "";

@@ -125,10 +125,7 @@ public final class FilterParser {
           new SourceText(sourceName, text.substring(0, 80)));
     }
     SourceText source = new SourceText(sourceName, text);
-    int depth = PolicyPrescan.check(source);
-    if (depth > MAX_NESTING) {
-      throw tooLarge(source, "nesting is " + depth + " deep; the limit is " + MAX_NESTING);
-    }
+    int depth = PolicyPrescan.check(source, MAX_NESTING);
     return DeepStack.call(depth, () -> {
       EvFilterParser parser = parser(text, true, true, source, PredicateChecker.NONE, false);
       try {

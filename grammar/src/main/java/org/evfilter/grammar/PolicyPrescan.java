@@ -7,7 +7,8 @@ package org.evfilter.grammar;
 final class PolicyPrescan {
   private PolicyPrescan() {}
 
-  static int check(SourceText source) {
+  /** The deepest nesting; a nesting deeper than {@code maxNesting} is an error at the parenthesis that passes it. */
+  static int check(SourceText source, int maxNesting) {
     String s = source.text();
     char quote = 0;
     int opened = 0;
@@ -26,6 +27,10 @@ final class PolicyPrescan {
         opened = i;
       } else if (c == '(') {
         maxDepth = Math.max(maxDepth, ++depth);
+        if (depth > maxNesting) {
+          throw new FilterException(FilterError.of(ErrorCode.EXPRESSION_TOO_LARGE, i,
+              "parentheses nest deeper than " + maxNesting + " here"), source);
+        }
       } else if (c == ')') {
         depth = Math.max(0, depth - 1);
       } else if (c == '#') {

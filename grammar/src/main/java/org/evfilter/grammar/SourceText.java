@@ -61,13 +61,27 @@ public final class SourceText {
     int line = line(at);
     int start = lineStarts[line - 1];
     int end = text.indexOf('\n', start);
-    String src = text.substring(start, end < 0 ? text.length() : end);
-    StringBuilder caret = new StringBuilder();
+    int stop = end < 0 ? text.length() : end;
+    // A very long line is shown around the caret, so the caret stays on the screen.
+    String before = "";
+    String after = "";
+    if (stop - start > WIDE) {
+      int from = Math.max(start, at - WIDE / 2);
+      int to = Math.min(stop, from + WIDE);
+      before = from > start ? "..." : "";
+      after = to < stop ? "..." : "";
+      start = from;
+      stop = to;
+    }
+    String src = before + text.substring(start, stop) + after;
+    StringBuilder caret = new StringBuilder(" ".repeat(before.length()));
     for (int i = start; i < at; i++) {
       caret.append(text.charAt(i) == '\t' ? '\t' : ' ');
     }
     return describe(error) + "\n" + src + "\n" + caret + "^";
   }
+
+  private static final int WIDE = 160;
 
   // The kernel clamps its caret to just past the last character; so do we, for every source.
   private int clamp(int offset) {
