@@ -40,7 +40,12 @@ final class RandomPolicies {
   }
 
   RandomPolicies(long seed, boolean withLabels, Arch arch) {
-    this.random = new Random(seed);
+    this(new Random(seed), withLabels, arch);
+  }
+
+  /** Policies whose every choice {@code random} makes (a fuzzer's data, for one). */
+  RandomPolicies(Random random, boolean withLabels, Arch arch) {
+    this.random = random;
     this.withLabels = withLabels;
     this.arch = arch;
     this.table = SyscallTable.of(arch);
