@@ -42,6 +42,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -173,15 +174,23 @@ static long long take_int(struct reader *r, size_t size) {
 #define take_u32(r) ((unsigned int) take_int((r), 4))
 #define take_i64(r) take_int((r), 8)
 
-/* The whole file, when it is a regular file owned by us and writable by nobody else. */
-static unsigned char *read_owned(const char *path, size_t *len) {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+/* The whole file `name` in `dir`, when both are ours and writable by nobody else, neither is a
+ * symlink and the file has no other name (a hard link of someone else's making). */
+static unsigned char *read_owned(const char *dir, const char *name, size_t *len) {
+  int d = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat ds;
+  if (d < 0 || fstat(d, &ds) != 0 || ds.st_uid != geteuid() || (ds.st_mode & 022) != 0) {
+    if (d >= 0) close(d);
+    return NULL;
+  }
+  int fd = openat(d, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  close(d);
   if (fd < 0) {
     return NULL;
   }
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0
-      || st.st_size > (1 << 24)) {
+      || st.st_nlink != 1 || st.st_size > (1 << 24)) {
     close(fd);
     return NULL;
   }
@@ -235,6 +244,12 @@ static int take_listener(pid_t child, int fd) {
   return -1;
 }
 
+static pid_t forward_to;
+
+static void forward(int sig) {
+  kill(forward_to, sig);
+}
+
 static int cached(int argc, char **argv) {
   if (argc < 7) {
     fprintf(stderr, "usage: evfilter-launch --cached CACHE_DIR BUILD JAVA_COMMAND... --args run OPTIONS... -- CMD...\n");
@@ -281,19 +296,21 @@ static int cached(int argc, char **argv) {
   put(&key, jid, sizeof jid);
   char cwd[4096];
   if (getcwd(cwd, sizeof cwd) == NULL) {
-    cwd[0] = 0;
+    /* Relative paths in the arguments would mean something else: no cache. */
+    exec_java(java, njava, args, nargs, NULL, 0);
+    return 125;
   }
   put_str(&key, cwd);
+  /* What /proc/kallsyms shows, and so what a policy binds, depends on who reads it. */
+  unsigned int euid = geteuid();
+  put(&key, &euid, sizeof euid);
   for (int i = 0; i < sep; i++) put_str(&key, args[i]);
 
-  char entry[4200];
-  snprintf(entry, sizeof entry, "%s/%016llx.run", dir, fnv1a(key.p, key.len));
-  struct stat ds;
+  char name[40], entry[4200];
+  snprintf(name, sizeof name, "%016llx.run", fnv1a(key.p, key.len));
+  snprintf(entry, sizeof entry, "%s/%s", dir, name);
   size_t len = 0;
-  unsigned char *data = NULL;
-  if (lstat(dir, &ds) == 0 && S_ISDIR(ds.st_mode) && ds.st_uid == geteuid() && (ds.st_mode & 022) == 0) {
-    data = read_owned(entry, &len);
-  }
+  unsigned char *data = read_owned(dir, name, &len);
   struct reader r = {data, len, data != NULL};
   const char *magic = take(&r, 8);
   unsigned int klen = take_u32(&r);
@@ -325,15 +342,20 @@ static int cached(int argc, char **argv) {
   valid = valid && r.ok && r.left == 0 && plen > 0 && plen % sizeof(struct sock_filter) == 0
       && plen / sizeof(struct sock_filter) <= 4096;
 
-  char hex[2 * sizeof key.p[0] * 8192 + 1];
   if (!valid) {
-    /* A miss: the JVM compiles and leaves the entry (the key travels hex-encoded). */
-    if (key.len * 2 < sizeof hex) {
-      for (size_t i = 0; i < key.len; i++) sprintf(hex + 2 * i, "%02x", key.p[i]);
-      setenv("EVFILTER_RUN_CACHE_ENTRY", entry, 1);
-      setenv("EVFILTER_RUN_CACHE_KEY", hex, 1);
+    /* A miss: the JVM compiles and leaves the entry; where and under which key go on its command
+     * line (never in the environment, which the command inherits). */
+    char *hex = malloc(key.len * 2 + 32);
+    char *where = malloc(strlen(entry) + 32);
+    if (hex == NULL || where == NULL) {
+      exec_java(java, njava, args, nargs, NULL, 0);
+      return 125;
     }
-    exec_java(java, njava, args, nargs, NULL, 0);
+    strcpy(hex, "--cache-key=");
+    for (size_t i = 0; i < key.len; i++) sprintf(hex + 12 + 2 * i, "%02x", key.p[i]);
+    sprintf(where, "--cache-entry=%s", entry);
+    char *extra[] = {where, hex};
+    exec_java(java, njava, args, nargs, extra, 2);
     return 125;
   }
 
@@ -350,6 +372,9 @@ static int cached(int argc, char **argv) {
     die("fork");
   }
   if (child == 0) {
+    if (listen) {
+      close(sp[0]); /* so that a supervisor that never starts means EOF here, not a wait forever */
+    }
     default_signals();
     close_others(listen ? sp[1] : -1);
     if (listen) {
@@ -373,8 +398,16 @@ static int cached(int argc, char **argv) {
     /* Nothing to supervise: no JVM. Wait for CMD as a shell would and report like `evfilter run`. */
     signal(SIGINT, SIG_IGN);
     signal(SIGQUIT, SIG_IGN);
-    int status;
-    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    signal(SIGCHLD, SIG_DFL);
+    /* Termination asked of the launcher goes to the command, which we then wait for. */
+    forward_to = child;
+    signal(SIGTERM, forward);
+    signal(SIGHUP, forward);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0) {
+      if (errno != EINTR) {
+        die("waitpid");
+      }
     }
     if (WIFSIGNALED(status)) {
       int sig = WTERMSIG(status);
@@ -387,27 +420,38 @@ static int cached(int argc, char **argv) {
   close(sp[1]);
   int predicted = -1;
   int listener = read(sp[0], &predicted, sizeof predicted) == sizeof predicted ? take_listener(child, predicted) : -1;
-  char go = 'g';
-  if (listener < 0 || write(sp[0], &go, 1) != 1) {
+  if (listener < 0) {
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     fprintf(stderr, "evfilter run: the command never installed its program or ended before the handoff (a policy that denies read stops it): it did not run\n");
     return 125;
   }
-  close(sp[0]);
+  /* The JVM says go, on sp[0], only once the program it compiles is, byte for byte, the one the
+   * command runs (given to it in a sealed memfd): nothing of the command runs before. */
+  int prog_fd = (int) syscall(SYS_memfd_create, "evfilter-program", MFD_ALLOW_SEALING);
+  if (prog_fd < 0 || write(prog_fd, insns, plen) != (ssize_t) plen
+      || fcntl(prog_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    kill(child, SIGKILL);
+    die("memfd");
+  }
+  fcntl(sp[0], F_SETFD, 0);
   /* The JVM inherits the listener and becomes CMD's parent (exec keeps our pid). */
   fcntl(listener, F_SETFD, 0);
-  char lopt[32], popt[32], fopt[40];
+  char lopt[32], popt[32], fopt[40], gopt[32];
   snprintf(lopt, sizeof lopt, "--attach-listener=%d", listener);
   snprintf(popt, sizeof popt, "--attach-pid=%d", (int) child);
-  snprintf(fopt, sizeof fopt, "--attach-program=%016llx", fnv1a(insns, plen));
-  char *extra[] = {lopt, popt, fopt};
-  exec_java(java, njava, args, nargs, extra, 3);
+  snprintf(fopt, sizeof fopt, "--attach-program-fd=%d", prog_fd);
+  snprintf(gopt, sizeof gopt, "--attach-go-fd=%d", sp[0]);
+  char *extra[] = {lopt, popt, fopt, gopt};
+  exec_java(java, njava, args, nargs, extra, 4);
   kill(child, SIGKILL);
   return 125;
 }
 
 int main(int argc, char **argv) {
+  /* Set by older launchers: never let a command inherit where the cache is written. */
+  unsetenv("EVFILTER_RUN_CACHE_ENTRY");
+  unsetenv("EVFILTER_RUN_CACHE_KEY");
   if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
     return cached(argc, argv);
   }

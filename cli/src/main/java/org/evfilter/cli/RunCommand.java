@@ -70,12 +70,23 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--attach-pid", hidden = true)
   Integer attachPid;
 
-  @Option(names = "--attach-program", hidden = true)
-  String attachProgram;
+  @Option(names = "--attach-program-fd", hidden = true)
+  Integer attachProgramFd;
+
+  @Option(names = "--attach-go-fd", hidden = true)
+  Integer attachGoFd;
+
+  // Set by evfilter-launch --cached on a miss: where to leave the compiled program, under which key.
+  @Option(names = "--cache-entry", hidden = true)
+  String cacheEntry;
+
+  @Option(names = "--cache-key", hidden = true)
+  String cacheKey;
 
   @Override
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
+    long readFrom = System.currentTimeMillis();
     Optional<org.evfilter.predicates.PolicyBinder.Loaded> sources = PolicyFiles.loadWithSources("run", policyFile, labels, org.evfilter.events.syscalls.Arch.X86_64, err);
     if (sources.isEmpty()) {
       if (attachPid != null) {
@@ -88,7 +99,9 @@ final class RunCommand implements Callable<Integer> {
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
       // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
-      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.defers(loaded.get()));
+      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.defers(loaded.get())
+          || loaded.get().defaultAction().kind() == org.evfilter.grammar.policy.ActionKind.USER_NOTIF
+          || loaded.get().rules().stream().anyMatch(r -> r.action().kind() == org.evfilter.grammar.policy.ActionKind.USER_NOTIF));
       c = SeccompCompiler.compile(program, SeccompCompiler.Options.defaults().withRefusedListeners(true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       if (attachPid != null) {
@@ -100,9 +113,19 @@ final class RunCommand implements Callable<Integer> {
     if (attachPid != null) {
       // The launcher started the command under the cached program and said what there was to say;
       // the program must still be the one this policy compiles to (a file may have changed since).
-      if (!RunCache.fingerprint(c.program()).equals(attachProgram)) {
+      if (attachProgramFd == null || attachGoFd == null || !RunCache.installed(attachProgramFd, c.program())) {
         killAttached();
-        err.println("evfilter run: " + policyFile + " changed while the command started: it was stopped; run it again");
+        err.println("evfilter run: the cached program is not the one " + policyFile + " compiles to (it changed, or the cache"
+            + " was tampered with): the command was stopped before it ran; run it again");
+        return Main.ENVIRONMENT_ERROR;
+      }
+      // The command waits in the launcher's code for this word: only now does it run.
+      try {
+        org.evfilter.lsm.natives.Libc.write(attachGoFd, new byte[] {'g'}, 1);
+        org.evfilter.lsm.natives.Libc.close(attachGoFd);
+      } catch (com.sun.jna.LastErrorException e) {
+        killAttached();
+        err.println("evfilter run: cannot start the command: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;
       }
       return supervise(loaded.get(), () -> Sandbox.attach(attachListener, attachPid), err);
@@ -124,7 +147,7 @@ final class RunCommand implements Callable<Integer> {
       return 0;
     }
     // The next identical run starts the command before a JVM exists (see evfilter-launch --cached).
-    RunCache.store(System.getenv(), sources.get().sources(), c.notifies(), warnings.toString(), c.program());
+    RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
     SeccompCompiler.Compilation compiled = c;
     return supervise(loaded.get(), () -> Sandbox.start(compiled.program(), compiled.notifies(), command), err);
   }

@@ -58,6 +58,8 @@ public final class Libc {
 
   public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
 
+  public static native long write(int fd, byte[] buf, long count) throws LastErrorException;
+
   public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
   /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */

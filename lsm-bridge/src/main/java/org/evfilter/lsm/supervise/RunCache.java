@@ -17,7 +17,7 @@ import org.evfilter.lsm.bpf.BpfProgram;
 /**
  * The compiled programs of earlier runs, so that {@code evfilter-launch --cached} can start the
  * command before a JVM exists. The launcher computes the key (arguments, working directory, jar,
- * kernel, boot) and, on a miss, passes the entry's path and the key to the JVM in the environment;
+ * kernel, boot, euid) and, on a miss, passes the entry's path and the key on the JVM's command line;
  * the JVM writes the entry after compiling: the key, every file the program was compiled from with
  * its device, inode, size, mtime and ctime (any change makes the entry stale), whether the program
  * needs a listener, what to say on stderr before the command runs, and the program. The format is
@@ -26,25 +26,28 @@ import org.evfilter.lsm.bpf.BpfProgram;
  * program}.
  */
 public final class RunCache {
-  /** The environment variables the launcher sets on a miss. */
-  public static final String ENTRY = "EVFILTER_RUN_CACHE_ENTRY";
-
-  public static final String KEY = "EVFILTER_RUN_CACHE_KEY";
-
-  private RunCache() {}
-
   /**
-   * Writes the entry the launcher asked for in {@code env}, if it did; atomically, in a directory
-   * only this user may write (created 0700 when missing), file 0600. Never fails the run: a cache
-   * that cannot be written only means the next start is not faster.
+   * Writes the entry the launcher asked for ({@code entry}, {@code hexKey}: its {@code
+   * --cache-entry} and {@code --cache-key}), atomically, in a directory only this user may write
+   * (created 0700 when missing), file 0600. Never fails the run: a cache that cannot be written only
+   * means the next start is not faster. A source changed after {@code readFrom} (the time before the
+   * policy was read) or less than a second before it is not cached: the manifest could describe
+   * another content than the one compiled, the change falling within one timestamp tick (git's
+   * "racy clean" rule).
    */
-  public static boolean store(Map<String, String> env, List<Path> sources, boolean listen, String messages, BpfProgram program) {
-    String entry = env.get(ENTRY);
-    String key = env.get(KEY);
-    if (entry == null || key == null) {
+  public static boolean store(String entry, String hexKey, List<Path> sources, boolean listen, String messages, BpfProgram program,
+      long readFrom) {
+    if (entry == null || hexKey == null) {
       return false;
     }
     try {
+      for (Path p : sources) {
+        long changed = Math.max(Files.getLastModifiedTime(p).toMillis(),
+            ((java.nio.file.attribute.FileTime) Files.getAttribute(p, "unix:ctime")).toMillis());
+        if (changed > readFrom - 1000) {
+          return false;
+        }
+      }
       Path file = Path.of(entry);
       Path dir = file.getParent();
       if (!Files.isDirectory(dir)) {
@@ -52,7 +55,7 @@ public final class RunCache {
       }
       Path tmp = Files.createTempFile(dir, ".entry", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       try {
-        Files.write(tmp, encode(HexFormat.of().parseHex(key), sources, listen, messages, program));
+        Files.write(tmp, encode(HexFormat.of().parseHex(hexKey), sources, listen, messages, program));
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(tmp);
@@ -64,15 +67,15 @@ public final class RunCache {
   }
 
   /**
-   * The launcher's fingerprint of a program it installed from the cache (FNV-1a, 64 bits, hex): to
-   * notice a policy that changed between the launcher's check and the JVM's reading, not an attacker.
+   * Whether the program in the launcher's sealed memfd {@code fd} is, byte for byte, {@code
+   * program}: checked before the cached command may start.
    */
-  public static String fingerprint(BpfProgram program) {
-    long h = 0xcbf29ce484222325L;
-    for (byte b : program.toRaw()) {
-      h = (h ^ (b & 0xff)) * 0x100000001b3L;
+  public static boolean installed(int fd, BpfProgram program) {
+    try {
+      return java.util.Arrays.equals(Files.readAllBytes(Path.of("/proc/self/fd/" + fd)), program.toRaw());
+    } catch (IOException e) {
+      return false;
     }
-    return String.format("%016x", h);
   }
 
   static byte[] encode(byte[] key, List<Path> sources, boolean listen, String messages, BpfProgram program) throws IOException {

@@ -57,6 +57,7 @@ public final class Supervisor {
   private static final int S_IFMT = 0170000;
   private static final int S_IFREG = 0100000;
   private static final int S_IFDIR = 0040000;
+  private static final int S_IFLNK = 0120000;
   private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
 
   private final BoundPolicy policy;
@@ -86,10 +87,11 @@ public final class Supervisor {
   /**
    * The policy to compile for a supervised run: {@code policy} plus a rule sending setgroups,
    * unshare and setns to the supervisor (which answers them as {@code policy} does), so it knows
-   * when a thread's groups or user namespace change. A policy that defers nothing is unchanged.
+   * when a thread's groups or user namespace change. A policy none of whose syscalls come to the
+   * supervisor ({@code supervised} false: nothing deferred, no user_notif action) is unchanged.
    */
-  public static BoundPolicy programPolicy(BoundPolicy policy, boolean defers) {
-    if (!defers) {
+  public static BoundPolicy programPolicy(BoundPolicy policy, boolean supervised) {
+    if (!supervised) {
       return policy;
     }
     SyscallTable t = SyscallTable.of(policy.arch());
@@ -260,7 +262,8 @@ public final class Supervisor {
       return;
     }
     Optional<TaskCredentials.Creds> task = credentials.of(n.tid());
-    if (task.isPresent()) {
+    // Its thread group is the one signalled by kill and trap: the notification must still be its.
+    if (task.isPresent() && listener.valid(n.id())) {
       act(listener, n, name, null, List.of(), 0, null, v, rule, 0, o.cached(), task.get());
     }
   }
@@ -335,13 +338,14 @@ public final class Supervisor {
           // An unnamed file in the directory that was checked: nothing else can be reached this way.
           fd = Libc.openat(t.base, path, flags | nonblock, mode);
         } else if (t.pinned >= 0 && (flags & (Libc.O_CREAT | Libc.O_EXCL)) != (Libc.O_CREAT | Libc.O_EXCL)) {
-          // Opened again by its path with the task's credentials, then proven to be the object that was
-          // labelled; truncated only then, so a swapped-in file is never touched.
-          fd = Libc.openat(t.base, path, (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC)) | nonblock, mode);
-          if (!isObject(fd, t.identity)) {
-            Libc.close(fd);
-            throw new LastErrorException(EACCES);
+          // The very object that was labelled, opened again through its descriptor's magic link with
+          // the task's credentials (its permissions are checked again; its path is not walked again,
+          // so nothing swapped in meanwhile, a FIFO or a device, is ever opened); truncated only then.
+          if (type == S_IFLNK) {
+            throw new LastErrorException(ELOOP); // O_NOFOLLOW on a symlink, as the kernel answers
           }
+          fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/self/fd/" + t.pinned),
+              (flags & ~(Libc.O_CREAT | Libc.O_EXCL | Libc.O_TRUNC | Libc.O_NOFOLLOW)) | nonblock, mode);
           // O_TRUNC truncates regular files only (devices and FIFOs ignore it).
           if ((flags & Libc.O_TRUNC) != 0 && (flags & Libc.O_ACCMODE) != 0 && type == S_IFREG) {
             try {
@@ -434,11 +438,9 @@ public final class Supervisor {
         if (type != S_IFREG) {
           throw new LastErrorException(type == S_IFDIR ? EISDIR : EINVAL);
         }
-        int fd = Libc.openat(t.base, path, 1 | Libc.O_CLOEXEC, 0);
+        // The labelled object itself, through its descriptor, writable for the task or not at all.
+        int fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/self/fd/" + t.pinned), 1 | Libc.O_CLOEXEC, 0);
         try {
-          if (!isObject(fd, t.identity)) {
-            throw new LastErrorException(EACCES);
-          }
           Libc.ftruncate(fd, a[1]);
         } finally {
           Libc.close(fd);
@@ -631,11 +633,6 @@ public final class Supervisor {
     }
   }
 
-  // Whether a descriptor refers to the inode that was labelled.
-  private boolean isObject(int fd, LabelResolver.Identity id) {
-    Libc.fstat(fd, stat);
-    return id.device() == st.getLong(0) && id.inode() == st.getLong(8);
-  }
 
   // Whether the syscall may create a file or directory, so the task's umask applies.
   private static boolean creates(PathSyscall p, int flags) {

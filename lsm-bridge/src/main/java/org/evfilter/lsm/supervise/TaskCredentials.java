@@ -46,8 +46,8 @@ final class TaskCredentials {
     }
   }
 
-  // What is kept per thread: its pidfd (identity), its groups, whether it shares our user namespace.
-  private record Known(int pidfd, int[] groups, boolean ownUserNamespace) {}
+  // What is kept per thread: its pidfd (identity), its thread group, its groups, whether it shares our user namespace.
+  private record Known(int pidfd, int tgid, int[] groups, boolean ownUserNamespace) {}
 
   private final Creds own;
   private final long ownUserNamespace;
@@ -61,6 +61,10 @@ final class TaskCredentials {
   private final java.nio.ByteBuffer capView = capData.getByteBuffer(0, 24).order(java.nio.ByteOrder.nativeOrder());
   private final Memory nsStat = new Memory(144);
   private boolean pidfdInfo = true;
+  // Thread groups one of whose threads changed its groups or namespace: an exec by another thread
+  // takes the leader's thread id (and pidfd), so what was kept under that id may not be its own.
+  // Their groups are read from /proc at every notification.
+  private final java.util.Set<Integer> divergent = new java.util.HashSet<>();
   private final java.util.LinkedHashMap<Integer, Known> known = new java.util.LinkedHashMap<>(64, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
@@ -113,17 +117,31 @@ final class TaskCredentials {
       }
       long eff = Integer.toUnsignedLong(capView.getInt(0)) | (long) capView.getInt(12) << 32;
       long prm = Integer.toUnsignedLong(capView.getInt(4)) | (long) capView.getInt(16) << 32;
-      Creds c = new Creds(infoView.getInt(20), infoView.getInt(52), infoView.getInt(56), k.groups, eff, prm, -1);
+      int[] groups = k.groups;
+      if (divergent.contains(k.tgid)) {
+        Optional<Creds> now = read(String.valueOf(tid));
+        if (now.isEmpty()) {
+          return Optional.empty();
+        }
+        groups = now.get().groups;
+      }
+      Creds c = new Creds(infoView.getInt(20), infoView.getInt(52), infoView.getInt(56), groups, eff, prm, -1);
       return Optional.of(k.ownUserNamespace ? c : powerless(c));
     }
     return Optional.empty();
   }
 
-  /** Reads the thread's groups and user namespace again at its next notification. */
+  /**
+   * The thread may change its groups or user namespace: read them again at its next notification,
+   * and from now on for every thread of its group (see {@link #divergent}).
+   */
   void forget(int tid) {
     Known k = known.remove(tid);
     if (k != null) {
+      divergent.add(k.tgid);
       closeQuietly(k.pidfd);
+    } else {
+      read(String.valueOf(tid)).ifPresent(c -> divergent.add(c.tgid()));
     }
   }
 
@@ -165,7 +183,7 @@ final class TaskCredentials {
       closeQuietly(pidfd);
       return null;
     }
-    Known k = new Known(pidfd, c.get().groups, userNamespace(String.valueOf(tid)) == ownUserNamespace);
+    Known k = new Known(pidfd, c.get().tgid, c.get().groups, userNamespace(String.valueOf(tid)) == ownUserNamespace);
     known.put(tid, k);
     return k;
   }

@@ -231,6 +231,11 @@ class RunTest {
     return new ChildJvm.Result(p.exitValue(), Files.readString(out), Files.readString(err));
   }
 
+  // The cache takes no file changed less than a second before it was read (same-tick changes).
+  private static void settle() throws InterruptedException {
+    Thread.sleep(1100);
+  }
+
   private static Object entryInode(Path cache) throws Exception {
     try (var s = Files.list(cache)) {
       Path e = s.filter(f -> f.toString().endsWith(".run")).findFirst().orElseThrow();
@@ -252,6 +257,7 @@ class RunTest {
     Path policy = work.resolve("p.evf");
     Files.writeString(policy, "include \"" + SAMPLES.resolve("cat.evf") + "\"\n");
     String[] cat = {"run", "--policy", policy.toString(), "--", "cat", open.toString(), secret.toString()};
+    settle();
     // A miss: the JVM compiles, runs, and leaves the entry; then a hit: the same behaviour, the
     // command started by the launcher and supervised by the JVM it exec'd.
     Object written = null;
@@ -268,15 +274,30 @@ class RunTest {
       written = inode;
     }
     assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(cache)));
+    // A program changed in the entry (a planted one): the command never runs a single instruction of its own.
+    Path entry;
+    try (var s = Files.list(cache)) {
+      entry = s.filter(f -> f.toString().endsWith(".run")).findFirst().orElseThrow();
+    }
+    byte[] good = Files.readAllBytes(entry);
+    byte[] bad = good.clone();
+    bad[bad.length - 4] ^= 0x01; // the last instruction's k: another return value
+    Files.write(entry, bad);
+    ChildJvm.Result planted = launch(cache, cat);
+    assertEquals(2, planted.code(), planted.err());
+    assertTrue(planted.err().contains("is not the one") && planted.out().isEmpty(), planted.out() + planted.err());
+    Files.write(entry, good);
     // The included file is in the entry's manifest: changing what it includes changes the program.
     Path stricter = work.resolve("stricter.evf");
     Files.writeString(stricter, "include \"" + SAMPLES.resolve("base.evf") + "\"\ndefault errno(EPERM)\nallow execve\n");
     Files.writeString(policy, "include \"" + stricter + "\"\n");
+    settle();
     ChildJvm.Result denied = launch(cache, cat);
     assertNotEquals(written, entryInode(cache), "a changed include did not make the entry stale");
     assertNotEquals(0, denied.code());
     assertFalse(denied.out().contains("public words"), denied.out() + denied.err());
     Files.writeString(stricter, "include \"" + SAMPLES.resolve("cat.evf") + "\"\n");
+    settle();
     for (int round = 0; round < 2; round++) {
       ChildJvm.Result again = launch(cache, cat);
       assertTrue(again.out().contains("public words"), "a changed include was served stale: " + again.out() + again.err());
@@ -284,6 +305,7 @@ class RunTest {
     // Nothing supervised: no JVM at all on a hit, the exit status and the signal said as `run` says them.
     Path plain = work.resolve("plain.evf");
     Files.writeString(plain, "default allow\nkill_process uname\n");
+    settle();
     for (int round = 0; round < 2; round++) {
       assertEquals(42, launch(cache, "run", "--policy", plain.toString(), "--", "sh", "-c", "exit 42").code());
       ChildJvm.Result killed = launch(cache, "run", "--policy", plain.toString(), "--", "uname");
