@@ -38,6 +38,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Examples:",
       "  evfilter run --policy samples/policies/valid/openat-labels.evf -- cat /etc/hostname",
       "  evfilter run --policy P.evf --audit audit.jsonl -- python3 script.py",
+      "", "Environment: EVFILTER_RUN_CACHE=1 (./evfilter only) starts the command from the program an earlier"
+          + " identical run compiled: at once when nothing is supervised, after the JVM has checked it otherwise"
+          + " (see the README: Fast start).",
       "", "Exit status: the command's; 1 a bad policy; 2 the kernel or the launcher refused."})
 final class RunCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
