@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.evfilter.tests.trace.ChildJvm;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,18 +27,8 @@ class AdversarialTest {
 
   @BeforeAll
   static void build() throws Exception {
-    boolean ok = System.getProperty("os.arch").equals("amd64")
-        && Files.readString(Path.of("/proc/sys/kernel/seccomp/actions_avail")).contains("user_notif");
-    if (!ok) {
-      System.err.println("\n*** SKIPPED: adversarial tests need x86_64 Linux with seccomp user notification ***\n");
-    }
-    Assumptions.assumeTrue(ok);
-    adversary = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath()).resolve("adversary");
-    // Static: under a default-deny policy it needs no loader.
-    Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-pthread", "-static", "-o", adversary.toString(),
-        Path.of("src/test/c/adversary.c").toAbsolutePath().toString()).redirectErrorStream(true).start();
-    String out = new String(gcc.getInputStream().readAllBytes());
-    assertEquals(0, gcc.waitFor(), out);
+    CPrograms.needUserNotification("adversarial programs");
+    adversary = CPrograms.build("adversary", true);
   }
 
   private ChildJvm.Result run(String... args) throws Exception {

@@ -36,12 +36,8 @@ class RunTest {
       System.err.println("\n*** SKIPPED: evfilter run not tested: " + why.get() + " ***\n");
     }
     Assumptions.assumeTrue(why.isEmpty(), () -> why.get());
-    bin = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath());
     for (String prog : List.of("path_race", "open_loop", "openat2_beneath")) {
-      Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", bin.resolve(prog).toString(),
-          Path.of("src/test/c/" + prog + ".c").toAbsolutePath().toString()).redirectErrorStream(true).start();
-      String out = new String(gcc.getInputStream().readAllBytes());
-      assertEquals(0, gcc.waitFor(), out);
+      bin = CPrograms.build(prog, false).getParent();
     }
   }
 

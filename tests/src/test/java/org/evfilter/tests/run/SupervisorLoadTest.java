@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.evfilter.tests.trace.ChildJvm;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,17 +26,8 @@ class SupervisorLoadTest {
 
   @BeforeAll
   static void build() throws Exception {
-    boolean ok = System.getProperty("os.arch").equals("amd64")
-        && Files.readString(Path.of("/proc/sys/kernel/seccomp/actions_avail")).contains("user_notif");
-    if (!ok) {
-      System.err.println("\n*** SKIPPED: supervisor load not tested: needs x86_64 Linux with seccomp user notification ***\n");
-    }
-    Assumptions.assumeTrue(ok);
-    load = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath()).resolve("load");
-    Process gcc = new ProcessBuilder("gcc", "-O2", "-Wall", "-Werror", "-pthread", "-o", load.toString(),
-        Path.of("src/test/c/load.c").toAbsolutePath().toString()).redirectErrorStream(true).start();
-    String out = new String(gcc.getInputStream().readAllBytes());
-    assertEquals(0, gcc.waitFor(), out);
+    CPrograms.needUserNotification("supervisor load");
+    load = CPrograms.build("load", false);
   }
 
   private long supervised(Path policy, Path file, int opens) throws Exception {
