@@ -102,9 +102,7 @@ final class RunCommand implements Callable<Integer> {
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
       // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
-      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.defers(loaded.get())
-          || loaded.get().defaultAction().kind() == org.evfilter.grammar.policy.ActionKind.USER_NOTIF
-          || loaded.get().rules().stream().anyMatch(r -> r.action().kind() == org.evfilter.grammar.policy.ActionKind.USER_NOTIF));
+      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
       c = SeccompCompiler.compile(program, SeccompCompiler.Options.defaults().withRefusedListeners(true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       if (attachPid != null) {

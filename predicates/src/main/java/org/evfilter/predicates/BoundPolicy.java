@@ -59,6 +59,17 @@ public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, Li
     return bits;
   }
 
+  /** The names of the labels in {@code set}, in declaration order. */
+  public List<String> labelNames(long set) {
+    List<String> out = new java.util.ArrayList<>();
+    for (int i = 0; i < labels.size(); i++) {
+      if ((set & (1L << i)) != 0) {
+        out.add(labels.get(i));
+      }
+    }
+    return out;
+  }
+
   /** A resolver of object labels by this policy's xattrs and file_contexts rules. */
   public LabelResolver labelResolver(long cacheSize) {
     return new LabelResolver(labelBits(), fileContexts, cacheSize);

@@ -125,8 +125,8 @@ public final class DesignComparison {
         : table.byNumber(nr).map(Syscall::name).orElse("syscall " + nr), c[0], c[1], c[2], c[3])));
     perSyscall.sort(Comparator.comparingLong(SyscallCost::events).reversed());
     Timed t = time(engine, program, events, labels, Math.min(timedEvents, events.size()), avcSize);
-    int rulesDeferred = compilation == null ? 0 : (int) compilation.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).count();
-    int rulesLowered = compilation == null ? policy.rules().size() : compilation.rules().size() - rulesDeferred;
+    int rulesDeferred = (int) compilation.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).count();
+    int rulesLowered = compilation.rules().size() - rulesDeferred;
     long n = events.size();
     return new Result(n, agreed, deferred, disagreements, first, n == 0 ? 0 : (double) counter.predicates / n,
         n == 0 ? 0 : (double) instructions / n, n == 0 ? 0 : (double) instructionsCached / n, t.timing, t.avc, program.length(),

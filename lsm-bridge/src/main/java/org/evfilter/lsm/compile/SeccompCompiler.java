@@ -164,16 +164,22 @@ public final class SeccompCompiler {
 
   private record Range(long lo, long hi, Decision decision, long weight) {}
 
-  /** Whether some of {@code policy}'s rules cannot be decided in BPF (labels, paths). */
-  public static boolean defers(BoundPolicy policy) {
-    SeccompCompiler c = new SeccompCompiler(policy, Options.defaults().withArch(policy.arch()));
-    return policy.rules().stream().anyMatch(r -> c.condition(r).defers());
+  /**
+   * Whether {@code policy}'s program sends syscalls to a supervisor: some rules cannot be decided
+   * in BPF (labels, paths), or a rule or the default says user_notif.
+   */
+  public static boolean supervised(BoundPolicy policy) {
+    return new SeccompCompiler(policy, Options.defaults().withArch(policy.arch())).notifiesSupervisor();
+  }
+
+  private boolean notifiesSupervisor() {
+    return policy.defaultAction().kind() == ActionKind.USER_NOTIF
+        || policy.rules().stream().anyMatch(r -> r.action().kind() == ActionKind.USER_NOTIF || condition(r).defers());
   }
 
   private Compilation run() {
     // A task's own listener would answer the notifications of its own filter before ours.
-    supervised = options.refuseListeners() && (policy.defaultAction().kind() == ActionKind.USER_NOTIF
-        || policy.rules().stream().anyMatch(r -> r.action().kind() == ActionKind.USER_NOTIF || condition(r).defers()));
+    supervised = options.refuseListeners() && notifiesSupervisor();
     List<Range> ranges = ranges();
     Assembler asm = new Assembler();
     ProgramWriter w = new ProgramWriter(asm);

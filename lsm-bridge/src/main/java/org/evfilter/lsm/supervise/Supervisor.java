@@ -289,7 +289,7 @@ public final class Supervisor {
           allowed++;
           listener.fail(n.id(), ex.getErrorCode());
           if (audit.enabled()) {
-            audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
+            audit.record(n.tid(), name, paths(targets), policy.labelNames(labelSet), origin, verdict.toString(), cached, -ex.getErrorCode());
           }
           return;
         } finally {
@@ -299,7 +299,7 @@ public final class Supervisor {
         }
         allowed++;
         if (audit.enabled()) {
-          audit.record(n.tid(), name, paths(targets), labelNames(labelSet), origin, verdict.toString(), cached, result);
+          audit.record(n.tid(), name, paths(targets), policy.labelNames(labelSet), origin, verdict.toString(), cached, result);
         }
       }
       case ERRNO -> deny(listener, n, name, targets, labelSet, origin, verdict.data(), verdict, cached);
@@ -457,13 +457,13 @@ public final class Supervisor {
   private void deny(SeccompListener listener, SeccompListener.Notification n, String name, List<Target> targets, long labelSet,
       String why, int errno, Verdict verdict, boolean cached) {
     denied++;
-    List<String> names = labelNames(labelSet);
+    List<String> names = policy.labelNames(labelSet);
     // Said before the task resumes, so the reason comes before whatever the task prints about it.
     denials.accept("denied " + name + " " + String.join(" -> ", paths(targets).stream().map(Supervisor::printable).toList())
         + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")")
         + ": " + why + ": " + (verdict == null ? "errno(" + errno + ")" : verdict));
     listener.fail(n.id(), errno);
-    audit.record(n.tid(), name, paths(targets), labelNames(labelSet), why, verdict == null ? "errno(" + errno + ")" : verdict.toString(),
+    audit.record(n.tid(), name, paths(targets), policy.labelNames(labelSet), why, verdict == null ? "errno(" + errno + ")" : verdict.toString(),
         cached, -errno);
   }
 
@@ -658,16 +658,6 @@ public final class Supervisor {
       return (int) how[0];
     }
     return p.fixedFlags() | (p.flags() >= 0 ? (int) n.args()[p.flags()] : 0);
-  }
-
-  private List<String> labelNames(long set) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < policy.labels().size(); i++) {
-      if ((set & (1L << i)) != 0) {
-        out.add(policy.labels().get(i));
-      }
-    }
-    return out;
   }
 
   // A path as a terminal may show it: control characters (a task may name a file "\e[2J") escaped.

@@ -111,19 +111,9 @@ public final class LabelledFileServer implements AutoCloseable {
         }
       } else {
         reply(x, 403, "denied: " + d.verdict() + " by " + d.rule().map(BoundPolicy.Rule::origin).orElse("the default")
-            + " (labels: " + String.join(", ", names(d.labels())) + ")\n");
+            + " (labels: " + (d.labels() == 0 ? "none" : String.join(", ", policy.labelNames(d.labels()))) + ")\n");
       }
     }
-  }
-
-  private java.util.List<String> names(long set) {
-    java.util.List<String> out = new java.util.ArrayList<>();
-    for (int i = 0; i < policy.labels().size(); i++) {
-      if ((set & (1L << i)) != 0) {
-        out.add(policy.labels().get(i));
-      }
-    }
-    return out.isEmpty() ? java.util.List.of("none") : out;
   }
 
   private static void reply(HttpExchange x, int code, String text) throws IOException {
