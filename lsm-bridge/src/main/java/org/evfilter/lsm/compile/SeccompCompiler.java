@@ -47,29 +47,33 @@ public final class SeccompCompiler {
    *     seccomp()} asking for a notification listener fails with EPERM whatever the policy says: a
    *     task that outlived its supervisor could otherwise install its own listener and answer its own
    *     notifications
+   * @param landlocked syscalls whose label rules a Landlock ruleset decides: where their decision
+   *     depends on a label the program returns ALLOW (Landlock then decides on the object) instead
+   *     of USER_NOTIF, except for the calls their {@link LandlockGate} keeps for the supervisor
    */
   public record Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
-      int extraDepth, boolean refuseListeners) {
+      int extraDepth, boolean refuseListeners, Map<Integer, LandlockGate> landlocked) {
     public Options {
       Objects.requireNonNull(arch, "arch");
       Objects.requireNonNull(badArch, "badArch");
       frequencies = Map.copyOf(frequencies);
+      landlocked = Map.copyOf(landlocked);
       if (extraDepth < 0) {
         throw new IllegalArgumentException("extraDepth must be 0 or more, not " + extraDepth);
       }
     }
 
     public Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise) {
-      this(arch, badArch, enosysForUnknown, frequencies, optimise, frequencies.isEmpty() ? 0 : 1, false);
+      this(arch, badArch, enosysForUnknown, frequencies, optimise, frequencies.isEmpty() ? 0 : 1, false, Map.of());
     }
 
     public Options(Arch arch, Verdict badArch, boolean enosysForUnknown, Map<Integer, Long> frequencies, boolean optimise,
         int extraDepth) {
-      this(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, false);
+      this(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, false, Map.of());
     }
 
     public Options withRefusedListeners(boolean on) {
-      return new Options(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, on);
+      return new Options(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, on, landlocked);
     }
 
     public static Options defaults() {
@@ -77,19 +81,24 @@ public final class SeccompCompiler {
     }
 
     public Options withFrequencies(Map<Integer, Long> f) {
-      return new Options(arch, badArch, enosysForUnknown, f, optimise, f.isEmpty() ? 0 : Math.max(1, extraDepth), refuseListeners);
+      return new Options(arch, badArch, enosysForUnknown, f, optimise, f.isEmpty() ? 0 : Math.max(1, extraDepth), refuseListeners, landlocked);
     }
 
     public Options withEnosysForUnknown(boolean on) {
-      return new Options(arch, badArch, on, frequencies, optimise, extraDepth, refuseListeners);
+      return new Options(arch, badArch, on, frequencies, optimise, extraDepth, refuseListeners, landlocked);
     }
 
     public Options withArch(Arch a) {
-      return new Options(a, badArch, enosysForUnknown, frequencies, optimise, extraDepth, refuseListeners);
+      return new Options(a, badArch, enosysForUnknown, frequencies, optimise, extraDepth, refuseListeners, landlocked);
     }
 
     public Options withOptimise(boolean on) {
-      return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth, refuseListeners);
+      return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth, refuseListeners, landlocked);
+    }
+
+    /** These options with {@code gates} as the syscalls a Landlock ruleset decides labels for. */
+    public Options withLandlocked(Map<Integer, LandlockGate> gates) {
+      return new Options(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, refuseListeners, gates);
     }
   }
 
@@ -160,7 +169,13 @@ public final class SeccompCompiler {
 
   private record Entry(int action, Condition condition) {}
 
-  private record Decision(List<Entry> entries, int fallback) {}
+  // gate: for a syscall Landlock decides labels for, which calls still go to the supervisor (null:
+  // every label-dependent call does).
+  private record Decision(List<Entry> entries, int fallback, Condition gate) {
+    Decision(List<Entry> entries, int fallback) {
+      this(entries, fallback, null);
+    }
+  }
 
   private record Range(long lo, long hi, Decision decision, long weight) {}
 
@@ -280,6 +295,25 @@ public final class SeccompCompiler {
   // action, and returns it wherever the rest would have decided the same anyway (so user space is
   // asked only when the answer really depends on the label). One pending chain per action.
   private void decision(ProgramWriter w, Decision d, Label deferred) {
+    Assembler asm = w.assembler();
+    if (d.gate != null && d.entries.stream().anyMatch(e -> e.condition.defers())) {
+      // Where the label decides, Landlock does (ALLOW here), but for the calls it cannot see.
+      Label landlock = asm.label();
+      decisionBody(w, d, landlock);
+      asm.bind(landlock);
+      Label notify = asm.label();
+      Label allow = asm.label();
+      w.condition(d.gate, notify, allow, notify);
+      asm.bind(notify);
+      w.ret(SeccompActions.USER_NOTIF);
+      asm.bind(allow);
+      w.ret(SeccompActions.ALLOW);
+      return;
+    }
+    decisionBody(w, d, deferred);
+  }
+
+  private void decisionBody(ProgramWriter w, Decision d, Label deferred) {
     Assembler asm = w.assembler();
     List<Entry> es = d.entries;
     int n = es.size();
@@ -444,7 +478,8 @@ public final class SeccompCompiler {
     while (!entries.isEmpty() && entries.get(entries.size() - 1).action == fallback) {
       entries.remove(entries.size() - 1);
     }
-    return new Decision(List.copyOf(entries), fallback);
+    LandlockGate gate = lo == hi ? options.landlocked().get((int) lo) : null;
+    return new Decision(List.copyOf(entries), fallback, gate == null ? null : gate.condition());
   }
 
   // What a test of nr or arch is known to be for the numbers lo..hi (null: not known); bit tests of

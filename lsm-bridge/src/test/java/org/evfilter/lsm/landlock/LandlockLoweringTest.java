@@ -1,0 +1,184 @@
+package org.evfilter.lsm.landlock;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.PolicyBinder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LandlockLoweringTest {
+  private static final SyscallTable T = SyscallTable.of(Arch.X86_64);
+  private static final String CONTEXTS = """
+      /srv/pub(/.*)?             pub_t
+      /srv/work(/.*)?            work_t
+      /srv/pub/inner(/.*)?       work_t
+      /etc/ld\\.so\\.cache       etc_t
+      """;
+
+  @TempDir
+  Path dir;
+
+  private BoundPolicy bind(String contexts, String policy) throws IOException {
+    Files.writeString(dir.resolve("fc"), contexts);
+    Path p = dir.resolve("p.evf");
+    Files.writeString(p, "labels \"fc\"\n" + policy);
+    return PolicyBinder.load(p, KernelFacts.ofThisMachine());
+  }
+
+  private static LandlockPlan plan(BoundPolicy p, int abi) {
+    return LandlockLowering.plan(p, SeccompCompiler.Options.defaults(), abi);
+  }
+
+  private static Set<String> lowered(LandlockPlan plan) {
+    return plan.lowered().keySet().stream().map(nr -> T.byNumber(nr).orElseThrow().name()).collect(Collectors.toSet());
+  }
+
+  private static long grant(BoundPolicy p, LandlockPlan plan, String label) {
+    return plan.grants().getOrDefault(p.labelBits().get(label), 0L);
+  }
+
+  @Test
+  void directoryRulesAreLoweredWithTheRightsTheirFlagsNeed() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EACCES)
+        allow openat: (label & pub_t || label & etc_t) && (flags & O_ACCMODE) == O_RDONLY
+        allow openat, mkdir, unlinkat: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertEquals(Set.of("openat", "mkdir", "unlinkat"), lowered(plan), plan.fallbacks().toString());
+    long read = FsAccess.READ_FILE.bit() | FsAccess.READ_DIR.bit();
+    // O_RDONLY|O_CREAT and O_RDONLY|O_TRUNC satisfy the rule: the policy lets them create and truncate.
+    assertEquals(read | FsAccess.MAKE_REG.bit() | FsAccess.TRUNCATE.bit(), grant(p, plan, "pub_t"));
+    assertEquals(FsAccess.READ_FILE.bit() | FsAccess.MAKE_REG.bit() | FsAccess.TRUNCATE.bit() | FsAccess.READ_DIR.bit(),
+        grant(p, plan, "etc_t"));
+    long work = grant(p, plan, "work_t");
+    assertTrue((work & FsAccess.WRITE_FILE.bit()) != 0 && (work & FsAccess.MAKE_DIR.bit()) != 0
+        && (work & FsAccess.REMOVE_DIR.bit()) != 0 && (work & FsAccess.REMOVE_FILE.bit()) != 0);
+    assertTrue(plan.compilation().notifies(), "O_PATH and O_TMPFILE opens still go to the supervisor");
+    assertTrue(plan.notes().stream().noneMatch(n -> n.contains("EACCES, not")), plan.notes().toString());
+  }
+
+  @Test
+  void aDenialInsideAnAllowedTreeStaysWithTheSupervisor() throws IOException {
+    BoundPolicy p = bind(CONTEXTS + "/srv/work/secret   secret_t\n", """
+        default errno(EACCES)
+        allow openat: label & work_t
+        allow mkdir: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertEquals(Set.of(), lowered(plan));
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.startsWith("openat: ") && f.contains("/srv/work/secret")), plan.fallbacks().toString());
+  }
+
+  @Test
+  void labelsOnlyXattrsGiveStayWithTheSupervisorAndTheRestIsLowered() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        label keep_t
+        default errno(EACCES)
+        allow openat: label & work_t
+        errno(EPERM) unlinkat: label & keep_t
+        allow unlinkat: label & work_t
+        allow mkdir: label & work_t || label & keep_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertEquals(Set.of("openat"), lowered(plan));
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.startsWith("mkdir: ") && f.contains("keep_t")), plan.fallbacks().toString());
+    // An object its xattr labels "work_t keep_t" is opened as its path's work_t says; one labelled
+    // keep_t alone is not: found at launch, that makes openat the supervisor's.
+    long work = p.labelBits().get("work_t");
+    long keep = p.labelBits().get("keep_t");
+    assertEquals(Set.of(), LandlockLowering.deciding(p, plan, work | keep, work));
+    assertEquals(plan.lowered().keySet(), LandlockLowering.deciding(p, plan, keep, work));
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.startsWith("unlinkat: ") && f.contains("keep_t")), plan.fallbacks().toString());
+    List<LandlockPlan.Placement> pl = plan.placements();
+    assertEquals(Set.of(LandlockPlan.Where.LANDLOCK), pl.get(0).where());
+    assertEquals(Set.of(LandlockPlan.Where.SUPERVISOR), pl.get(1).where());
+  }
+
+  @Test
+  void anArgumentLandlockCannotSeeOrAnActionItCannotTakeKeepsTheSupervisor() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EACCES)
+        allow openat: label & work_t && mode == 0600
+        kill_process mkdir: label & pub_t
+        allow mkdir: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertEquals(Set.of(), lowered(plan));
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.startsWith("openat: ") && f.contains("mode")), plan.fallbacks().toString());
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.startsWith("mkdir: ") && f.contains("kill")), plan.fallbacks().toString());
+  }
+
+  @Test
+  void withoutLandlockOrWithoutTheRightNothingIsLoweredAndItSaysWhy() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EACCES)
+        allow openat: label & work_t
+        """);
+    LandlockPlan none = plan(p, 0);
+    assertFalse(none.usesLandlock());
+    assertTrue(none.fallbacks().get(0).contains("not available"));
+    LandlockPlan two = plan(p, 2); // no TRUNCATE before ABI 3
+    assertFalse(two.usesLandlock());
+    assertTrue(two.fallbacks().stream().anyMatch(f -> f.contains("truncate")), two.fallbacks().toString());
+  }
+
+  @Test
+  void otherErrnosAndStricterChecksAreSaid() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EPERM)
+        allow execve, rename
+        allow openat: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertEquals(Set.of("openat"), lowered(plan));
+    assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("openat: ") && n.contains("errno(1)")), plan.notes().toString());
+    assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("execve: ") && n.contains("read-file")), plan.notes().toString());
+    assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("rename: ") && n.contains("EXDEV")), plan.notes().toString());
+  }
+
+  @Test
+  void xattrWritersRefuseTheLowering() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EACCES)
+        allow setxattr
+        allow openat: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertFalse(plan.usesLandlock());
+    assertTrue(plan.fallbacks().get(0).contains("setxattr"));
+  }
+
+  @Test
+  void treesParseAndOverlapConservatively() {
+    FileTree home = FileTree.parse("/home/[^/]+(/.*)?").orElseThrow();
+    assertTrue(home.subtree());
+    assertEquals(List.of("home", "[^/]+"), home.components());
+    assertTrue(FileTree.parse("/lib(64)?(/.*)?").isPresent());
+    assertFalse(FileTree.parse("/usr/.*bin").isPresent());
+    assertFalse(FileTree.parse("/var/[a-z/]+").isPresent());
+    assertFalse(FileTree.parse("/a|/b").isPresent());
+    FileTree etc = FileTree.parse("/etc(/.*)?").orElseThrow();
+    assertTrue(etc.mayOverlap(FileTree.parse("/etc/shadow").orElseThrow()));
+    assertFalse(etc.mayOverlap(FileTree.parse("/usr(/.*)?").orElseThrow()));
+    assertTrue(home.mayOverlap(FileTree.parse("/home/alice/\\.ssh(/.*)?").orElseThrow()));
+    assertFalse(FileTree.parse("/srv/work").orElseThrow().mayOverlap(FileTree.parse("/srv/work/x").orElseThrow()));
+    assertTrue(etc.mayOverlap("/etc/.*\\.conf"));
+    assertFalse(etc.mayOverlap("/usr/.*"));
+    assertEquals(Map.of(), Map.of());
+  }
+}
