@@ -1,7 +1,13 @@
 /*
  * evfilter-launch: the process that becomes the sandboxed command.
  *
- * usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN(0|1) -- CMD [ARGS...]
+ * usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN(0|1) [RULESET] -- CMD [ARGS...]
+ *
+ * With RULESET (written by the JVM: see LandlockRuleset.serialise), the launcher first builds that
+ * Landlock ruleset — every directory and file opened O_PATH without following links and checked
+ * to be the device and inode the JVM expanded and scanned — and restricts itself with it, then
+ * installs the program: the program lets through the calls whose labels the ruleset decides. Any
+ * failure stops the launch: the program alone would allow what the ruleset must refuse.
  *
  * It connects to the supervisor's control socket, clears the signal mask and dispositions it
  * inherited from the JVM, closes every other descriptor, sets no_new_privs and installs the
@@ -105,6 +111,72 @@ static long install(struct sock_fprog *prog, int listen) {
     die("install the seccomp program");
   }
   return fd;
+}
+
+struct ruleset_attr {
+  unsigned long long handled_access_fs, handled_access_net, scoped;
+};
+
+struct path_beneath_attr {
+  unsigned long long allowed_access;
+  int parent_fd;
+} __attribute__((packed));
+
+static void landlock(const char *file) {
+  FILE *in = fopen(file, "re");
+  if (in == NULL) {
+    die(file);
+  }
+  int abi;
+  unsigned long long handled;
+  if (fscanf(in, "landlock %x %llx\n", &abi, &handled) != 2) {
+    errno = EINVAL;
+    die("the Landlock ruleset file");
+  }
+  struct ruleset_attr attr = {.handled_access_fs = handled};
+  /* Each ABI knows its own struct size; a smaller one is what older kernels accept. */
+  size_t size = abi >= 6 ? sizeof attr : abi >= 4 ? 2 * sizeof(unsigned long long) : sizeof(unsigned long long);
+  int rs = (int) syscall(444 /* landlock_create_ruleset */, &attr, size, 0);
+  if (rs < 0) {
+    die("landlock_create_ruleset");
+  }
+  unsigned long long rights, dev, ino;
+  size_t len;
+  while (fscanf(in, "rule %llx %llx %llx %zx\n", &rights, &dev, &ino, &len) == 4) {
+    char *path = malloc(len + 1);
+    if (path == NULL || fread(path, 1, len, in) != len || fgetc(in) != '\n') {
+      errno = EINVAL;
+      die("the Landlock ruleset file");
+    }
+    path[len] = 0;
+    int fd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+      die(path);
+    }
+    if ((unsigned long long) st.st_dev != dev || (unsigned long long) st.st_ino != ino) {
+      fprintf(stderr, "evfilter-launch: %s changed between its check and the launch (another file is there now)\n", path);
+      _exit(125);
+    }
+    struct path_beneath_attr pb = {.allowed_access = rights, .parent_fd = fd};
+    if (syscall(445 /* landlock_add_rule */, rs, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &pb, 0) != 0) {
+      die(path);
+    }
+    close(fd);
+    free(path);
+  }
+  if (!feof(in) && fgetc(in) != EOF) {
+    errno = EINVAL;
+    die("the Landlock ruleset file");
+  }
+  fclose(in);
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    die("no_new_privs");
+  }
+  if (syscall(446 /* landlock_restrict_self */, rs, 0) != 0) {
+    die("landlock_restrict_self");
+  }
+  close(rs);
 }
 
 static void run_command(char **cmd) {
@@ -455,8 +527,14 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
     return cached(argc, argv);
   }
-  if (argc < 6 || strcmp(argv[4], "--") != 0) {
-    fprintf(stderr, "usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN -- CMD [ARGS...]\n");
+  const char *ruleset = NULL;
+  int cmd = 5;
+  if (argc > 6 && strcmp(argv[4], "--") != 0 && strcmp(argv[5], "--") == 0) {
+    ruleset = argv[4];
+    cmd = 6;
+  }
+  if (argc < cmd + 1 || strcmp(argv[cmd - 1], "--") != 0) {
+    fprintf(stderr, "usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN [RULESET] -- CMD [ARGS...]\n");
     return 125;
   }
   int listen = argv[3][0] == '1';
@@ -486,6 +564,10 @@ int main(int argc, char **argv) {
   struct sock_fprog prog = {.len = (unsigned short) (n / sizeof insns[0]), .filter = insns};
 
   close_others(ctl);
+  if (ruleset != NULL) {
+    /* Before the listener's number is said: the supervisor takes it as soon as it reads it. */
+    landlock(ruleset);
+  }
 
   /* The listener takes the lowest free descriptor: say which before installing. */
   int probe = dup(0 <= ctl ? ctl : 0);
@@ -508,5 +590,5 @@ int main(int argc, char **argv) {
       _exit(125);
     }
   }
-  run_command(argv + 5);
+  run_command(argv + cmd);
 }

@@ -11,6 +11,11 @@ import java.util.concurrent.Callable;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.landlock.FsAccess;
+import org.evfilter.lsm.landlock.LandlockLowering;
+import org.evfilter.lsm.landlock.LandlockPlan;
+import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.eval.PolicyAnalysis;
 import org.evfilter.predicates.eval.PolicyEngine;
@@ -27,6 +32,9 @@ import picocli.CommandLine.Model.CommandSpec;
       "Show a bound policy: for each syscall the rules that decide it, most restrictive first",
       "(the first that matches wins), then the default; and the warnings: rules that never match,",
       "rules another rule always overrides, syscalls left open that bypass path checks.",
+      "Each rule says where `evfilter run` enforces it: BPF (the seccomp program), Landlock (a",
+      "ruleset built from the policy's file_contexts trees), or the supervisor; then what Landlock",
+      "decides, on which trees, what it cannot and why, and where it differs from the policy.",
       ""
     },
     footer = {"", "Examples:", "  evfilter explain --policy samples/policies/valid/openat-labels.evf",
@@ -44,6 +52,10 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print JSON.")
   boolean json;
 
+  @Option(names = "--landlock-abi", paramLabel = "N", description = "Plan for Landlock ABI N (0: no Landlock) instead of"
+      + " this kernel's.")
+  Integer landlockAbi;
+
   @Override
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
@@ -54,6 +66,18 @@ final class ExplainCommand implements Callable<Integer> {
     }
     PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
     List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
+    LandlockPlan plan;
+    try {
+      plan = LandlockLowering.plan(loaded.get(), SeccompCompiler.Options.defaults(),
+          landlockAbi != null ? landlockAbi : LandlockAbi.version());
+    } catch (org.evfilter.lsm.bpf.BpfException e) {
+      err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
+      return Main.INPUT_ERROR;
+    }
+    java.util.Map<BoundPolicy.Rule, Integer> index = new java.util.IdentityHashMap<>();
+    for (int i = 0; i < loaded.get().rules().size(); i++) {
+      index.put(loaded.get().rules().get(i), i);
+    }
     if (json) {
       ObjectMapper m = new ObjectMapper();
       ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
@@ -68,11 +92,21 @@ final class ExplainCommand implements Callable<Integer> {
         ArrayNode rs = o.putArray("rules");
         for (PolicyEngine.CompiledRule r : rules) {
           rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
-              .put("origin", r.rule().origin());
+              .put("origin", r.rule().origin()).put("enforced", Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
         }
       }
       ArrayNode w = root.putArray("warnings");
       findings.forEach(f -> w.addObject().put("kind", f.kind().name()).put("origin", f.origin()).put("message", f.message()));
+      ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
+      ArrayNode lowered = ll.putArray("syscalls");
+      plan.lowered().keySet().forEach(nr -> lowered.add(Enforcement.syscalls(List.of(nr))));
+      ArrayNode trees = ll.putArray("trees");
+      plan.trees().forEach(g -> trees.addObject().put("origin", g.origin()).put("regex", g.regex()).put("label", g.label())
+          .put("rights", FsAccess.names(g.rights())));
+      ArrayNode fb = ll.putArray("supervisor");
+      plan.fallbacks().forEach(fb::add);
+      ArrayNode notes = ll.putArray("notes");
+      plan.notes().forEach(notes::add);
       out.println(root);
       return 0;
     }
@@ -92,7 +126,8 @@ final class ExplainCommand implements Callable<Integer> {
       out.printf("  %s (%d):%n", s.name(), s.nr());
       boolean unconditional = false;
       for (PolicyEngine.CompiledRule r : rules) {
-        out.printf("    %-16s %-50s %s%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"), r.rule().origin());
+        out.printf("    %-16s %-50s %s [%s]%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"),
+            r.rule().origin(), Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
         if (r.filter() == null) {
           unconditional = true;
           break;
@@ -104,6 +139,8 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.println(decided + " syscalls have rules; the other " + (SyscallTable.of(Arch.X86_64).all().size() - decided)
         + " get the default" + (all ? "" : " (--all lists them)"));
+    out.println("enforcement:");
+    Enforcement.print(out, "  ", plan, Optional.empty());
     if (!findings.isEmpty()) {
       out.println("warnings:");
       findings.forEach(f -> out.println("  " + f.origin() + ": " + f.message()));

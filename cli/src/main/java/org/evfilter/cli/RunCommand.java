@@ -8,7 +8,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.landlock.LandlockLowering;
+import org.evfilter.lsm.landlock.LandlockPlan;
+import org.evfilter.lsm.landlock.LandlockRuleset;
+import org.evfilter.lsm.natives.LandlockAbi;
+import org.evfilter.predicates.labels.LabelResolver;
 import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.RunCache;
@@ -33,6 +40,11 @@ import picocli.CommandLine.Spec;
           + " path from the command's memory, opens the object, labels it (xattr, then file_contexts),"
           + " decides through the AVC and hands the command the descriptor it opened, or the rule's"
           + " errno. The exit status is the command's (128 + signal when it was killed).",
+      "Where the policy's label rules name directory trees and files (file_contexts entries such as"
+          + " /usr(/.*)? or /etc/passwd) and Landlock can decide them exactly, a Landlock ruleset built"
+          + " from those trees decides them inside the kernel instead, and those syscalls never reach the"
+          + " supervisor (`evfilter explain` says which rules; Landlock refuses with EACCES and does not"
+          + " report it here; --landlock=off has the supervisor decide and report everything).",
       ""
     },
     footer = {"", "Examples:",
@@ -59,6 +71,15 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--dry-run", description = "Compile and say what would be enforced and supervised, run nothing.")
   boolean dryRun;
+
+  @Option(names = "--landlock", paramLabel = "MODE", defaultValue = "auto",
+      description = "auto: lower what Landlock can decide to a ruleset (default); off: the supervisor decides every label rule.")
+  LandlockMode landlock;
+
+  @Option(names = "--landlock-abi", paramLabel = "N", description = "Use Landlock ABI N at most (what an older kernel has).")
+  Integer landlockAbi;
+
+  enum LandlockMode { auto, off }
 
   @Option(names = "--avc-size", paramLabel = "N", defaultValue = "16384", description = "Decisions the AVC keeps (default: ${DEFAULT-VALUE}).")
   long avcSize;
@@ -99,11 +120,37 @@ final class RunCommand implements Callable<Integer> {
     }
     Optional<BoundPolicy> loaded = Optional.of(sources.get().policy());
     SeccompCompiler.Compilation c;
+    LandlockPlan plan = null;
+    Optional<LandlockRuleset> ruleset = Optional.empty();
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
       // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
       BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
-      c = SeccompCompiler.compile(program, SeccompCompiler.Options.defaults().withRefusedListeners(true));
+      SeccompCompiler.Options options = SeccompCompiler.Options.defaults().withRefusedListeners(true);
+      if (attachPid != null || landlock == LandlockMode.off) {
+        c = SeccompCompiler.compile(program, options);
+      } else {
+        int abi = LandlockAbi.version();
+        abi = landlockAbi == null ? abi : Math.min(abi, landlockAbi);
+        Map<Integer, String> excluded = new LinkedHashMap<>();
+        while (true) {
+          plan = LandlockLowering.plan(program, options, abi, excluded);
+          if (!plan.usesLandlock()) {
+            break;
+          }
+          LandlockRuleset.Built built = LandlockRuleset.build(program, plan, program.labelResolver(16384, LinuxXattrs.reader()),
+              p -> LinuxXattrs.mayCarry(p, LabelResolver.XATTRS));
+          if (built.excluded().isEmpty()) {
+            ruleset = built.ruleset();
+            break;
+          }
+          excluded.putAll(built.excluded());
+        }
+        c = plan.compilation();
+      }
+    } catch (IOException e) {
+      err.println("evfilter run: cannot build the Landlock ruleset: " + e.getMessage() + " (--landlock=off runs without it)");
+      return Main.ENVIRONMENT_ERROR;
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       if (attachPid != null) {
         killAttached();
@@ -137,20 +184,48 @@ final class RunCommand implements Callable<Integer> {
             org.evfilter.events.syscalls.Arch.X86_64)).stream()
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS)
         .forEach(f -> warnings.append("evfilter run: warning: ").append(f.origin()).append(": ").append(f.message()).append('\n'));
+    if (plan != null && SeccompCompiler.supervised(loaded.get())) {
+      // Degraded, never silently: what keeps Landlock from deciding (no Landlock, an older ABI, an
+      // xattr found in a tree) is said; what the policy's shape keeps from it, `explain` says.
+      for (String f : plan.fallbacks()) {
+        if (f.contains("Landlock ABI") || f.contains("not available") || f.contains(" by its xattr ") || f.contains("names the directory")) {
+          warnings.append("evfilter run: warning: ").append(f).append('\n');
+        }
+      }
+    }
     err.print(warnings);
     err.flush();
     if (dryRun) {
-      err.printf("evfilter run: %s: %d instructions; %d rules deferred to the supervisor%n", policyFile, c.stats().length(),
+      err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
           c.stats().deferredRules());
-      c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
-          err.printf("  supervised: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
+      if (plan != null) {
+        for (int i = 0; i < plan.placements().size(); i++) {
+          LandlockPlan.Placement pl = plan.placements().get(i);
+          if (pl.deferred()) {
+            err.printf("  %s: %s: %s: %s%n", Enforcement.where(pl.where()), pl.origin(), pl.action(), pl.filter());
+          }
+        }
+        Enforcement.print(err, "  ", plan, ruleset);
+      } else {
+        c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
+            err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
+      }
       err.println("  would run: " + String.join(" ", command));
       return 0;
     }
-    // The next identical run starts the command before a JVM exists (see evfilter-launch --cached).
-    RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
+    if (ruleset.isPresent() && !quiet) {
+      err.println("evfilter run: Landlock decides the labels of " + Enforcement.syscalls(plan.lowered().keySet())
+          + " in the kernel (" + ruleset.get().rules().size() + " paths); its refusals are EACCES and are not reported here"
+          + " (--landlock=off: the supervisor decides and reports them)");
+      err.flush();
+    } else if (ruleset.isEmpty()) {
+      // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
+      // the launcher does not build Landlock rulesets, so a run with one is not cached.
+      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
+    }
     SeccompCompiler.Compilation compiled = c;
-    return supervise(loaded.get(), () -> Sandbox.start(compiled.program(), compiled.notifies(), command), err);
+    Optional<byte[]> rules = ruleset.map(LandlockRuleset::serialise);
+    return supervise(loaded.get(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
   }
 
   private interface Start {

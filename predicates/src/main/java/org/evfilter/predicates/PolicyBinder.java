@@ -265,7 +265,10 @@ public final class PolicyBinder {
     }
     SourceText labelsSource = new SourceText(target.toString(), String.join("\n", lines));
     int offset = 0;
+    int number = 0;
     for (String line : lines) {
+      number++;
+      String origin = display(target) + ":" + number;
       String t = line.strip();
       int at = offset + line.indexOf(t.isEmpty() ? line : t);
       offset += line.length() + 1;
@@ -288,7 +291,7 @@ public final class PolicyBinder {
       java.util.Optional<org.evfilter.events.vfs.VfsEvent.FileType> type =
           parts.length == 3 ? FileContexts.type(parts[1]) : java.util.Optional.empty();
       if (context.equals("<<none>>")) {
-        contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.empty(), FileContexts.literal(parts[0])));
+        contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.empty(), FileContexts.literal(parts[0]), origin));
         continue;
       }
       String[] fields = context.split(":");
@@ -298,7 +301,7 @@ public final class PolicyBinder {
             "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), labelsSource);
       }
       declare(label, f.position(), src);
-      contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0])));
+      contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0]), origin));
     }
   }
 

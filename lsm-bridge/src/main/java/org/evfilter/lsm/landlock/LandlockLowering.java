@@ -424,7 +424,7 @@ public final class LandlockLowering {
       FileContexts.Entry e = entries.get(i);
       long g = grants.getOrDefault(bits(e), 0L);
       if (g != 0 && (trees.get(i).isEmpty() || e.type().isPresent())) {
-        String why = "file_contexts:" + e.line() + " " + e.regex().pattern() + (e.type().isPresent() ? " applies to one file type only"
+        String why = e.origin() + " " + e.regex().pattern() + (e.type().isPresent() ? " applies to one file type only"
             : " is not a path Landlock can name (components that match one name each, then optionally (/.*)?)");
         return drop(lowered, bits(e), -1, why);
       }
@@ -440,8 +440,8 @@ public final class LandlockLowering {
         }
         FileContexts.Entry ew = entries.get(w);
         FileContexts.Entry el = entries.get(l);
-        String why = "file_contexts:" + ew.line() + " " + ew.regex().pattern() + " (" + ew.label().orElse("no label")
-            + ") may name paths inside file_contexts:" + el.line() + " " + el.regex().pattern() + " (" + el.label().orElse("no label")
+        String why = ew.origin() + " " + ew.regex().pattern() + " (" + ew.label().orElse("no label")
+            + ") may name paths inside " + el.origin() + " " + el.regex().pattern() + " (" + el.label().orElse("no label")
             + ") and is granted less there; Landlock cannot refuse inside a tree it allows";
         return drop(lowered, loser, winner, why);
       }
@@ -577,7 +577,7 @@ public final class LandlockLowering {
     for (FileContexts.Entry e : policy.fileContexts().entries()) {
       long g = grants.getOrDefault(bits(e), 0L);
       if (g != 0) {
-        trees.add(new LandlockPlan.TreeGrant(e.line(), e.regex().pattern(), e.label().orElse(""), g,
+        trees.add(new LandlockPlan.TreeGrant(e.origin(), e.regex().pattern(), e.label().orElse(""), g,
             FileTree.parse(e.regex().pattern()).orElseThrow()));
       }
     }
@@ -638,15 +638,15 @@ public final class LandlockLowering {
       BoundPolicy.Rule r = policy.rules().get(i);
       SeccompCompiler.RuleLowering rl = c.rules().get(i);
       EnumSet<LandlockPlan.Where> where = EnumSet.noneOf(LandlockPlan.Where.class);
+      boolean args = r.filter().isPresent()
+          && atoms(r.filter().get(), new ArrayList<>()).stream().anyMatch(a -> slot(a) != SeccompView.LABELS);
       if (!rl.deferred()) {
         where.add(LandlockPlan.Where.BPF);
       } else {
-        boolean labelsOnly = labelBitsRead(r.filter().get()) != null;
         Set<Integer> nrs = r.syscalls().isEmpty() ? Set.of(-1) : r.syscalls();
         for (int nr : nrs) {
-          if (labelsOnly && lowered.contains(nr)) {
+          if (lowered.contains(nr)) {
             where.add(LandlockPlan.Where.LANDLOCK);
-            boolean args = atoms(r.filter().get(), new ArrayList<>()).stream().anyMatch(a -> slot(a) != SeccompView.LABELS);
             if (args) {
               where.add(LandlockPlan.Where.BPF);
             }
@@ -655,7 +655,7 @@ public final class LandlockLowering {
           }
         }
       }
-      out.add(new LandlockPlan.Placement(r.origin(), r.action(), r.filterText().orElse(""), where));
+      out.add(new LandlockPlan.Placement(r.origin(), r.action(), r.filterText().orElse(""), where, rl.deferred(), args));
     }
     return out;
   }

@@ -35,19 +35,36 @@ public record LandlockPlan(int abi, Map<Integer, LandlockGate> lowered, Map<Long
   }
 
   /** A file_contexts entry whose label Landlock grants rights on. */
-  public record TreeGrant(int line, String regex, String label, long rights, FileTree tree) {
+  public record TreeGrant(String origin, String regex, String label, long rights, FileTree tree) {
     /** The entry as file_contexts wrote it, and the rights: {@code /usr(/.*)? usr_t: read-file, read-dir}. */
     @Override
     public String toString() {
-      return "file_contexts:" + line + " " + regex + " " + label + ": " + FsAccess.names(rights);
+      return origin + " " + regex + " " + label + ": " + FsAccess.names(rights);
     }
   }
 
   /** Where a rule is enforced. */
   public enum Where { BPF, LANDLOCK, SUPERVISOR }
 
-  /** A rule and where it is enforced (a rule on several syscalls may be enforced in several places). */
-  public record Placement(String origin, Verdict action, String filter, Set<Where> where) {}
+  /**
+   * A rule and where it is enforced (a rule on several syscalls may be enforced in several places).
+   *
+   * @param deferred whether BPF alone cannot decide it (it reads labels or strings)
+   * @param readsArguments whether it also tests arguments BPF reads
+   */
+  public record Placement(String origin, Verdict action, String filter, Set<Where> where, boolean deferred, boolean readsArguments) {}
+
+  /** Where the policy's rule number {@code rule} is enforced for syscall {@code nr}. */
+  public Set<Where> where(int rule, int nr) {
+    Placement p = placements.get(rule);
+    if (!p.deferred()) {
+      return Set.of(Where.BPF);
+    }
+    if (lowered.containsKey(nr)) {
+      return p.readsArguments() ? java.util.EnumSet.of(Where.BPF, Where.LANDLOCK) : Set.of(Where.LANDLOCK);
+    }
+    return Set.of(Where.SUPERVISOR);
+  }
 
   /** Whether Landlock decides anything: a ruleset is to be built. */
   public boolean usesLandlock() {

@@ -30,6 +30,35 @@ public final class LinuxXattrs implements XattrReader {
 
   private static native long getxattr(String path, String name, byte[] value, long size) throws LastErrorException;
 
+  private static native long llistxattr(String path, byte[] list, long size) throws LastErrorException;
+
+  /**
+   * Whether the object at {@code path} (not following a final symlink) may carry one of {@code
+   * names}: one {@code llistxattr} call, so a tree of files without xattrs is scanned without
+   * reading any (true when the list cannot be read: the caller reads the attributes themselves).
+   */
+  public static boolean mayCarry(Path path, java.util.List<String> names) {
+    if (!AVAILABLE) {
+      return true;
+    }
+    byte[] buf = new byte[1024];
+    try {
+      long n = llistxattr(path.toString(), buf, buf.length);
+      if (n == 0) {
+        return false;
+      }
+      String list = new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.ISO_8859_1);
+      for (String name : names) {
+        if (list.startsWith(name + "\0") || list.contains("\0" + name + "\0")) {
+          return true;
+        }
+      }
+      return false;
+    } catch (LastErrorException e) {
+      return e.getErrorCode() == ERANGE; // ENOTSUP, ENOENT: nothing to read; ERANGE: many, read them
+    }
+  }
+
   /** A reader, or {@link XattrReader#USER_ONLY} where libc cannot be linked. */
   public static XattrReader reader() {
     return AVAILABLE ? new LinuxXattrs() : XattrReader.USER_ONLY;

@@ -91,13 +91,28 @@ public final class Sandbox implements AutoCloseable {
    * @throws IOException when the launcher cannot be started or the handoff fails
    */
   public static Sandbox start(BpfProgram program, boolean listen, List<String> command) throws IOException {
+    return start(program, listen, Optional.empty(), command);
+  }
+
+  /**
+   * As {@link #start(BpfProgram, boolean, List)}, restricting the command first with a Landlock
+   * ruleset ({@code org.evfilter.lsm.landlock.LandlockRuleset#serialise}), which the launcher
+   * builds and checks before it installs the program.
+   */
+  public static Sandbox start(BpfProgram program, boolean listen, Optional<byte[]> landlock, List<String> command) throws IOException {
     Path work = Files.createTempDirectory("evfilter-run", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path socket = work.resolve("control");
     Path prog = work.resolve("program.bpf");
     Files.write(prog, program.toRaw());
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
-      List<String> argv = new ArrayList<>(List.of(launcher(work).toString(), socket.toString(), prog.toString(), listen ? "1" : "0", "--"));
+      List<String> argv = new ArrayList<>(List.of(launcher(work).toString(), socket.toString(), prog.toString(), listen ? "1" : "0"));
+      if (landlock.isPresent()) {
+        Path rules = work.resolve("landlock.rules");
+        Files.write(rules, landlock.get());
+        argv.add(rules.toString());
+      }
+      argv.add("--");
       argv.addAll(command);
       server.configureBlocking(false);
       Process p = new ProcessBuilder(argv).inheritIO().start();
@@ -232,6 +247,7 @@ public final class Sandbox implements AutoCloseable {
     }
     if (work != null) {
       Files.deleteIfExists(work.resolve("program.bpf"));
+      Files.deleteIfExists(work.resolve("landlock.rules"));
       Files.deleteIfExists(work.resolve("evfilter-launch"));
       Files.deleteIfExists(work);
     }

@@ -16,8 +16,13 @@ import org.evfilter.events.vfs.VfsEvent.FileType;
  * means "no label".
  */
 public final class FileContexts {
-  /** One entry. */
-  public record Entry(int line, Pattern regex, Optional<FileType> type, Optional<String> label, boolean literal) {}
+  /**
+   * One entry.
+   *
+   * @param line its place among all entries read (later ones take precedence)
+   * @param origin where it was written, {@code FILE:LINE}
+   */
+  public record Entry(int line, Pattern regex, Optional<FileType> type, Optional<String> label, boolean literal, String origin) {}
 
   private final List<Entry> byPrecedence;
 

@@ -87,6 +87,11 @@ public final class LabelResolver {
     return new org.evfilter.predicates.eval.AvcStats(s.requestCount(), s.hitCount(), s.missCount(), s.evictionCount());
   }
 
+  /** The label set the xattrs of the object at {@code p} (not following a final symlink) give it, if they give one. */
+  public Optional<Long> xattrLabels(Path p) {
+    return xattr(p);
+  }
+
   private Optional<Long> xattr(Path p) {
     return xattr(name -> xattrs.read(p, name));
   }
