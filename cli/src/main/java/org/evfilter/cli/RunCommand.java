@@ -21,6 +21,7 @@ import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.RunCache;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
+import org.evfilter.lsm.supervise.XattrScan;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -139,7 +140,7 @@ final class RunCommand implements Callable<Integer> {
             break;
           }
           LandlockRuleset.Built built = LandlockRuleset.build(program, plan, program.labelResolver(16384, LinuxXattrs.reader()),
-              p -> LinuxXattrs.mayCarry(p, LabelResolver.XATTRS));
+              new XattrScan(LabelResolver.XATTRS));
           if (built.excluded().isEmpty()) {
             ruleset = built.ruleset();
             break;

@@ -27,7 +27,6 @@ record CallRights(String name, Kind kind, int flagsArg, long fixedFlags) {
   private static final Map<String, CallRights> LOWERABLE = Map.of(
       "open", new CallRights("open", Kind.OPEN, 1, 0),
       "openat", new CallRights("openat", Kind.OPEN, 2, 0),
-      "creat", new CallRights("creat", Kind.OPEN, -1, O_CREAT | 1 | O_TRUNC),
       "mkdir", new CallRights("mkdir", Kind.MKDIR, -1, 0),
       "mkdirat", new CallRights("mkdirat", Kind.MKDIR, -1, 0),
       "unlink", new CallRights("unlink", Kind.UNLINK, -1, 0),
@@ -81,14 +80,19 @@ record CallRights(String name, Kind kind, int flagsArg, long fixedFlags) {
     };
   }
 
-  /** The calls the supervisor keeps: opens Landlock does not check. */
+  // Opens Landlock does not decide as the policy does: O_PATH and O_TMPFILE it does not check, access
+  // mode 3 opens neither side, and O_CREAT it checks in two steps (make the file, then open it), so
+  // a refused open could leave a file the supervisor would never have made.
+  private static final long KEPT = O_PATH | O_TMPFILE_BIT | O_CREAT;
+
+  /** The calls the supervisor keeps: opens Landlock does not decide as the policy does. */
   LandlockGate gate() {
-    return kind == Kind.OPEN && flagsArg >= 0 ? new LandlockGate(flagsArg, O_PATH | O_TMPFILE_BIT, true) : LandlockGate.NONE;
+    return kind == Kind.OPEN && flagsArg >= 0 ? new LandlockGate(flagsArg, KEPT, true) : LandlockGate.NONE;
   }
 
   /** Whether Landlock cannot see the call with {@code flags} (it goes to the supervisor). */
   boolean gated(long flags) {
-    return kind == Kind.OPEN && flagsArg >= 0 && ((flags & (O_PATH | O_TMPFILE_BIT)) != 0 || (flags & O_ACCMODE) == 3);
+    return kind == Kind.OPEN && flagsArg >= 0 && ((flags & KEPT) != 0 || (flags & O_ACCMODE) == 3);
   }
 
   /** The flags a call has: {@code flags} where the syscall takes them, else its fixed ones. */
@@ -98,8 +102,9 @@ record CallRights(String name, Kind kind, int flagsArg, long fixedFlags) {
 
   /**
    * The rights the call with {@code flags} needs, one set per situation it can meet: the object is
-   * an existing file, an existing directory, or (with O_CREAT) a new file. The kernel refuses some
-   * situations before Landlock is asked (a directory opened for writing): those are left out.
+   * an existing file or an existing directory (opens that create are the supervisor's). The kernel
+   * refuses some situations before Landlock is asked (a directory opened for writing): those are
+   * left out.
    */
   List<Long> situations(long flags) {
     long f = flags(flags);
@@ -113,9 +118,6 @@ record CallRights(String name, Kind kind, int flagsArg, long fixedFlags) {
         out.add(file | ((f & O_TRUNC) != 0 ? FsAccess.TRUNCATE.bit() : 0));
         if (!write && (f & O_TRUNC) == 0 && (f & O_CREAT) == 0) {
           out.add(read ? FsAccess.READ_DIR.bit() : 0);
-        }
-        if ((f & O_CREAT) != 0) {
-          out.add(file | FsAccess.MAKE_REG.bit()); // a new file is not truncated
         }
       }
       case MKDIR -> out.add(FsAccess.MAKE_DIR.bit());

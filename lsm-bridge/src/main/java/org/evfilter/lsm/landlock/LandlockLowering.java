@@ -585,6 +585,13 @@ public final class LandlockLowering {
     if (!gates.isEmpty()) {
       notes.addAll(errnoNotes(gates.keySet(), c.program()));
       notes.addAll(stricterNotes(gates.keySet(), handled));
+      long entries = FsAccess.MAKE_REG.bit() | FsAccess.MAKE_DIR.bit() | FsAccess.MAKE_SYM.bit() | FsAccess.REMOVE_FILE.bit()
+          | FsAccess.REMOVE_DIR.bit();
+      if ((handled & entries) != 0) {
+        notes.add("the top of a tree itself (what a (/.*)? entry names, not what is beneath it) is created and removed in its"
+            + " parent directory, which Landlock checks: refused unless the parent's own label grants it; stricter than"
+            + " the policy, which asks the object's label");
+      }
     }
     Map<Long, Long> granted = new HashMap<>(grants);
     granted.values().removeIf(r -> r == 0);

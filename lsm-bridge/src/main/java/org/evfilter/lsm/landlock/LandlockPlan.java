@@ -26,7 +26,7 @@ import org.evfilter.predicates.BoundPolicy.Verdict;
 public record LandlockPlan(int abi, Map<Integer, LandlockGate> lowered, Map<Long, Long> grants, long handled, List<TreeGrant> trees,
     List<Placement> placements, List<String> fallbacks, List<String> notes, SeccompCompiler.Compilation compilation) {
   public LandlockPlan {
-    lowered = Map.copyOf(lowered);
+    lowered = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(lowered));
     grants = Map.copyOf(grants);
     trees = List.copyOf(trees);
     placements = List.copyOf(placements);

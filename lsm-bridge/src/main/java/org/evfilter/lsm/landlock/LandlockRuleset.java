@@ -13,7 +13,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.function.Predicate;
 import org.evfilter.events.vfs.VfsEvent.FileType;
 import org.evfilter.predicates.BoundPolicy;
@@ -45,15 +44,58 @@ public record LandlockRuleset(int abi, long handled, List<Rule> rules, long scan
    */
   public record Built(Optional<LandlockRuleset> ruleset, Map<Integer, String> excluded) {}
 
+  /** Finds the objects beneath some paths that carry label xattrs. */
+  public interface Carriers {
+    /** The objects at or beneath {@code roots} (not following symbolic links) carrying label xattrs. */
+    Found find(List<Path> roots) throws IOException;
+
+    /** A finder by the JDK's walk: every object is stat'ed, and {@code mayCarry} asks of each. */
+    static Carriers walking(Predicate<Path> mayCarry) {
+      return roots -> {
+        long[] scanned = {0};
+        List<Path> out = new ArrayList<>();
+        for (Path root : roots) {
+          Files.walkFileTree(root, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+              visit(dir);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+              visit(file);
+              return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+              return FileVisitResult.CONTINUE; // gone, or unreadable: the supervisor could not label it either
+            }
+
+            private void visit(Path p) {
+              scanned[0]++;
+              if (mayCarry.test(p)) {
+                out.add(p);
+              }
+            }
+          });
+        }
+        return new Found(scanned[0], out);
+      };
+    }
+  }
+
+  /** What a scan found: how many objects it looked at, and those carrying label xattrs. */
+  public record Found(long scanned, List<Path> carrying) {}
+
   /**
-   * Builds {@code plan}'s ruleset on this file system. {@code mayCarry} says cheaply whether a path
-   * may carry a label xattr ({@code llistxattr}); {@code labels} reads them as the supervisor does.
+   * Builds {@code plan}'s ruleset on this file system; {@code carriers} finds the objects beneath
+   * its trees that carry label xattrs, and {@code labels} reads them as the supervisor does.
    */
-  public static Built build(BoundPolicy policy, LandlockPlan plan, LabelResolver labels, Predicate<Path> mayCarry)
-      throws IOException {
+  public static Built build(BoundPolicy policy, LandlockPlan plan, LabelResolver labels, Carriers carriers) throws IOException {
     Map<Integer, String> excluded = new LinkedHashMap<>();
     Map<List<Long>, Rule> byInode = new LinkedHashMap<>();
-    long[] scanned = {0};
     for (LandlockPlan.TreeGrant g : plan.trees()) {
       for (FileTree.Node n : g.tree().expand()) {
         if (n.directory() && !g.tree().subtree()) {
@@ -63,62 +105,40 @@ public record LandlockRuleset(int abi, long handled, List<Rule> rules, long scan
           continue;
         }
         long rights = n.directory() ? g.rights() : g.rights() & FsAccess.onFiles();
-        if (rights == 0) {
-          continue;
+        if (rights != 0) {
+          byInode.merge(List.of(n.device(), n.inode()), new Rule(n.path(), n.device(), n.inode(), n.directory(), rights),
+              (a, b) -> new Rule(a.path(), a.device(), a.inode(), a.directory(), a.rights() | b.rights()));
         }
-        byInode.merge(List.of(n.device(), n.inode()), new Rule(n.path(), n.device(), n.inode(), n.directory(), rights),
-            (a, b) -> new Rule(a.path(), a.device(), a.inode(), a.directory(), a.rights() | b.rights()));
-        scan(policy, plan, labels, mayCarry, n.path(), excluded, scanned);
+      }
+    }
+    Found found = carriers.find(byInode.values().stream().map(Rule::path).toList());
+    for (Path p : found.carrying()) {
+      Optional<Long> x = labels.xattrLabels(p);
+      if (x.isEmpty()) {
+        continue;
+      }
+      long byPath = labels.byPath(p.toString(), type(p));
+      if (x.get() != byPath) {
+        for (int nr : LandlockLowering.deciding(policy, plan, x.get(), byPath)) {
+          excluded.putIfAbsent(nr, p + " is labelled " + names(policy, x.get()) + " by its xattr and " + names(policy, byPath)
+              + " by its path, which Landlock decides by");
+        }
       }
     }
     if (!excluded.isEmpty()) {
       return new Built(Optional.empty(), excluded);
     }
-    return new Built(Optional.of(new LandlockRuleset(plan.abi(), plan.handled(), new ArrayList<>(byInode.values()), scanned[0])), Map.of());
+    return new Built(Optional.of(new LandlockRuleset(plan.abi(), plan.handled(), new ArrayList<>(byInode.values()), found.scanned())), Map.of());
   }
 
-  // Every object beneath root whose xattr gives it labels that the lowered syscalls decide otherwise
-  // than the labels of its path excludes those syscalls.
-  private static void scan(BoundPolicy policy, LandlockPlan plan, LabelResolver labels, Predicate<Path> mayCarry, Path root,
-      Map<Integer, String> excluded, long[] scanned) throws IOException {
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        check(dir, FileType.DIRECTORY);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        check(file, attrs.isRegularFile() ? FileType.REGULAR : attrs.isSymbolicLink() ? FileType.SYMLINK : FileType.UNKNOWN);
-        return FileVisitResult.CONTINUE;
-      }
-
-      @Override
-      public FileVisitResult visitFileFailed(Path file, IOException e) {
-        return FileVisitResult.CONTINUE; // gone, or unreadable: the supervisor could not label it either
-      }
-
-      private void check(Path p, FileType type) {
-        scanned[0]++;
-        if (!mayCarry.test(p)) {
-          return;
-        }
-        Optional<Long> x = labels.xattrLabels(p);
-        if (x.isEmpty()) {
-          return;
-        }
-        long byPath = labels.byPath(p.toString(), type);
-        if (x.get() == byPath) {
-          return;
-        }
-        Set<Integer> differ = LandlockLowering.deciding(policy, plan, x.get(), byPath);
-        for (int nr : differ) {
-          excluded.putIfAbsent(nr, p + " is labelled " + names(policy, x.get()) + " by its xattr and " + names(policy, byPath)
-              + " by its path, which Landlock decides by");
-        }
-      }
-    });
+  private static FileType type(Path p) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      return a.isDirectory() ? FileType.DIRECTORY : a.isRegularFile() ? FileType.REGULAR : a.isSymbolicLink() ? FileType.SYMLINK
+          : FileType.UNKNOWN;
+    } catch (IOException e) {
+      return FileType.UNKNOWN;
+    }
   }
 
   private static String names(BoundPolicy policy, long set) {

@@ -228,7 +228,7 @@ public final class Sandbox implements AutoCloseable {
 
   // The launcher binary, written from the jar into this run's private directory (0700, created by
   // us with a random name): a shared cache in /tmp could be planted by another user.
-  private static Path launcher(Path work) throws IOException {
+  static Path launcher(Path work) throws IOException {
     Path exe = work.resolve("evfilter-launch");
     try (InputStream in = Sandbox.class.getResourceAsStream("evfilter-launch")) {
       if (in == null) {

@@ -144,7 +144,9 @@ public final class Supervisor {
    * The object a syscall names: where it is (canonical when it was resolved, else null), what it is
    * labelled, and a descriptor pinning it.
    */
-  private record Target(byte[] path, String canonical, int base, int pinned, LabelResolver.Identity identity, long labels) {
+  // absentErrno: why the object could not be pinned (ENOENT, ENOTDIR, EACCES), 0 when it was.
+  private record Target(byte[] path, String canonical, int base, int pinned, LabelResolver.Identity identity, long labels,
+      int absentErrno) {
     // For messages: resolved now if the label came from the cache (valid while base is open).
     String display() {
       if (canonical != null) {
@@ -328,6 +330,13 @@ public final class Supervisor {
     long result = 0;
     switch (p.kind()) {
       case OPEN, OPENAT2 -> {
+        if ((flags & Libc.O_PATH) != 0 && (flags & O_TMPFILE_BIT) == 0 && t.pinned >= 0) {
+          // The kernel injects no O_PATH descriptor (ADDFD takes only files open for I/O): the open
+          // continues in the kernel. A path swapped meanwhile yields an O_PATH descriptor of another
+          // object: good for fstat and as the base of *at calls, which are labelled again.
+          listener.proceed(n.id());
+          return 0;
+        }
         int mode = (p.kind() == PathSyscall.Kind.OPENAT2 ? (int) how[1] : p.mode() >= 0 ? (int) a[p.mode()] : 0) & ~task.umask();
         int fd;
         // Anything but a regular file or directory is opened without blocking (a FIFO would hang the
@@ -357,7 +366,7 @@ public final class Supervisor {
           }
         } else if ((flags & Libc.O_CREAT) == 0) {
           // Absent when it was checked: whatever is there now was never labelled.
-          throw new LastErrorException(ENOENT);
+          throw new LastErrorException(t.absentErrno == 0 ? ENOENT : t.absentErrno);
         } else {
           // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
           try {
@@ -475,6 +484,7 @@ public final class Supervisor {
       long resolve) {
     int base = Libc.AT_FDCWD;
     int pinned = -1;
+    int absentErrno = 0;
     boolean absolute = path.length > 0 && path[0] == '/';
     boolean done = false;
     try {
@@ -495,6 +505,7 @@ public final class Supervisor {
           throw e; // a magic link, a loop, a lookup openat2's resolve flags forbid: refused with its errno
         }
         // Absent (or unreachable): labelled by its path alone.
+        absentErrno = e.getErrorCode();
       } finally {
         if (wear) {
           credentials.leave();
@@ -517,12 +528,26 @@ public final class Supervisor {
         set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = readlink("/proc/self/fd/" + fd));
         canonical = resolved[0];
       } else {
+        // Absent: labelled by where it would be made, its parent directory as the kernel resolves it
+        // (symlinks and .. followed), which is pinned so the call is made there and nowhere else.
+        int cut = lastSlash(path);
+        if (cut >= 0) {
+          int parent = pinParent(base, java.util.Arrays.copyOf(path, Math.max(cut, 1)), task, resolve);
+          if (parent >= 0) {
+            if (base != Libc.AT_FDCWD) {
+              closeQuietly(base);
+            }
+            base = parent;
+            path = java.util.Arrays.copyOfRange(path, cut + 1, path.length);
+            absolute = false;
+          }
+        }
         String dir = absolute ? "" : readlink("/proc/self/fd/" + base);
         canonical = absolute ? latin1(path) : dir + (dir.endsWith("/") ? "" : "/") + latin1(path);
         set = labels.labels(canonical);
       }
       done = true;
-      return new Target(path, canonical, absolute ? -1 : base, pinned, id, set);
+      return new Target(path, canonical, absolute ? -1 : base, pinned, id, set, absentErrno);
     } finally {
       if (!done) {
         closeQuietly(pinned);
@@ -549,6 +574,42 @@ public final class Supervisor {
   private long procDevice() {
     Libc.stat(Libc.c("/proc"), stat);
     return stat.getLong(0);
+  }
+
+  // Where the last component of a path starts, less one (-1: no slash before it). Trailing
+  // slashes stay with the last component ("a/b/" is "b/" in "a").
+  private static int lastSlash(byte[] path) {
+    int end = path.length;
+    while (end > 1 && path[end - 1] == '/') {
+      end--;
+    }
+    for (int i = end - 1; i >= 0; i--) {
+      if (path[i] == '/') {
+        byte[] last = java.util.Arrays.copyOfRange(path, i + 1, end);
+        return last.length == 0 || java.util.Arrays.equals(last, DOT) || java.util.Arrays.equals(last, DOTDOT) ? -1 : i;
+      }
+    }
+    return -1;
+  }
+
+  private static final byte[] DOT = {'.'};
+  private static final byte[] DOTDOT = {'.', '.'};
+
+  // The parent directory of an absent object, pinned as the task reaches it; -1 when it cannot be.
+  private int pinParent(int base, byte[] dir, TaskCredentials.Creds task, long resolve) {
+    boolean wear = credentials.differs(task);
+    try {
+      if (wear) {
+        credentials.enter(task);
+      }
+      return pin(base, dir, true, resolve);
+    } catch (LastErrorException e) {
+      return -1;
+    } finally {
+      if (wear) {
+        credentials.leave();
+      }
+    }
   }
 
   // openat2(O_PATH, RESOLVE_NO_MAGICLINKS): an O_PATH descriptor of the object, no magic link crossed.

@@ -16,9 +16,10 @@ import org.evfilter.events.vfs.VfsEvent.FileType;
 /**
  * Resolves an object's label set: the {@code user.evfilter.label} xattr on the inode, else its
  * {@code security.selinux} context's type (where the {@link XattrReader} can read it), else the
- * file_contexts rules on the path. Results for existing files are cached by
- * (device, inode, ctime): a rename or a hard link does not change what is checked, and a change
- * to the inode (chmod, setxattr) changes ctime and so the key.
+ * file_contexts rules on the path. What the xattrs say is cached by (device, inode, ctime): a
+ * change to the inode (setxattr, chmod) changes ctime and so the key. What the path says is
+ * cached by the path: the same inode reached by another hard link, or after its directory was
+ * renamed (which leaves the inode's ctime alone), is labelled by the path it is reached by now.
  */
 public final class LabelResolver {
   /** The xattrs that label an inode, in order of precedence. */
@@ -26,7 +27,11 @@ public final class LabelResolver {
 
   private final Map<String, Long> bits;
   private final FileContexts rules;
-  private final Cache<InodeKey, Long> cache;
+  // Per inode: the labels its xattrs give, if they give any.
+  private final Cache<InodeKey, Optional<Long>> cache;
+  private final Cache<PathKey, Long> byPathCache;
+
+  private record PathKey(String path, FileType type) {}
   private final XattrReader xattrs;
 
   private record InodeKey(long device, long inode, long ctimeNanos) {}
@@ -46,6 +51,7 @@ public final class LabelResolver {
     this.bits = Map.copyOf(bits);
     this.rules = rules;
     this.cache = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
+    this.byPathCache = Caffeine.newBuilder().maximumSize(cacheSize).build();
   }
 
   /** The label set of the object at {@code path}; by the path alone when the file does not exist. */
@@ -55,7 +61,8 @@ public final class LabelResolver {
       Map<String, Object> a = Files.readAttributes(p, "unix:dev,ino,ctime,mode", LinkOption.NOFOLLOW_LINKS);
       InodeKey key = new InodeKey((Long) a.get("dev"), (Long) a.get("ino"), nanos((FileTime) a.get("ctime")));
       FileType type = type((Integer) a.get("mode"));
-      return cache.get(key, k -> xattr(p).orElseGet(() -> byPath(path, type)));
+      Optional<Long> x = cache.get(key, k -> xattr(p));
+      return x.isPresent() ? x.get() : cachedByPath(path, type);
     } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
       return byPath(path, FileType.UNKNOWN);
     }
@@ -67,13 +74,18 @@ public final class LabelResolver {
   /**
    * The label set of the object this process has open as {@code fd}: its xattrs read through the
    * descriptor (the object itself, even if its path changed since), its identity {@code id} (from
-   * {@code fstat}), the file_contexts rules applied to {@code path}, asked only when the labels of
-   * this inode are not cached.
+   * {@code fstat}), the file_contexts rules applied to {@code path}, asked only when its xattrs
+   * give it no labels.
    */
   public long labelsOfOpen(int fd, Identity id, java.util.function.Supplier<String> path) {
     InodeKey key = new InodeKey(id.device(), id.inode(), id.ctimeNanos());
     FileType type = type(id.mode());
-    return cache.get(key, k -> xattrOfOpen(fd).orElseGet(() -> byPath(path.get(), type)));
+    Optional<Long> x = cache.get(key, k -> xattrOfOpen(fd));
+    return x.isPresent() ? x.get() : cachedByPath(path.get(), type);
+  }
+
+  private long cachedByPath(String path, FileType type) {
+    return byPathCache.get(new PathKey(path, type), k -> byPath(k.path(), k.type()));
   }
 
   /** The label set the rules give a path of a type (no file system access). */
