@@ -195,6 +195,10 @@ class LandlockEquivalenceTest {
   // Compares the runs line by line; returns how many differed only by Landlock saying a path is
   // missing or exists where the supervisor refused first (or refusing to remove a tree's top).
   private int sameDecisions(List<String> supervisor, List<String> landlock) {
+    return sameDecisions(supervisor, landlock, roots());
+  }
+
+  private static int sameDecisions(List<String> supervisor, List<String> landlock, List<Path> roots) {
     assertEquals(supervisor.size(), landlock.size(), "both runs performed every operation");
     int existence = 0;
     for (int i = 0; i < supervisor.size(); i++) {
@@ -210,7 +214,7 @@ class LandlockEquivalenceTest {
       // The kernel's own checks (existence, type) run before Landlock's, after the supervisor's.
       boolean kernelFirst = !ml.group(4).equals("ok") && !ml.group(4).equals("EACCES");
       boolean top = (ms.group(1).equals("unlink") || ms.group(1).equals("rmdir")) && ml.group(4).equals("EACCES")
-          && roots().contains(Path.of(ms.group(2)).normalize()) && !ms.group(4).equals("ok");
+          && roots.contains(Path.of(ms.group(2)).normalize()) && !ms.group(4).equals("ok");
       String name = Path.of(ms.group(2).split(" ")[0]).getFileName().toString();
       String history = String.join("\n", supervisor.subList(0, i).stream().filter(x -> x.contains("/" + name + " ") || x.contains("/" + name + " (")).toList());
       assertTrue(sameOp && (ms.group(4).equals("EACCES") && kernelFirst || top),
@@ -280,5 +284,50 @@ class LandlockEquivalenceTest {
     Outcome supervisor = run(policy, ops, "off");
     sameDecisions(supervisor.lines(), older.lines());
     assertEquals(supervisor.lines(), none.lines());
+  }
+
+  private static final Path SAMPLES = Path.of("../samples/policies/valid").toAbsolutePath().normalize();
+
+  @Test
+  void theWorkspaceSampleHasLandlockDecideItsDirectoryRulesAndTheSupervisorOnlyItsXattrRule() throws Exception {
+    Path top = Path.of("/tmp/evfilter-work"); // where the sample's labels put the work tree
+    List<String> ops = List.of("read /etc/hostname", "read /etc/shadow", "readdir /usr/share", "write /usr/bin/env",
+        "trunc /etc/passwd", "read /etc/passwd", "mkdir /tmp/evfilter-work/d", "create /tmp/evfilter-work/d/f",
+        "write /tmp/evfilter-work/d/f", "read /tmp/evfilter-work/d/f", "unlink /tmp/evfilter-work/d/f",
+        "rmdir /tmp/evfilter-work/d", "read /tmp/evfilter-work/kept", "append /tmp/evfilter-work/kept",
+        "unlink /tmp/evfilter-work/kept", "mkdir /usr/evfilter-nope", "read /root/.bashrc");
+    List<List<String>> out = new ArrayList<>();
+    List<String> errs = new ArrayList<>();
+    for (String mode : List.of("off", "auto")) {
+      if (Files.exists(top)) {
+        try (Stream<Path> s = Files.walk(top)) {
+          for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+            Files.delete(p);
+          }
+        }
+      }
+      Files.createDirectories(top.resolve("bin"));
+      Files.copy(fsops, top.resolve("bin/fsops"));
+      top.resolve("bin/fsops").toFile().setExecutable(true);
+      Files.write(top.resolve("bin/ops"), ops);
+      Files.writeString(top.resolve("kept"), "kept\n");
+      Process p = new ProcessBuilder("setfattr", "-n", "user.evfilter.label", "-v", "work_t keep_t", top.resolve("kept").toString()).start();
+      assertEquals(0, p.waitFor());
+      ChildJvm.Result res = ChildJvm.evfilter(work, List.of(), "run", "--policy", SAMPLES.resolve("workspace.evf").toString(),
+          "--landlock=" + mode, "--", top.resolve("bin/fsops").toString(), top.resolve("bin/ops").toString());
+      assertEquals(0, res.code(), res.err());
+      out.add(res.out().lines().toList());
+      errs.add(res.err());
+    }
+    sameDecisions(out.get(0), out.get(1), List.of(top));
+    List<String> lines = out.get(0);
+    assertTrue(lines.get(0).endsWith(": ok") && lines.get(1).endsWith(": EACCES"), lines.toString());
+    assertTrue(lines.contains("unlink /tmp/evfilter-work/kept (exists): EPERM"), lines.toString());
+    assertTrue(lines.contains("unlink /tmp/evfilter-work/d/f (exists): ok"), lines.toString());
+    // With Landlock only the xattr rule's syscall (unlinkat: unlink f, rmdir d, unlink kept) and the
+    // open that creates reach the supervisor; without it every path operation, and the ops file's open.
+    assertTrue(errs.get(1).contains("Landlock decides the labels of mkdir, openat, mkdirat"), errs.get(1));
+    assertTrue(errs.get(1).contains("evfilter run: 4 supervised syscalls"), errs.get(1));
+    assertTrue(errs.get(0).contains("evfilter run: " + (ops.size() + 1) + " supervised syscalls"), errs.get(0));
   }
 }
