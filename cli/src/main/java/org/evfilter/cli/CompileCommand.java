@@ -27,13 +27,15 @@ import picocli.CommandLine.Spec;
           + " decision; arguments are compared at their real width. Predicates BPF cannot decide (labels,"
           + " strings) make the program return USER_NOTIF for exactly the syscalls and argument values"
           + " concerned. Statistics go to stderr: length, tree depth, syscalls the kernel's action cache"
-          + " allows without running the filter, rules deferred to user space.",
+          + " allows without running the filter, rules deferred to user space. With --landlock-abi, the"
+          + " program `evfilter run` installs next to a Landlock ruleset, and where each rule is enforced.",
       ""
     },
     footer = {"", "Examples:",
       "  evfilter compile samples/policies/valid/base.evf",
       "  evfilter compile P.evf --format raw -o p.bpf && bwrap --seccomp 3 3<p.bpf --bind / / true",
       "  evfilter compile P.evf --frequencies trace.jsonl --format dot | dot -Tsvg > p.svg",
+      "  evfilter compile samples/policies/valid/workspace.evf --landlock-abi 7   # the program run installs with Landlock",
       "", "Exit status: 0 compiled; 1 a bad policy or trace, or a program too large for the kernel."})
 final class CompileCommand implements Callable<Integer> {
   enum Format { disasm, raw, dot, c }
@@ -85,11 +87,17 @@ final class CompileCommand implements Callable<Integer> {
         s.deferredRules(), compiled.rules().size());
     org.evfilter.events.syscalls.SyscallTable table = org.evfilter.events.syscalls.SyscallTable.of(
         compileOptions.arch().orElse(org.evfilter.events.syscalls.Arch.X86_64));
-    compiled.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r -> err.printf(
-        "  deferred: %s: %s %s: %s (labels or strings: decided by the supervisor)%n", r.origin(), r.action(),
-        r.syscalls().isEmpty() ? "(every syscall)" : String.join(", ", r.syscalls().stream().sorted()
-            .map(nr -> table.byNumber(nr).map(org.evfilter.events.syscalls.Syscall::name).orElse("#" + nr)).toList()),
-        r.filter()));
+    for (int i = 0; i < compiled.rules().size(); i++) {
+      SeccompCompiler.RuleLowering r = compiled.rules().get(i);
+      if (r.deferred()) {
+        String where = compileOptions.plan.isPresent() ? Enforcement.where(compileOptions.plan.get().placements().get(i).where()) : "supervisor";
+        err.printf("  deferred: %s: %s %s: %s (labels or strings: enforced by %s)%n", r.origin(), r.action(),
+            r.syscalls().isEmpty() ? "(every syscall)" : String.join(", ", r.syscalls().stream().sorted()
+                .map(nr -> table.byNumber(nr).map(org.evfilter.events.syscalls.Syscall::name).orElse("#" + nr)).toList()),
+            r.filter(), where);
+      }
+    }
+    compileOptions.plan.ifPresent(pl -> Enforcement.print(err, "  ", pl, Optional.empty()));
     err.flush();
     return 0;
   }

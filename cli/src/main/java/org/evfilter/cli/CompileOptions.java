@@ -48,6 +48,14 @@ final class CompileOptions {
   @Option(names = "--no-optimise", description = "Skip the optimiser (to see what it does).")
   boolean noOptimise;
 
+  @Option(names = "--landlock-abi", paramLabel = "N",
+      description = "The program that runs next to a Landlock ruleset of ABI N, as `evfilter run` installs it (label"
+          + " rules Landlock decides return ALLOW); says where each rule is enforced. 0: no Landlock.")
+  Integer landlockAbi;
+
+  /** The Landlock plan of the last compile, with --landlock-abi. */
+  Optional<org.evfilter.lsm.landlock.LandlockPlan> plan = Optional.empty();
+
   /** The arch asked for. */
   Optional<Arch> arch() {
     return Arch.of(arch);
@@ -89,7 +97,12 @@ final class CompileOptions {
       }
     }
     try {
-      return Optional.of(SeccompCompiler.compile(loaded.get(), new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise, extraDepth)));
+      SeccompCompiler.Options options = new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise, extraDepth);
+      if (landlockAbi != null) {
+        plan = Optional.of(org.evfilter.lsm.landlock.LandlockLowering.plan(loaded.get(), options, landlockAbi));
+        return Optional.of(plan.get().compilation());
+      }
+      return Optional.of(SeccompCompiler.compile(loaded.get(), options));
     } catch (BpfException ex) {
       err.println("evfilter " + command + ": " + policy + ": " + ex.getMessage());
       return Optional.empty();
