@@ -24,9 +24,10 @@
  * usage: evfilter-launch --scan-xattrs NAME[,NAME...] ROOT...
  *
  * Walks every ROOT (not following symbolic links, crossing mounts as Landlock's rules do) and
- * writes, NUL-terminated, the path of every object carrying one of the xattrs NAME, then
- * "#COUNT" (objects looked at). One llistxattr per object and no stat (the directory entry's type
- * says what to descend into): the JVM's walk stats every entry and takes three times as long.
+ * writes the objects carrying one of the xattrs NAME with those xattrs' values (see scan_one),
+ * then the count of objects looked at. One listxattr per object and no stat where the directory
+ * entry's type says what it is: the JVM's walk stats every entry and takes three times as long. An
+ * object it cannot look at stops it with an error: an incomplete scan proves nothing.
  *
  * usage: evfilter-launch --cached CACHE_DIR BUILD JAVA_COMMAND... --args run OPTIONS... -- CMD [ARGS...]
  *
@@ -137,7 +138,7 @@ static void landlock(const char *file) {
   if (in == NULL) {
     die(file);
   }
-  int abi;
+  unsigned int abi;
   unsigned long long handled;
   if (fscanf(in, "landlock %x %llx\n", &abi, &handled) != 2) {
     errno = EINVAL;
@@ -152,7 +153,12 @@ static void landlock(const char *file) {
   }
   unsigned long long rights, dev, ino;
   size_t len;
-  while (fscanf(in, "rule %llx %llx %llx %zx\n", &rights, &dev, &ino, &len) == 4) {
+  int got;
+  while ((got = fscanf(in, "rule %llx %llx %llx %zx\n", &rights, &dev, &ino, &len)) == 4) {
+    if (len == 0 || len >= PATH_MAX) {
+      errno = EINVAL;
+      die("the Landlock ruleset file");
+    }
     char *path = malloc(len + 1);
     if (path == NULL || fread(path, 1, len, in) != len || fgetc(in) != '\n') {
       errno = EINVAL;
@@ -175,9 +181,9 @@ static void landlock(const char *file) {
     close(fd);
     free(path);
   }
-  if (!feof(in) && fgetc(in) != EOF) {
+  if (got != EOF || !feof(in)) {
     errno = EINVAL;
-    die("the Landlock ruleset file");
+    die("the Landlock ruleset file"); /* a record cut short, or something that is no record */
   }
   fclose(in);
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
@@ -532,51 +538,131 @@ static int cached(int argc, char **argv) {
 
 /* ---- the xattr scan of Landlock's trees ---- */
 
+/* Records, each NUL-terminated: "F<t><path>" an object carrying one of the names (t: d directory,
+ * f regular file, l symlink, o other), then "X<name>=<hex value>" per name it carries; "#<count>"
+ * at the end; "!<message>" when the walk cannot be complete (then nothing may be concluded). */
 static long scanned;
+static char **scan_names;
+static int scan_nnames;
 
-static int carries(const char *list, ssize_t len, char **names, int nnames) {
-  for (ssize_t at = 0; at < len; at += strlen(list + at) + 1) {
-    for (int i = 0; i < nnames; i++) {
-      if (strcmp(list + at, names[i]) == 0) {
-        return 1;
+static void record(const char *kind, const char *text) {
+  fputs(kind, stdout);
+  fwrite(text, 1, strlen(text) + 1, stdout);
+}
+
+static void scan_fail(const char *path, const char *what) {
+  char msg[PATH_MAX + 128];
+  snprintf(msg, sizeof msg, "%s: %s: %s", path, what, strerror(errno));
+  record("!", msg);
+  fflush(stdout);
+  exit(1);
+}
+
+static void scan_one(int dirfd, const char *name, const char *path, char type) {
+  static char list[65536], value[65536], hex[2 * 65536 + 1];
+  char proc[64];
+  const char *at_path = path;
+  int fd = -1;
+  scanned++;
+  if (strlen(path) >= PATH_MAX) {
+    /* Too long to name: the object by its directory's descriptor instead. */
+    fd = openat(dirfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      if (errno == ENOENT) {
+        return; /* gone meanwhile */
       }
+      scan_fail(path, "open");
+    }
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+    at_path = proc;
+  }
+  /* Through /proc/self/fd/N the final link must be followed (it is the object's own). */
+  ssize_t len = fd < 0 ? llistxattr(at_path, list, sizeof list) : listxattr(at_path, list, sizeof list);
+  if (len < 0 && (errno == ENOTSUP || errno == ENODATA || errno == ENOENT)) {
+    len = 0; /* no xattrs on this file system, or gone meanwhile */
+  }
+  if (len < 0) {
+    scan_fail(path, "listxattr");
+  }
+  int started = 0;
+  for (ssize_t at = 0; at < len; at += strlen(list + at) + 1) {
+    for (int i = 0; i < scan_nnames; i++) {
+      if (strcmp(list + at, scan_names[i]) != 0) {
+        continue;
+      }
+      ssize_t n = fd < 0 ? lgetxattr(at_path, list + at, value, sizeof value) : getxattr(at_path, list + at, value, sizeof value);
+      if (n < 0) {
+        scan_fail(path, "getxattr");
+      }
+      if (!started) {
+        char t[2] = {type, 0};
+        fputs("F", stdout);
+        fputs(t, stdout);
+        fwrite(path, 1, strlen(path) + 1, stdout);
+        started = 1;
+      }
+      for (ssize_t k = 0; k < n; k++) {
+        sprintf(hex + 2 * k, "%02x", (unsigned char) value[k]);
+      }
+      hex[2 * n] = 0;
+      fputs("X", stdout);
+      fputs(list + at, stdout);
+      fputs("=", stdout);
+      fwrite(hex, 1, 2 * n + 1, stdout);
     }
   }
-  return 0;
-}
-
-static void scan_one(const char *path, char **names, int nnames) {
-  static char list[65536];
-  scanned++;
-  ssize_t len = llistxattr(path, list, sizeof list);
-  if (len > 0 ? carries(list, len, names, nnames) : len < 0 && errno == ERANGE) {
-    fwrite(path, 1, strlen(path) + 1, stdout);
+  if (fd >= 0) {
+    close(fd);
   }
 }
 
-static void scan_tree(char *path, size_t len, char **names, int nnames) {
-  scan_one(path, names, nnames);
-  DIR *d = opendir(path);
+static char type_of(int dirfd, const char *name, unsigned char d_type) {
+  if (d_type == DT_UNKNOWN) {
+    struct stat st;
+    if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      return 0;
+    }
+    return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 'o';
+  }
+  return d_type == DT_DIR ? 'd' : d_type == DT_REG ? 'f' : d_type == DT_LNK ? 'l' : 'o';
+}
+
+/* Everything beneath the directory open as dirfd (whose path is `path`), which it closes. */
+static void scan_dir(int fd, char *path, size_t len) {
+  DIR *d = fdopendir(fd);
   if (d == NULL) {
-    return; /* not a directory, or unreadable: nothing beneath to label either */
+    scan_fail(path, "read the directory");
   }
   struct dirent *e;
+  errno = 0;
   while ((e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) {
       continue;
     }
     size_t l = strlen(e->d_name);
-    if (len + 1 + l >= PATH_MAX) {
-      continue;
+    char *child = malloc(len + l + 2);
+    if (child == NULL) {
+      scan_fail(path, "malloc");
     }
-    path[len] = '/';
-    memcpy(path + len + 1, e->d_name, l + 1);
-    if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
-      scan_tree(path, len + 1 + l, names, nnames);
-    } else {
-      scan_one(path, names, nnames);
+    memcpy(child, path, len);
+    child[len] = '/';
+    memcpy(child + len + 1, e->d_name, l + 1);
+    char t = type_of(dirfd(d), e->d_name, e->d_type);
+    if (t != 0) {
+      scan_one(dirfd(d), e->d_name, child, t);
+      if (t == 'd') {
+        int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+          scan_fail(child, "open the directory");
+        }
+        scan_dir(sub, child, len + 1 + l);
+      }
     }
-    path[len] = 0;
+    free(child);
+    errno = 0;
+  }
+  if (errno != 0) {
+    scan_fail(path, "readdir");
   }
   closedir(d);
 }
@@ -586,30 +672,45 @@ static int scan_xattrs(int argc, char **argv) {
     fprintf(stderr, "usage: evfilter-launch --scan-xattrs NAME[,NAME...] ROOT...\n");
     return 125;
   }
-  char *names[16];
-  int nnames = 0;
-  for (char *tok = strtok(argv[2], ","); tok != NULL && nnames < 16; tok = strtok(NULL, ",")) {
-    names[nnames++] = tok;
+  static char *names[64];
+  for (char *tok = strtok(argv[2], ","); tok != NULL && scan_nnames < 64; tok = strtok(NULL, ",")) {
+    names[scan_nnames++] = tok;
   }
-  static char path[PATH_MAX];
+  scan_names = names;
   for (int i = 3; i < argc; i++) {
-    if (strlen(argv[i]) >= PATH_MAX) {
-      continue;
-    }
-    strcpy(path, argv[i]);
-    size_t len = strlen(path);
-    while (len > 1 && path[len - 1] == '/') {
-      path[--len] = 0;
-    }
+    char *root = argv[i];
+    size_t len = strlen(root);
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-      scan_one(path, names, nnames);
-      continue;
+    if (lstat(root, &st) != 0) {
+      scan_fail(root, "lstat");
     }
-    scan_tree(path, len, names, nnames);
+    char *slash = strrchr(root, '/');
+    char parent[PATH_MAX];
+    if (slash == NULL || len >= sizeof parent) {
+      errno = EINVAL;
+      scan_fail(root, "not an absolute path");
+    }
+    size_t plen = slash == root ? 1 : (size_t) (slash - root);
+    memcpy(parent, root, plen);
+    parent[plen] = 0;
+    int pfd = open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (pfd < 0) {
+      scan_fail(parent, "open");
+    }
+    char type = S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 'o';
+    scan_one(pfd, len == 1 ? "." : slash + 1, root, type);
+    close(pfd);
+    if (type == 'd') {
+      int dfd = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (dfd < 0) {
+        scan_fail(root, "open the directory");
+      }
+      scan_dir(dfd, root, len == 1 ? 0 : len);
+    }
   }
-  printf("#%ld", scanned);
-  fputc(0, stdout);
+  char count[32];
+  snprintf(count, sizeof count, "%ld", scanned);
+  record("#", count);
   return fflush(stdout) == 0 ? 0 : 125;
 }
 

@@ -123,6 +123,7 @@ final class RunCommand implements Callable<Integer> {
     SeccompCompiler.Compilation c;
     LandlockPlan plan = null;
     Optional<LandlockRuleset> ruleset = Optional.empty();
+    Map<Integer, String> excluded = new LinkedHashMap<>();
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
       // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
@@ -133,7 +134,6 @@ final class RunCommand implements Callable<Integer> {
       } else {
         int abi = LandlockAbi.version();
         abi = landlockAbi == null ? abi : Math.min(abi, landlockAbi);
-        Map<Integer, String> excluded = new LinkedHashMap<>();
         while (true) {
           plan = LandlockLowering.plan(program, options, abi, excluded);
           if (!plan.usesLandlock()) {
@@ -177,7 +177,7 @@ final class RunCommand implements Callable<Integer> {
         err.println("evfilter run: cannot start the command: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;
       }
-      return supervise(loaded.get(), () -> Sandbox.attach(attachListener, attachPid), err);
+      return supervise(loaded.get(), java.util.Set.of(), () -> Sandbox.attach(attachListener, attachPid), err);
     }
     // What lets the command around the policy's own label and path rules: said before it runs.
     StringBuilder warnings = new StringBuilder();
@@ -186,13 +186,16 @@ final class RunCommand implements Callable<Integer> {
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS)
         .forEach(f -> warnings.append("evfilter run: warning: ").append(f.origin()).append(": ").append(f.message()).append('\n'));
     if (plan != null && SeccompCompiler.supervised(loaded.get())) {
-      // Degraded, never silently: what keeps Landlock from deciding (no Landlock, an older ABI, an
-      // xattr found in a tree) is said; what the policy's shape keeps from it, `explain` says.
+      // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
+      // ABI, what the launch found: an xattr, hard links, a bind mount) is said; what the policy's
+      // own shape keeps from it, `explain` says.
       for (String f : plan.fallbacks()) {
-        if (f.contains("Landlock ABI") || f.contains("not available") || f.contains(" by its xattr ") || f.contains("names the directory")) {
+        if (f.contains("Landlock ABI") || f.contains("not available")) {
           warnings.append("evfilter run: warning: ").append(f).append('\n');
         }
       }
+      excluded.forEach((nr, why) -> warnings.append("evfilter run: warning: ").append(Enforcement.syscalls(List.of(nr)))
+          .append(": ").append(why).append('\n'));
     }
     err.print(warnings);
     err.flush();
@@ -226,7 +229,8 @@ final class RunCommand implements Callable<Integer> {
     }
     SeccompCompiler.Compilation compiled = c;
     Optional<byte[]> rules = ruleset.map(LandlockRuleset::serialise);
-    return supervise(loaded.get(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    java.util.Set<List<Long>> anchors = ruleset.map(LandlockRuleset::anchors).orElse(java.util.Set.of());
+    return supervise(loaded.get(), anchors, () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
   }
 
   private interface Start {
@@ -237,7 +241,7 @@ final class RunCommand implements Callable<Integer> {
     ProcessHandle.of(attachPid).ifPresent(ProcessHandle::destroyForcibly);
   }
 
-  private int supervise(BoundPolicy policy, Start start, PrintWriter err) throws IOException {
+  private int supervise(BoundPolicy policy, java.util.Set<List<Long>> anchors, Start start, PrintWriter err) throws IOException {
     OutputStream auditOut = auditFile == null ? null : Files.newOutputStream(auditFile);
     try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut)) {
       Sandbox sandbox;
@@ -253,7 +257,8 @@ final class RunCommand implements Callable<Integer> {
       try (sandbox) {
         Supervisor.Summary summary = null;
         if (sandbox.listener().isPresent()) {
-          Supervisor supervisor = new Supervisor(policy, policy.labelResolver(16384, LinuxXattrs.reader()), audit, avcSize);
+          Supervisor supervisor = new Supervisor(policy, policy.labelResolver(16384, LinuxXattrs.reader()), audit, avcSize)
+              .keepInPlace(anchors);
           if (!quiet) {
             supervisor.reportDenials(line -> {
               err.println("evfilter run: " + line);

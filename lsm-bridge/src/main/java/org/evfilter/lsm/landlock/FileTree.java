@@ -85,7 +85,7 @@ record FileTree(String regex, List<String> components, List<String> literals, bo
       char c = comp.charAt(i);
       if (c == '\\') {
         char e = comp.charAt(i + 1);
-        if (Character.isLetterOrDigit(e) && e != 'd' && e != 'w') {
+        if (Character.isLetterOrDigit(e) && e != 'd' && e != 'w' || e == '/') {
           return false;
         }
         i++;
@@ -94,7 +94,8 @@ record FileTree(String regex, List<String> components, List<String> literals, bo
         String body = comp.substring(i + 1, end);
         boolean negated = body.startsWith("^");
         boolean slash = body.contains("/");
-        if (negated != slash || !negated && !body.matches("[A-Za-z0-9_.@+=:,~ -]*") || body.contains("\\")) {
+        if (negated != slash || !negated && !body.matches("[A-Za-z0-9_.@+=:,~ -]*") || body.contains("\\") || body.contains("&&")
+            || body.contains("[")) {
           return false; // a class that may match '/', or one too clever to tell
         }
         i = end;
@@ -191,11 +192,32 @@ record FileTree(String regex, List<String> components, List<String> literals, bo
     return m0.startsWith(p) || p.startsWith(m0);
   }
 
+  // What every match starts with: the characters before the first metacharacter, less the one a
+  // quantifier makes optional; nothing when an alternative at the top may start anywhere.
   private static String literalStart(String regex) {
+    int depth = 0;
+    for (int i = 0; i < regex.length(); i++) {
+      char c = regex.charAt(i);
+      if (c == '\\') {
+        i++;
+      } else if (c == '[') {
+        int end = classEnd(regex, i);
+        i = end < 0 ? regex.length() : end;
+      } else if (c == '(') {
+        depth++;
+      } else if (c == ')') {
+        depth--;
+      } else if (c == '|' && depth == 0) {
+        return "";
+      }
+    }
     StringBuilder out = new StringBuilder();
     for (int i = 0; i < regex.length(); i++) {
       char c = regex.charAt(i);
       if (".^$?*+|[](){}\\".indexOf(c) >= 0) {
+        if ((c == '?' || c == '*' || c == '{') && out.length() > 0) {
+          out.setLength(out.length() - 1);
+        }
         break;
       }
       out.append(c);
@@ -204,7 +226,7 @@ record FileTree(String regex, List<String> components, List<String> literals, bo
   }
 
   /** One place the tree names on this file system. */
-  record Node(Path path, boolean directory, long device, long inode) {}
+  record Node(Path path, boolean directory, long device, long inode, int links) {}
 
   /**
    * What the tree names now: every existing path it matches, reached through directories that are
@@ -252,7 +274,8 @@ record FileTree(String regex, List<String> components, List<String> literals, bo
       }
       Object key = Files.getAttribute(path, "unix:dev", LinkOption.NOFOLLOW_LINKS);
       long ino = (Long) Files.getAttribute(path, "unix:ino", LinkOption.NOFOLLOW_LINKS);
-      out.add(new Node(path, a.isDirectory(), (Long) key, ino));
+      int links = (Integer) Files.getAttribute(path, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+      out.add(new Node(path, a.isDirectory(), (Long) key, ino, links));
     }
     return out;
   }

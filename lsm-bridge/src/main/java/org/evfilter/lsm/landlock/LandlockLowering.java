@@ -127,6 +127,17 @@ public final class LandlockLowering {
             + " from paths: label rules stay with the supervisor");
       }
     }
+    for (String w : new String[] {"rename", "renameat", "renameat2", "link", "linkat"}) {
+      Optional<Integer> nr = table.byName(w).map(s -> s.nr());
+      if (nr.isPresent() && reachesKernelUnchecked(nr.get())) {
+        return nothing("the policy lets " + w + " reach the kernel without the supervisor, which keeps the inodes a Landlock"
+            + " ruleset is attached to in place: label rules stay with the supervisor");
+      }
+    }
+    if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/fs/selinux/enforce"))) {
+      return nothing("SELinux is active: it labels new objects (security.selinux) by its own rules, which a ruleset built"
+          + " from paths cannot follow: label rules stay with the supervisor");
+    }
     collectCandidates(excluded);
     Set<Integer> lowered = new TreeSet<>(candidates.keySet());
     while (true) {
@@ -168,6 +179,24 @@ public final class LandlockLowering {
     for (PolicyEngine.CompiledRule cr : engine.rules(nr)) {
       ActionKind k = cr.rule().action().kind();
       if (k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.TRACE) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // Whether some call of nr may be let through to the kernel by the program itself (not by a
+  // supervisor that decides it).
+  private boolean reachesKernelUnchecked(int nr) {
+    Verdict d = policy.defaultAction();
+    if (d.kind() == ActionKind.ALLOW || d.kind() == ActionKind.LOG || d.kind() == ActionKind.TRACE) {
+      return true;
+    }
+    for (PolicyEngine.CompiledRule cr : engine.rules(nr)) {
+      ActionKind k = cr.rule().action().kind();
+      boolean decidedInBpf = cr.rule().filter().isEmpty() || labelBitsRead(cr.rule().filter().get()) == null
+          && atoms(cr.rule().filter().get(), new ArrayList<>()).stream().noneMatch(a -> a instanceof Atom.Text);
+      if ((k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.TRACE) && decidedInBpf) {
         return true;
       }
     }
@@ -383,12 +412,14 @@ public final class LandlockLowering {
 
   // ---- grants, trees, verification
 
-  // The rights each label set is granted by the calls of `lowered` it is allowed.
+  // The rights each label set is granted by the calls of `lowered` it is allowed. An unlabelled
+  // object is granted nothing (no tree names it): where the policy allows it, the proof fails.
   private Map<Long, Long> grants(Set<Integer> lowered) {
     Map<Long, Long> out = new HashMap<>();
     for (int nr : lowered) {
       grantsOf(candidates.get(nr)).forEach((set, r) -> out.merge(set, r, (x, y) -> x | y));
     }
+    out.remove(0L);
     return out;
   }
 

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
@@ -54,6 +55,7 @@ public final class Supervisor {
   private static final int EINVAL = 22;
   private static final int ENOENT = 2;
   private static final int ENOTDIR = 20;
+  private static final int EXDEV = 18;
   private static final int S_IFMT = 0170000;
   private static final int S_IFREG = 0100000;
   private static final int S_IFDIR = 0040000;
@@ -101,6 +103,22 @@ public final class Supervisor {
     rules.add(new BoundPolicy.Rule("supervisor (credential tracking)", new Verdict(ActionKind.USER_NOTIF, 0), tracked,
         Optional.empty(), Optional.empty()));
     return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+  }
+
+  // Inodes (device, inode) that may not be renamed or linked: what a Landlock ruleset is attached to.
+  private Set<List<Long>> anchors = Set.of();
+
+  /**
+   * Refuses (EXDEV) to rename or link the inodes {@code anchors} (device, inode): those a Landlock
+   * ruleset the command runs under is attached to, and the directories above them.
+   */
+  public Supervisor keepInPlace(Set<List<Long>> anchors) {
+    this.anchors = Set.copyOf(anchors);
+    return this;
+  }
+
+  private boolean anchored(Target t) {
+    return t.identity != null && !anchors.isEmpty() && anchors.contains(List.of(t.identity.device(), t.identity.inode()));
   }
 
   /** Says every denial, in a line naming the syscall, the objects, their labels and the rule. */
@@ -399,6 +417,12 @@ public final class Supervisor {
         }
       }
       case RENAME, LINK -> {
+        if (anchored(t) || anchored(targets.get(1))) {
+          // Landlock's rules hold on these inodes wherever they go: moved or linked elsewhere, they
+          // would carry rights their new path's label does not have. EXDEV, as Landlock answers a
+          // move across its trees: mv copies instead.
+          throw new LastErrorException(EXDEV);
+        }
         try (Entry from = entry(t, p.kind() == PathSyscall.Kind.RENAME || (p.flags() < 0 || (a[p.flags()] & AT_SYMLINK_FOLLOW) == 0));
             Entry to = entry(targets.get(1), targets.get(1).pinned >= 0)) {
           int f = p.flags() >= 0 ? (int) a[p.flags()] : 0;

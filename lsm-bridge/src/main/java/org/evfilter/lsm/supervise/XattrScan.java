@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import org.evfilter.events.vfs.VfsEvent.FileType;
 import org.evfilter.lsm.landlock.LandlockRuleset;
 
 /**
@@ -22,6 +23,15 @@ public final class XattrScan implements LandlockRuleset.Carriers {
   /** A scan for the xattrs {@code names} ({@code user.evfilter.label}, {@code security.selinux}). */
   public XattrScan(List<String> names) {
     this.names = List.copyOf(names);
+  }
+
+  private static FileType type(char t) {
+    return switch (t) {
+      case 'd' -> FileType.DIRECTORY;
+      case 'f' -> FileType.REGULAR;
+      case 'l' -> FileType.SYMLINK;
+      default -> FileType.UNKNOWN;
+    };
   }
 
   @Override
@@ -42,19 +52,32 @@ public final class XattrScan implements LandlockRuleset.Carriers {
         out = buf.toByteArray();
       }
       int status = p.waitFor();
-      List<Path> carrying = new ArrayList<>();
+      List<LandlockRuleset.Carrier> carrying = new ArrayList<>();
       long scanned = -1;
+      String failure = null;
       int start = 0;
       for (int i = 0; i < out.length; i++) {
-        if (out[i] == 0) {
-          String s = new String(out, start, i - start, StandardCharsets.ISO_8859_1);
-          if (s.startsWith("#")) {
-            scanned = Long.parseLong(s.substring(1));
-          } else {
-            carrying.add(Path.of(s));
-          }
-          start = i + 1;
+        if (out[i] != 0) {
+          continue;
         }
+        String s = new String(out, start, i - start, StandardCharsets.ISO_8859_1);
+        start = i + 1;
+        switch (s.isEmpty() ? ' ' : s.charAt(0)) {
+          case 'F' -> carrying.add(new LandlockRuleset.Carrier(s.substring(2), type(s.charAt(1)), new java.util.LinkedHashMap<>()));
+          case 'X' -> {
+            int eq = s.indexOf('=');
+            if (eq < 0 || carrying.isEmpty()) {
+              throw new IOException("the xattr scan wrote a record out of place: " + s);
+            }
+            carrying.get(carrying.size() - 1).xattrs().put(s.substring(1, eq), java.util.HexFormat.of().parseHex(s.substring(eq + 1)));
+          }
+          case '#' -> scanned = Long.parseLong(s.substring(1));
+          case '!' -> failure = s.substring(1);
+          default -> throw new IOException("the xattr scan wrote a record it should not: " + s);
+        }
+      }
+      if (failure != null) {
+        throw new IOException("the xattr scan could not look at everything: " + failure);
       }
       if (status != 0 || scanned < 0) {
         throw new IOException("the xattr scan of " + roots + " failed (status " + status + ")");

@@ -141,7 +141,8 @@ class LandlockLoweringTest {
   void otherErrnosAndStricterChecksAreSaid() throws IOException {
     BoundPolicy p = bind(CONTEXTS, """
         default errno(EPERM)
-        allow execve, rename
+        allow execve
+        allow rename: label & work_t
         allow openat: label & work_t
         """);
     LandlockPlan plan = plan(p, 7);
@@ -149,6 +150,30 @@ class LandlockLoweringTest {
     assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("openat: ") && n.contains("errno(1)")), plan.notes().toString());
     assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("execve: ") && n.contains("read-file")), plan.notes().toString());
     assertTrue(plan.notes().stream().anyMatch(n -> n.startsWith("rename: ") && n.contains("EXDEV")), plan.notes().toString());
+  }
+
+  @Test
+  void renamesOrLinksTheProgramLetsThroughUncheckedRefuseTheLowering() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EPERM)
+        allow renameat2
+        allow openat: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertFalse(plan.usesLandlock());
+    assertTrue(plan.fallbacks().get(0).contains("renameat2"), plan.fallbacks().toString());
+  }
+
+  @Test
+  void anUnlabelledObjectThePolicyAllowsIsNoTreeLandlockCanGrant() throws IOException {
+    BoundPolicy p = bind(CONTEXTS, """
+        default errno(EPERM)
+        allow openat: (flags & O_ACCMODE) == O_RDONLY
+        allow openat: label & work_t
+        """);
+    LandlockPlan plan = plan(p, 7);
+    assertFalse(plan.usesLandlock());
+    assertTrue(plan.fallbacks().stream().anyMatch(f -> f.contains("unlabelled object")), plan.fallbacks().toString());
   }
 
   @Test
@@ -179,6 +204,26 @@ class LandlockLoweringTest {
     assertFalse(FileTree.parse("/srv/work").orElseThrow().mayOverlap(FileTree.parse("/srv/work/x").orElseThrow()));
     assertTrue(etc.mayOverlap("/etc/.*\\.conf"));
     assertFalse(etc.mayOverlap("/usr/.*"));
+    // A quantifier makes the character before it optional; an alternative at the top starts anywhere.
+    FileTree ab = FileTree.parse("/srv/ab(/.*)?").orElseThrow();
+    assertTrue(ab.mayOverlap("/srv/ax?b/.*\\.key"));
+    assertTrue(ab.mayOverlap("/srv/zzz|/srv/ab/.*\\.key"));
+    // Components that could match a slash are no tree.
+    assertFalse(FileTree.parse("/x/a\\/b(/.*)?").isPresent());
+    assertFalse(FileTree.parse("/x/[^/&&x](/.*)?").isPresent());
     assertEquals(Map.of(), Map.of());
+  }
+
+  @Test
+  void aTreeReachableThroughAnotherMountIsSaid() {
+    List<String> plain = List.of("22 1 254:0 / / rw - ext4 /dev/vda rw", "25 22 0:25 / /tmp rw - tmpfs tmpfs rw");
+    assertTrue(LandlockRuleset.mountedElsewhere(Path.of("/srv/work"), plain).isEmpty());
+    assertTrue(LandlockRuleset.mountedElsewhere(Path.of("/tmp/work"), plain).isEmpty());
+    List<String> bound = List.of("22 1 254:0 / / rw - ext4 /dev/vda rw", "30 22 254:0 /srv /mnt/srv rw - ext4 /dev/vda rw");
+    assertTrue(LandlockRuleset.mountedElsewhere(Path.of("/srv/work"), bound).orElseThrow().contains("/mnt/srv"));
+    List<String> inside = List.of("22 1 254:0 / / rw - ext4 /dev/vda rw", "31 22 254:0 /srv/work/sub /mnt/x rw - ext4 /dev/vda rw");
+    assertTrue(LandlockRuleset.mountedElsewhere(Path.of("/srv/work"), inside).isPresent());
+    List<String> elsewhere = List.of("22 1 254:0 / / rw - ext4 /dev/vda rw", "31 22 254:0 /home /mnt/h rw - ext4 /dev/vda rw");
+    assertTrue(LandlockRuleset.mountedElsewhere(Path.of("/srv/work"), elsewhere).isEmpty());
   }
 }

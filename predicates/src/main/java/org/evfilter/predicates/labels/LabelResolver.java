@@ -112,6 +112,14 @@ public final class LabelResolver {
     return xattr(name -> xattrs.readOpen(fd, name));
   }
 
+  /**
+   * The label set xattrs give an object, {@code read} giving the value of each xattr it carries
+   * ({@link #XATTRS}, in order of precedence), if they give one.
+   */
+  public Optional<Long> labelsFromXattrs(java.util.function.Function<String, Optional<byte[]>> read) {
+    return xattr(read);
+  }
+
   private Optional<Long> xattr(java.util.function.Function<String, Optional<byte[]>> read) {
     for (String name : XATTRS) {
       Optional<byte[]> value = read.apply(name);

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  * existing one it creates, or an object of the wrong type fails with ENOENT, EEXIST or ENOTDIR
  * instead of the policy's EACCES: it fails in both runs. And one stricter case, said by the plan's notes: the
  * top directory of a tree is removed from its parent, which Landlock checks (the policy asks the
- * directory's own label).
+ * directory's own label), and it may not be moved (EXDEV: Landlock's rule would move with it).
  */
 class LandlockEquivalenceTest {
   private static Path fsops;
@@ -101,7 +101,8 @@ class LandlockEquivalenceTest {
     Files.createLink(r.resolve("work/hl_pub"), r.resolve("pub/b"));
     Files.createLink(r.resolve("pub/hl_work"), r.resolve("work/y"));
     Files.createLink(r.resolve("secret/hl_work"), r.resolve("work/d2/z"));
-    Files.createLink(r.resolve("work/hl_one"), r.resolve("files/one"));
+    // (A file with a rule of its own must have one link: see aFileRuleWithTwoLinks... below.)
+    Files.createLink(r.resolve("work/hl_two"), r.resolve("files/two"));
   }
 
   // The same operations for both runs, drawn from a seeded generator.
@@ -110,7 +111,7 @@ class LandlockEquivalenceTest {
     List<String> existing = new ArrayList<>();
     for (String p : List.of("pub", "pub/a", "pub/b", "pub/d1", "pub/d1/c", "pub/inner", "pub/inner/i1", "pub/inner/sub",
         "pub/inner/sub/i2", "pub/l_secret", "pub/hl_work", "work", "work/x", "work/y", "work/d2", "work/d2/z", "work/l_pub",
-        "work/l_dir", "work/l_inner", "work/dangling", "work/hl_pub", "work/hl_one", "secret", "secret/s", "secret/d3",
+        "work/l_dir", "work/l_inner", "work/dangling", "work/hl_pub", "work/hl_two", "secret", "secret/s", "secret/d3",
         "secret/d3/t", "secret/l_work", "secret/hl_work", "files/one", "files/two", "work/../pub/a",
         "pub/inner/../../secret/s", "pub/d1/../../work/x", "work/l_dir/../a", "work/l_inner/i1", "work/l_dir/c",
         "secret/../work/d2/z", "pub/inner/sub/../i1")) {
@@ -122,8 +123,13 @@ class LandlockEquivalenceTest {
     Random rnd = new Random(seed);
     List<String> ops = new ArrayList<>();
     List<String> made = new ArrayList<>();
+    // What Landlock's rules are attached to is never moved here (the supervisor refuses it with
+    // EXDEV, a difference aTreeTopIsKeptInPlace checks on its own): it would part the two runs' trees.
+    List<String> movable = existing.stream().filter(p -> !List.of(r + "/pub", r + "/work", r + "/pub/inner", r + "/files/one")
+        .contains(Path.of(p).normalize().toString())).toList();
     for (int i = 0; i < count; i++) {
       String some = rnd.nextInt(4) == 0 && !made.isEmpty() ? made.get(rnd.nextInt(made.size())) : existing.get(rnd.nextInt(existing.size()));
+      String moved = rnd.nextInt(4) == 0 && !made.isEmpty() ? made.get(rnd.nextInt(made.size())) : movable.get(rnd.nextInt(movable.size()));
       String fresh = r + "/" + dirs.get(rnd.nextInt(dirs.size())) + "/n" + i;
       switch (rnd.nextInt(12)) {
         case 0, 1, 2, 3 -> ops.add(opens[rnd.nextInt(opens.length)] + " " + some);
@@ -138,11 +144,11 @@ class LandlockEquivalenceTest {
         case 6 -> ops.add("unlink " + some);
         case 7 -> ops.add("rmdir " + some);
         case 8 -> {
-          ops.add("rename " + some + " " + fresh);
+          ops.add("rename " + moved + " " + fresh);
           made.add(fresh);
         }
         case 9 -> {
-          ops.add("link " + some + " " + fresh);
+          ops.add("link " + moved + " " + fresh);
           made.add(fresh);
         }
         case 10 -> {
@@ -186,10 +192,12 @@ class LandlockEquivalenceTest {
 
   private static final Pattern LINE = Pattern.compile("(\\S+) (.*) \\((exists|missing)\\): (\\S+)");
 
-  // The tops of the policy's trees: removing one is decided in its parent directory.
+  // The tops of the policy's trees: removing one is decided in its parent directory; and the
+  // directories above them, which the supervisor keeps in place.
   private List<Path> roots() {
     Path r = tree();
-    return List.of(r.resolve("pub"), r.resolve("work"), r.resolve("pub/inner"), r.resolve("secret"), work.resolve("bin"));
+    return List.of(r.resolve("pub"), r.resolve("work"), r.resolve("pub/inner"), r.resolve("secret"), work.resolve("bin"),
+        r.resolve("files/one"), r, work);
   }
 
   // Compares the runs line by line; returns how many differed only by Landlock saying a path is
@@ -215,9 +223,12 @@ class LandlockEquivalenceTest {
       boolean kernelFirst = !ml.group(4).equals("ok") && !ml.group(4).equals("EACCES");
       boolean top = (ms.group(1).equals("unlink") || ms.group(1).equals("rmdir")) && ml.group(4).equals("EACCES")
           && roots.contains(Path.of(ms.group(2)).normalize()) && !ms.group(4).equals("ok");
+      // A tree's top, or a directory above it, is kept in place: moving it would move Landlock's rule.
+      boolean kept = (ms.group(1).equals("rename") || ms.group(1).equals("link")) && ml.group(4).equals("EXDEV")
+          && roots.contains(Path.of(ms.group(2).split(" ")[0]).normalize());
       String name = Path.of(ms.group(2).split(" ")[0]).getFileName().toString();
       String history = String.join("\n", supervisor.subList(0, i).stream().filter(x -> x.contains("/" + name + " ") || x.contains("/" + name + " (")).toList());
-      assertTrue(sameOp && (ms.group(4).equals("EACCES") && kernelFirst || top),
+      assertTrue(sameOp && (ms.group(4).equals("EACCES") && kernelFirst || top || kept),
           "operation " + (i + 1) + " decided differently:\n  supervisor: " + s + "\n  Landlock:   " + l + "\nearlier on " + name + ":\n" + history);
       existence++;
     }
@@ -270,6 +281,33 @@ class LandlockEquivalenceTest {
     Process p = new ProcessBuilder("setfattr", "-n", "user.evfilter.label", "-v", "secret_t", tree().resolve("pub/a").toString()).start();
     assertEquals(0, p.waitFor());
     return run(policy, ops, mode, false);
+  }
+
+  @Test
+  void aTreeTopIsKeptInPlace() throws Exception {
+    Path policy = policy();
+    Path ops = work.resolve("bin/ops");
+    Files.createDirectories(ops.getParent());
+    String d2 = tree().resolve("work/d2").toString();
+    String inner = tree().resolve("pub/inner").toString();
+    String moved = tree().resolve("work/inner2").toString();
+    Files.write(ops, List.of("rename " + d2 + " " + d2 + "b", "rename " + inner + " " + moved, "write " + moved + "/i1"));
+    Outcome supervisor = run(policy, ops, "off");
+    Outcome landlock = run(policy, ops, "auto");
+    assertEquals(List.of("rename " + d2 + " " + d2 + "b (exists): ok", "rename " + inner + " " + moved + " (exists): ok",
+        "write " + moved + "/i1 (exists): ok"), supervisor.lines());
+    // pub/inner carries Landlock's rule for its work_t entry: moved, it would take it along.
+    assertEquals(List.of("rename " + d2 + " " + d2 + "b (exists): ok", "rename " + inner + " " + moved + " (exists): EXDEV",
+        "write " + moved + "/i1 (missing): ENOENT"), landlock.lines());
+  }
+
+  @Test
+  void aFileRuleWithTwoLinksKeepsItsSyscallsWithTheSupervisor() throws Exception {
+    Path policy = policy();
+    build();
+    Files.createLink(tree().resolve("work/hl_one"), tree().resolve("files/one"));
+    ChildJvm.Result res = ChildJvm.evfilter(work, List.of(), "run", "--policy", policy.toString(), "--dry-run", "--", "true");
+    assertTrue(res.err().contains("warning: openat: " + tree().resolve("files/one") + " has 2 hard links"), res.err());
   }
 
   @Test
