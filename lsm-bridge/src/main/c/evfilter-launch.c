@@ -21,6 +21,14 @@
  * Exit status when CMD cannot start: 126 (found but not executable or exec denied), 127 (not
  * found), 125 (the launcher itself failed; the reason is on stderr when it can still be written).
  *
+ * usage: evfilter-launch --syscall-loop COUNT CLOSE(0|1) NR [ARG...]
+ *
+ * The built-in microbenchmark of `evfilter compare --kernel`: makes syscall NR with the arguments
+ * (numbers, or @TEXT for a pointer to TEXT) COUNT times after COUNT/10 to warm up, closing the
+ * result when CLOSE=1 and it is a descriptor, and prints "ns_per_call X". As the command of the
+ * launcher (-- --syscall-loop ...) it runs in the launcher itself, under its ruleset and program,
+ * with no exec in between.
+ *
  * usage: evfilter-launch --scan-xattrs NAME[,NAME...] ROOT...
  *
  * Walks every ROOT (not following symbolic links, crossing mounts as Landlock's rules do) and
@@ -65,6 +73,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <sys/xattr.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifndef SECCOMP_FILTER_FLAG_NEW_LISTENER
@@ -195,7 +204,46 @@ static void landlock(const char *file) {
   close(rs);
 }
 
+static int syscall_loop(char **args) {
+  int n = 0;
+  while (args[n] != NULL) {
+    n++;
+  }
+  if (n < 3 || n > 9) {
+    fprintf(stderr, "usage: evfilter-launch --syscall-loop COUNT CLOSE(0|1) NR [ARG...] (at most 6 arguments)\n");
+    return 125;
+  }
+  long count = atol(args[0]);
+  int closing = args[1][0] == '1';
+  long nr = strtol(args[2], NULL, 0);
+  long a[6] = {0};
+  for (int i = 3; i < n; i++) {
+    a[i - 3] = args[i][0] == '@' ? (long) (args[i] + 1) : (long) strtoull(args[i], NULL, 0);
+  }
+  for (long i = 0; i < count / 10 + 1; i++) {
+    long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (closing && r >= 0) {
+      close((int) r);
+    }
+  }
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  for (long i = 0; i < count; i++) {
+    long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (closing && r >= 0) {
+      close((int) r);
+    }
+  }
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (count > 0 ? count : 1);
+  printf("ns_per_call %.1f\n", ns);
+  return fflush(stdout) == 0 ? 0 : 125;
+}
+
 static void run_command(char **cmd) {
+  if (strcmp(cmd[0], "--syscall-loop") == 0) {
+    _exit(syscall_loop(cmd + 1));
+  }
   execvp(cmd[0], cmd);
   int e = errno;
   fprintf(stderr, "evfilter-launch: %s: %s\n", cmd[0], strerror(e));
@@ -723,6 +771,9 @@ int main(int argc, char **argv) {
   }
   if (argc > 1 && strcmp(argv[1], "--scan-xattrs") == 0) {
     return scan_xattrs(argc, argv);
+  }
+  if (argc > 1 && strcmp(argv[1], "--syscall-loop") == 0) {
+    return syscall_loop(argv + 2);
   }
   const char *ruleset = NULL;
   int cmd = 5;

@@ -42,12 +42,20 @@ import picocli.CommandLine.Spec;
           + " rules lowered and deferred, syscalls the kernel's action cache answers. The sweep grows the"
           + " policy by N rules (label, ioctl and socket rules in turn) and charts how each design's cost"
           + " grows. Writes report.md, report.html and the charts (PNG and SVG) to --out.",
+      "With --kernel, the two engines where they live: a syscall loop (--syscall) and CMD run, interleaved and"
+          + " repeated, under nothing, the policy's seccomp program, the policy's rules as the filters of the syscall trace"
+          + " events (made to match nothing: the cost is the evaluation), both, and Landlock where the policy lowers to it;"
+          + " then the loop again as the policy grows by --rules. Reports ns per call (median, spread), overhead, the cost"
+          + " per added rule of each engine, and which rules ftrace could not carry. Everything enabled in tracefs is removed"
+          + " on exit, Ctrl-C and error.",
       ""
     },
     footer = {"", "Examples:",
       "  evfilter compare --policy samples/policies/valid/cat.evf samples/traces/cat.strace",
       "  evfilter compare --policy P.evf --labels my_contexts trace1.jsonl trace2.tsv --out report/ --sweep 0,100,400",
       "  evfilter compare --policy P.evf --bpf other.bpf trace.strace   # another lowering of the same policy",
+      "  evfilter compare --kernel --policy docker.evf --out kernel-report -- sh -c 'ls -R /usr/share >/dev/null'",
+      "  evfilter compare --kernel --policy samples/policies/valid/workspace.evf --syscall openat:-100,@/etc/hostname,0",
       "", "Exit status: 0 the designs agree; 1 they disagree on some event, or a bad policy or trace."})
 final class CompareCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -58,8 +66,36 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--labels", paramLabel = "FILE", description = "More file_contexts files (labels by path; repeatable).")
   List<Path> labelsFiles = new ArrayList<>();
 
-  @Parameters(arity = "1..*", paramLabel = "TRACE", description = "Traces (.strace, .tsv, .jsonl).")
+  @Parameters(arity = "0..*", paramLabel = "TRACE|CMD", description = "Traces (.strace, .tsv, .jsonl); with --kernel, the"
+      + " command to run under each configuration (after --).")
+  List<String> positional = new ArrayList<>();
+
   List<Path> traces;
+
+  @Option(names = "--kernel", description = "Compare the two engines inside the kernel: the syscall trace events with the"
+      + " policy's rules as their filters against the policy's seccomp program (and Landlock), on a built-in syscall loop and"
+      + " on CMD. Needs root.")
+  boolean kernel;
+
+  @Option(names = "--syscall", paramLabel = "NAME[:ARG,...]", defaultValue = "personality:0xffffffff",
+      description = "With --kernel: the syscall the loop makes, with its arguments (numbers; @TEXT for a pointer to TEXT),"
+          + " e.g. openat:-100,@/etc/hostname,0 (its descriptors are closed). Default: ${DEFAULT-VALUE}.")
+  String loopSyscall;
+
+  @Option(names = "--rules", paramLabel = "N,N...", split = ",", defaultValue = "1,10,100,400",
+      description = "With --kernel: rules added on the loop's syscall to grow the policy (default: ${DEFAULT-VALUE}).")
+  List<Integer> rules;
+
+  @Option(names = "--repeat", paramLabel = "N", defaultValue = "5",
+      description = "With --kernel: rounds, each running every configuration in turn (default: ${DEFAULT-VALUE}).")
+  int repeat;
+
+  @Option(names = "--calls", paramLabel = "N", defaultValue = "200000",
+      description = "With --kernel: syscalls a measurement makes (default: ${DEFAULT-VALUE}).")
+  long calls;
+
+  @Option(names = "--landlock-abi", paramLabel = "N", description = "With --kernel: use Landlock ABI N at most.")
+  Integer landlockAbi;
 
   @Option(names = "--out", paramLabel = "DIR", defaultValue = "compare-report",
       description = "Where report.md, report.html and the charts go (default: ${DEFAULT-VALUE}).")
@@ -86,6 +122,14 @@ final class CompareCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter stdout = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (kernel) {
+      return KernelCompare.run(this, stdout, err);
+    }
+    if (positional.isEmpty()) {
+      err.println("evfilter compare: no trace given (TRACE...), or --kernel to compare inside the kernel");
+      return Main.INPUT_ERROR;
+    }
+    traces = positional.stream().map(Path::of).toList();
     Optional<BoundPolicy> loaded = PolicyFiles.load("compare", policyFile, labelsFiles, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;

@@ -66,7 +66,7 @@ final class CompareReport {
     Files.writeString(dir.resolve("report.html"), html(md, charts));
   }
 
-  private static void save(Chart<?, ?> chart, Path dir, String name) throws IOException {
+  static void save(Chart<?, ?> chart, Path dir, String name) throws IOException {
     BitmapEncoder.saveBitmap(chart, dir.resolve(name + ".png").toString(), BitmapEncoder.BitmapFormat.PNG);
     VectorGraphicsEncoder.saveVectorGraphic(chart, dir.resolve(name + ".svg").toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
   }
@@ -128,7 +128,7 @@ final class CompareReport {
   }
 
   // The Markdown rendered for a browser: tables and headings, nothing more is used.
-  private static String html(String md, List<String> charts) {
+  static String html(String md, List<String> charts) {
     StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>evfilter compare</title>\n"
         + "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
         + "td,th{border:1px solid #ccc;padding:4px 8px}td:not(:first-child){text-align:right}code{background:#f4f4f4}</style>"

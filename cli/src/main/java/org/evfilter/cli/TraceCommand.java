@@ -66,7 +66,6 @@ import picocli.CommandLine.Model.CommandSpec;
       "Exit status: CMD's, when one is given; 2 when not root or tracefs cannot be had."
     })
 final class TraceCommand implements Callable<Integer> {
-  static final String NAMESPACE_MARK = "EVFILTER_TRACEFS_NS";
 
   @Spec CommandSpec spec;
 
@@ -119,17 +118,17 @@ final class TraceCommand implements Callable<Integer> {
         return Main.INPUT_ERROR;
       }
     }
-    if (!isRoot()) {
+    if (!Tracefs.isRoot()) {
       err.println("evfilter trace: must run as root: tracefs and its event filters need CAP_SYS_ADMIN");
       return Main.ENVIRONMENT_ERROR;
     }
     Optional<Path> tracefs = TracingInstance.mounted();
     if (tracefs.isEmpty()) {
-      if (System.getenv(NAMESPACE_MARK) != null) {
+      if (System.getenv(Tracefs.NAMESPACE_MARK) != null) {
         err.println("evfilter trace: cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
         return Main.ENVIRONMENT_ERROR;
       }
-      return inPrivateMountNamespace(err);
+      return Tracefs.inPrivateMountNamespace("trace", err);
     }
     TracingInstance.removeStale(tracefs.get(), "evfilter");
     String name = "evfilter-" + ProcessHandle.current().pid();
@@ -351,59 +350,9 @@ final class TraceCommand implements Callable<Integer> {
     return new FilterException(FilterError.of(ErrorCode.POLICY, 0, detail), new SourceText(option, text));
   }
 
-  private int inPrivateMountNamespace(PrintWriter err) throws IOException, InterruptedException {
-    List<String> argv = new ArrayList<>(List.of("unshare", "-m", "--propagation", "private", "sh", "-c",
-        "mount -t tracefs nodev /sys/kernel/tracing && exec \"$@\"", "evfilter"));
-    argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    argv.add("-cp");
-    argv.add(System.getProperty("java.class.path"));
-    argv.add(Main.class.getName());
-    argv.addAll(Main.arguments());
-    ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
-    pb.environment().put(NAMESPACE_MARK, "1");
-    Process p;
-    try {
-      p = pb.start();
-    } catch (IOException e) {
-      err.println("evfilter trace: tracefs is not mounted and unshare(1) could not run: " + e.getMessage());
-      return Main.ENVIRONMENT_ERROR;
-    }
-    // Ctrl-C reaches the whole foreground group; a signal to this process alone is passed on, so the
-    // inner evfilter (exec'd by unshare and sh, so it is this very child) cleans up and exits.
-    Thread forward = new Thread(() -> {
-      p.destroy();
-      try {
-        p.waitFor(5, TimeUnit.SECONDS);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "evfilter-trace-forward");
-    Runtime.getRuntime().addShutdownHook(forward);
-    int code = p.waitFor();
-    try {
-      Runtime.getRuntime().removeShutdownHook(forward);
-    } catch (IllegalStateException shuttingDown) {
-      // The hook runs anyway.
-    }
-    return code;
-  }
-
   // The shutdown hook's way to remove the instance while the main thread still holds it.
   private static void remove(TracingInstance instance) throws IOException {
     instance.close();
-  }
-
-  private static boolean isRoot() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("Uid:")) {
-          return line.split("\\s+")[2].equals("0");
-        }
-      }
-    } catch (IOException e) {
-      return false;
-    }
-    return false;
   }
 
   private static void waitUntilStopped(long pid) throws IOException, InterruptedException {

@@ -100,6 +100,12 @@ public final class Sandbox implements AutoCloseable {
    * builds and checks before it installs the program.
    */
   public static Sandbox start(BpfProgram program, boolean listen, Optional<byte[]> landlock, List<String> command) throws IOException {
+    return start(program, listen, landlock, command, null);
+  }
+
+  /** As above, the command's standard output written to {@code stdout} (null: this process's). */
+  public static Sandbox start(BpfProgram program, boolean listen, Optional<byte[]> landlock, List<String> command, Path stdout)
+      throws IOException {
     Path work = Files.createTempDirectory("evfilter-run", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path socket = work.resolve("control");
     Path prog = work.resolve("program.bpf");
@@ -115,7 +121,11 @@ public final class Sandbox implements AutoCloseable {
       argv.add("--");
       argv.addAll(command);
       server.configureBlocking(false);
-      Process p = new ProcessBuilder(argv).inheritIO().start();
+      ProcessBuilder pb = new ProcessBuilder(argv).inheritIO();
+      if (stdout != null) {
+        pb.redirectOutput(stdout.toFile());
+      }
+      Process p = pb.start();
       SocketChannel control = accept(server, p);
       try (control) {
         String[] hello = readLine(control).trim().split(" ");
@@ -226,9 +236,11 @@ public final class Sandbox implements AutoCloseable {
     }
   }
 
-  // The launcher binary, written from the jar into this run's private directory (0700, created by
-  // us with a random name): a shared cache in /tmp could be planted by another user.
-  static Path launcher(Path work) throws IOException {
+  /**
+   * The launcher binary, written from the jar into {@code work}, a private directory (0700, created
+   * by the caller with a random name): a shared cache in /tmp could be planted by another user.
+   */
+  public static Path launcher(Path work) throws IOException {
     Path exe = work.resolve("evfilter-launch");
     try (InputStream in = Sandbox.class.getResourceAsStream("evfilter-launch")) {
       if (in == null) {

@@ -32,6 +32,16 @@ public final class ChildJvm {
     return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8), Files.readString(err, StandardCharsets.UTF_8));
   }
 
+  /** Whether this process runs as root. */
+  public static boolean isRoot() throws IOException {
+    for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+      if (line.startsWith("Uid:")) {
+        return line.split("\\s+")[1].equals("0");
+      }
+    }
+    return false;
+  }
+
   /** Runs a shell command line and returns its standard output. */
   static String sh(String script) throws IOException, InterruptedException {
     Process p = new ProcessBuilder("sh", "-c", script).redirectErrorStream(true).start();

@@ -1,0 +1,267 @@
+package org.evfilter.cli;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Optional;
+import org.evfilter.events.tracefs.TracingInstance;
+import org.evfilter.lsm.compare.InKernelComparison;
+import org.evfilter.lsm.compare.InKernelComparison.Config;
+import org.evfilter.lsm.natives.LandlockAbi;
+import org.evfilter.predicates.BoundPolicy;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
+
+/** {@code evfilter compare --kernel}: the run, and its report (report.md, report.html, charts). */
+final class KernelCompare {
+  private KernelCompare() {}
+
+  static int run(CompareCommand c, PrintWriter stdout, PrintWriter err) throws IOException {
+    if (!Tracefs.isRoot()) {
+      err.println("evfilter compare --kernel: must run as root: the trace events' filters need tracefs (CAP_SYS_ADMIN)");
+      return Main.ENVIRONMENT_ERROR;
+    }
+    Optional<InKernelComparison.Workload> workload = workload(c.loopSyscall, err);
+    if (workload.isEmpty()) {
+      return Main.INPUT_ERROR;
+    }
+    if (c.repeat < 1 || c.calls < 1 || c.rules.stream().anyMatch(n -> n < 0 || n > 4000)) {
+      err.println("evfilter compare --kernel: --repeat and --calls must be 1 or more, --rules between 0 and 4000");
+      return Main.INPUT_ERROR;
+    }
+    Optional<BoundPolicy> loaded = PolicyFiles.load("compare", c.policyFile, c.labelsFiles, err);
+    if (loaded.isEmpty()) {
+      return Main.INPUT_ERROR;
+    }
+    Optional<Path> tracefs = TracingInstance.mounted();
+    if (tracefs.isEmpty()) {
+      if (System.getenv(Tracefs.NAMESPACE_MARK) != null) {
+        err.println("evfilter compare --kernel: cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
+        return Main.ENVIRONMENT_ERROR;
+      }
+      try {
+        return Tracefs.inPrivateMountNamespace("compare", err);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return Main.INTERNAL_ERROR;
+      }
+    }
+    int abi = LandlockAbi.version();
+    abi = c.landlockAbi == null ? abi : Math.min(abi, c.landlockAbi);
+    Path out = c.out.toString().equals("compare-report") ? Path.of("kernel-report") : c.out;
+    List<Integer> sizes = c.rules.stream().filter(n -> n > 0).distinct().sorted().toList();
+    InKernelComparison.Result r;
+    try {
+      r = InKernelComparison.run(loaded.get(), workload.get(), c.positional, new InKernelComparison.Options(c.repeat, c.calls, sizes),
+          tracefs.get(), abi, step -> {
+            if (System.console() != null) {
+              err.print("\r\033[Kevfilter compare --kernel: " + step);
+              err.flush();
+            }
+          });
+      if (System.console() != null) {
+        err.println();
+      }
+    } catch (IllegalArgumentException e) {
+      err.println();
+      err.println("evfilter compare --kernel: " + e.getMessage());
+      return Main.INPUT_ERROR;
+    } catch (IOException e) {
+      err.println();
+      err.println("evfilter compare --kernel: " + e.getMessage());
+      return Main.ENVIRONMENT_ERROR;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Main.INTERNAL_ERROR;
+    }
+    Files.createDirectories(out);
+    write(out, c.policyFile, r, c.positional, c.repeat, c.calls);
+    stdout.print(summary(r));
+    stdout.println("report: " + out.resolve("report.html") + " (and report.md, charts)");
+    return 0;
+  }
+
+  // NAME[:ARG,...]
+  static Optional<InKernelComparison.Workload> workload(String spec, PrintWriter err) {
+    String[] parts = spec.split(":", 2);
+    List<String> args = parts.length > 1 && !parts[1].isEmpty() ? Arrays.asList(parts[1].split(",")) : List.of();
+    for (String a : args) {
+      if (!a.startsWith("@")) {
+        try {
+          Long.decode(a);
+        } catch (NumberFormatException e) {
+          err.println("evfilter compare --kernel: --syscall " + spec + ": '" + a + "' is neither a number nor @TEXT");
+          return Optional.empty();
+        }
+      }
+    }
+    if (args.size() > 6) {
+      err.println("evfilter compare --kernel: --syscall " + spec + ": a syscall has at most 6 arguments");
+      return Optional.empty();
+    }
+    if (org.evfilter.events.syscalls.SyscallTable.of(org.evfilter.events.syscalls.Arch.X86_64).byName(parts[0]).isEmpty()) {
+      err.println("evfilter compare --kernel: --syscall " + spec + ": no syscall '" + parts[0] + "' on x86_64");
+      return Optional.empty();
+    }
+    boolean opens = parts[0].equals("open") || parts[0].equals("openat") || parts[0].equals("openat2") || parts[0].equals("creat");
+    return Optional.of(new InKernelComparison.Workload(parts[0], args, opens));
+  }
+
+  static double median(List<Double> v) {
+    double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+  }
+
+  private static double min(List<Double> v) {
+    return v.stream().mapToDouble(Double::doubleValue).min().orElse(0);
+  }
+
+  private static double max(List<Double> v) {
+    return v.stream().mapToDouble(Double::doubleValue).max().orElse(0);
+  }
+
+  private static Optional<InKernelComparison.Point> point(InKernelComparison.Result r, Config c, int added) {
+    return r.points().stream().filter(p -> p.config() == c && p.addedRules() == added).findFirst();
+  }
+
+  private static String summary(InKernelComparison.Result r) {
+    StringBuilder b = new StringBuilder();
+    double nothing = point(r, Config.NOTHING, 0).map(p -> median(p.nsPerCall())).orElse(Double.NaN);
+    b.append(String.format("%s, median of %d rounds:%n", r.workload(), point(r, Config.NOTHING, 0).map(p -> p.nsPerCall().size()).orElse(0)));
+    for (Config c : r.configs()) {
+      point(r, c, 0).ifPresent(p -> b.append(String.format("  %-26s %9.1f ns/call  (%+.1f ns, %.2fx)%n", c.title(), median(p.nsPerCall()),
+          median(p.nsPerCall()) - nothing, median(p.nsPerCall()) / nothing)));
+    }
+    for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+      slope(r, c).ifPresent(s -> b.append(String.format("  %-26s %+.2f ns per rule added (%d to %d rules)%n", c.title(), s[0], (int) s[1],
+          (int) s[2])));
+    }
+    return b.toString();
+  }
+
+  // ns per added rule between the smallest and the largest policy measured.
+  private static Optional<double[]> slope(InKernelComparison.Result r, Config c) {
+    List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c && p.addedRules() > 0).toList();
+    if (ps.size() < 2) {
+      return Optional.empty();
+    }
+    InKernelComparison.Point lo = ps.get(0);
+    InKernelComparison.Point hi = ps.get(ps.size() - 1);
+    return Optional.of(new double[] {(median(hi.nsPerCall()) - median(lo.nsPerCall())) / (hi.addedRules() - lo.addedRules()),
+        lo.addedRules(), hi.addedRules()});
+  }
+
+  private static void write(Path dir, Path policy, InKernelComparison.Result r, List<String> command, int repeat, long calls)
+      throws IOException {
+    List<String> charts = new ArrayList<>();
+    CategoryChart bars = new CategoryChartBuilder().width(1000).height(480).title(r.workload() + ": ns per call (median)")
+        .xAxisTitle("configuration").yAxisTitle("ns per call").build();
+    List<String> names = new ArrayList<>();
+    List<Double> medians = new ArrayList<>();
+    for (Config c : r.configs()) {
+      point(r, c, 0).ifPresent(p -> {
+        names.add(c.title());
+        medians.add(median(p.nsPerCall()));
+      });
+    }
+    bars.addSeries("median", names, medians);
+    bars.getStyler().setLegendVisible(false);
+    CompareReport.save(bars, dir, "kernel-configurations");
+    charts.add("kernel-configurations");
+    boolean grew = r.points().stream().anyMatch(p -> p.addedRules() > 0);
+    if (grew) {
+      XYChart growth = new XYChartBuilder().width(900).height(480).title("ns per call as the policy grows (" + r.workload().syscall() + ")")
+          .xAxisTitle("rules added on " + r.workload().syscall()).yAxisTitle("ns per call (median)").build();
+      for (Config c : List.of(Config.NOTHING, Config.SECCOMP, Config.FTRACE)) {
+        List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c).sorted(
+            java.util.Comparator.comparingInt(InKernelComparison.Point::addedRules)).toList();
+        if (!ps.isEmpty()) {
+          growth.addSeries(c.title(), ps.stream().mapToDouble(InKernelComparison.Point::addedRules).toArray(),
+              ps.stream().mapToDouble(p -> median(p.nsPerCall())).toArray());
+        }
+      }
+      CompareReport.save(growth, dir, "kernel-growth");
+      charts.add("kernel-growth");
+    }
+    StringBuilder md = new StringBuilder();
+    md.append("# evfilter compare --kernel: ").append(policy).append("\n\n");
+    md.append("The two designs inside the kernel, on the same syscalls: the policy's rules as the filters of the syscall")
+        .append(" trace events (Ingo Molnar's event filters, the engine ftrace still has) against the policy's seccomp BPF")
+        .append(" program (the engine Linux merged), and Landlock where the policy lowers to it.\n\n");
+    md.append("## Method\n\n");
+    md.append("- Workload: `").append(r.workload()).append("`, ").append(calls).append(" calls a measurement after ")
+        .append(calls / 10).append(" to warm up, made by `evfilter-launch --syscall-loop` (under seccomp and Landlock, in the")
+        .append(" launcher itself after it installed them: no exec in between).\n");
+    md.append("- ").append(repeat).append(" rounds; each round runs every configuration in turn (interleaved), at every policy")
+        .append(" size. Medians and min-max over the rounds.\n");
+    md.append("- ftrace: a private tracing instance; `syscalls/sys_enter_").append(r.workload().syscall())
+        .append("` enabled with the policy's rules for it as its filter, made to match nothing (`(rules) && common_pid < 0`):")
+        .append(" the cost is the tracepoint, the evaluation and the discard; the buffer never fills. For the command, every")
+        .append(" syscall the policy has rules for gets its filter. The instance is removed at the end, on Ctrl-C and on error.\n");
+    md.append("- seccomp: the program `evfilter run --landlock=off` installs (").append(r.bpfInstructions())
+        .append(" instructions executed for this call in the interpreter)")
+        .append(r.notified() ? "; the call is notified: the supervisor decides it (user notification)" : "").append(".\n");
+    md.append("- Machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version")).append(", ")
+        .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, not pinned.\n\n");
+    md.append("## Per configuration\n\n| configuration | median ns/call | min | max | overhead vs nothing |\n|---|---|---|---|---|\n");
+    double nothing = point(r, Config.NOTHING, 0).map(p -> median(p.nsPerCall())).orElse(Double.NaN);
+    for (Config c : r.configs()) {
+      point(r, c, 0).ifPresent(p -> md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ns (%.2fx) |%n", c.title(),
+          median(p.nsPerCall()), min(p.nsPerCall()), max(p.nsPerCall()), median(p.nsPerCall()) - nothing, median(p.nsPerCall()) / nothing)));
+    }
+    md.append("\n![kernel-configurations](kernel-configurations.svg)\n\n");
+    if (grew) {
+      md.append("## As the policy grows\n\nEach added rule is `errno(EPERM) ").append(r.workload().syscall())
+          .append(": ARG0 == V` with a V the loop never passes: every one is evaluated, none decides. ftrace evaluates them")
+          .append(" one by one; the compiler turns a set of values into a search tree.\n\n")
+          .append("| rules added | nothing | seccomp BPF | ftrace event filters |\n|---|---|---|---|\n");
+      r.points().stream().map(InKernelComparison.Point::addedRules).distinct().sorted().forEach(n -> md.append(String.format(
+          "| %d | %.1f | %.1f | %.1f |%n", n, point(r, Config.NOTHING, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN),
+          point(r, Config.SECCOMP, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN),
+          point(r, Config.FTRACE, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN))));
+      for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+        slope(r, c).ifPresent(s -> md.append(String.format("%n%s: %+.2f ns per rule added (%d to %d rules).%n", c.title(), s[0],
+            (int) s[1], (int) s[2])));
+      }
+      md.append("\n![kernel-growth](kernel-growth.svg)\n\n");
+    }
+    md.append("## What ftrace carried\n\n");
+    for (InKernelComparison.Pushed p : r.pushed()) {
+      String f = p.filter().length() > 600 ? p.filter().substring(0, 600) + " ..." : p.filter();
+      md.append("`sys_enter_").append(p.syscall()).append("`: ").append(p.predicates()).append(" predicates: `").append(f).append("`\n\n");
+      if (p.approximated().isEmpty()) {
+        md.append("Every rule as written (ftrace has no actions: a rule's action is not in the filter, its condition is).\n\n");
+      } else {
+        p.approximated().forEach(a -> md.append("- approximated: ").append(a).append('\n'));
+        md.append('\n');
+      }
+    }
+    if (r.pushed().isEmpty()) {
+      md.append("The policy has no rule on ").append(r.workload().syscall()).append(": nothing to push (the event is not enabled).\n\n");
+    }
+    if (!r.command().isEmpty()) {
+      md.append("## `").append(String.join(" ", command)).append("`\n\n");
+      md.append(r.commandSyscalls() > 0 ? r.commandSyscalls() + " syscalls a run (strace -f -c).\n\n" : "");
+      md.append("| configuration | median ms | min | max | overhead | ns per syscall added |\n|---|---|---|---|---|---|\n");
+      double base = r.command().stream().filter(p -> p.config() == Config.NOTHING).findFirst().map(p -> median(p.millis())).orElse(Double.NaN);
+      for (InKernelComparison.CommandPoint p : r.command()) {
+        double m = median(p.millis());
+        md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ms | %s |%n", p.config().title(), m, min(p.millis()), max(p.millis()),
+            m - base, r.commandSyscalls() > 0 ? String.format("%.0f", (m - base) * 1e6 / r.commandSyscalls()) : "-"));
+      }
+      md.append("\nEach time runs from starting the command (under seccomp and Landlock: starting the launcher, which installs")
+          .append(" them) to its exit; the policy was compiled and the ruleset built before.\n\n");
+    }
+    md.append("## Notes\n\n");
+    r.notes().forEach(n -> md.append("- ").append(n).append('\n'));
+    String text = md.toString();
+    Files.writeString(dir.resolve("report.md"), text);
+    Files.writeString(dir.resolve("report.html"), CompareReport.html(text, charts));
+  }
+}
