@@ -41,12 +41,8 @@ final class KernelCompare {
     }
     Optional<Path> tracefs = TracingInstance.mounted();
     if (tracefs.isEmpty()) {
-      if (System.getenv(Tracefs.NAMESPACE_MARK) != null) {
-        err.println("evfilter compare --kernel: cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
-        return Main.ENVIRONMENT_ERROR;
-      }
       try {
-        return Tracefs.inPrivateMountNamespace("compare", err);
+        return Tracefs.elsewhere("compare --kernel", err);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return Main.INTERNAL_ERROR;
@@ -68,12 +64,10 @@ final class KernelCompare {
       if (System.console() != null) {
         err.println();
       }
-    } catch (IllegalArgumentException e) {
-      err.println();
+    } catch (IllegalArgumentException | org.evfilter.grammar.FilterException e) {
       err.println("evfilter compare --kernel: " + e.getMessage());
       return Main.INPUT_ERROR;
     } catch (IOException e) {
-      err.println();
       err.println("evfilter compare --kernel: " + e.getMessage());
       return Main.ENVIRONMENT_ERROR;
     } catch (InterruptedException e) {
@@ -145,9 +139,13 @@ final class KernelCompare {
     return b.toString();
   }
 
-  // ns per added rule between the smallest and the largest policy measured.
+  // ns per added rule between the smallest and the largest policy both engines were measured at.
   private static Optional<double[]> slope(InKernelComparison.Result r, Config c) {
-    List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c && p.addedRules() > 0).toList();
+    java.util.Set<Integer> both = new java.util.TreeSet<>();
+    r.points().stream().filter(p -> p.config() == Config.FTRACE).forEach(p -> both.add(p.addedRules()));
+    both.retainAll(r.points().stream().filter(p -> p.config() == Config.SECCOMP).map(InKernelComparison.Point::addedRules).toList());
+    List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c && p.addedRules() > 0 && both.contains(p.addedRules()))
+        .sorted(java.util.Comparator.comparingInt(InKernelComparison.Point::addedRules)).toList();
     if (ps.size() < 2) {
       return Optional.empty();
     }
@@ -201,11 +199,14 @@ final class KernelCompare {
     md.append("- ").append(repeat).append(" rounds; each round runs every configuration in turn (interleaved), at every policy")
         .append(" size. Medians and min-max over the rounds.\n");
     md.append("- ftrace: a private tracing instance; `syscalls/sys_enter_").append(r.workload().syscall())
-        .append("` enabled with the policy's rules for it as its filter, made to match nothing (`(rules) && common_pid < 0`):")
-        .append(" the cost is the tracepoint, the evaluation and the discard; the buffer never fills. For the command, every")
-        .append(" syscall the policy has rules for gets its filter. The instance is removed at the end, on Ctrl-C and on error.\n");
+        .append("` enabled with the policy's rules for it as its filter, made to match nothing (`(rules) && common_pid < 0`).")
+        .append(" Enabling a syscall event puts every task's syscalls on the tracing slow path (system-wide), and each event is")
+        .append(" reserved in the buffer, filled, filtered and discarded: \"ftrace event, empty filter\" (the filter `common_pid < 0`")
+        .append(" alone) is that cost, so the rules' own cost is \"ftrace event filters\" minus it. The buffer never fills. For the")
+        .append(" command, every syscall the policy has rules for gets its filter. The instance is removed at the end, on Ctrl-C")
+        .append(" and on error.\n");
     md.append("- seccomp: the program `evfilter run --landlock=off` installs (").append(r.bpfInstructions())
-        .append(" instructions executed for this call in the interpreter)")
+        .append(" instructions executed for this call in the interpreter; 0 when the kernel's action cache answers it)")
         .append(r.notified() ? "; the call is notified: the supervisor decides it (user notification)" : "").append(".\n");
     md.append("- Machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version")).append(", ")
         .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, not pinned.\n\n");
@@ -218,8 +219,9 @@ final class KernelCompare {
     md.append("\n![kernel-configurations](kernel-configurations.svg)\n\n");
     if (grew) {
       md.append("## As the policy grows\n\nEach added rule is `errno(EPERM) ").append(r.workload().syscall())
-          .append(": ARG0 == V` with a V the loop never passes: every one is evaluated, none decides. ftrace evaluates them")
-          .append(" one by one; the compiler turns a set of values into a search tree.\n\n")
+          .append(": ARG0 == V` with a V the loop never passes: none decides. ftrace evaluates every one in turn; the")
+          .append(" compiler turns the set of values into a search tree (a few comparisons whatever its size), and a call that was")
+          .append(" answered by the kernel's action cache no longer is once a rule reads its arguments.\n\n")
           .append("| rules added | nothing | seccomp BPF | ftrace event filters |\n|---|---|---|---|\n");
       r.points().stream().map(InKernelComparison.Point::addedRules).distinct().sorted().forEach(n -> md.append(String.format(
           "| %d | %.1f | %.1f | %.1f |%n", n, point(r, Config.NOTHING, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN),
@@ -255,8 +257,9 @@ final class KernelCompare {
         md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ms | %s |%n", p.config().title(), m, min(p.millis()), max(p.millis()),
             m - base, r.commandSyscalls() > 0 ? String.format("%.0f", (m - base) * 1e6 / r.commandSyscalls()) : "-"));
       }
-      md.append("\nEach time runs from starting the command (under seccomp and Landlock: starting the launcher, which installs")
-          .append(" them) to its exit; the policy was compiled and the ruleset built before.\n\n");
+      md.append("\nEach time runs from starting the command to its exit (events were enabled before): under seccomp and")
+          .append(" Landlock that includes starting the launcher, which writes nothing but installs them, and the supervisor's")
+          .append(" handshake; the policy was compiled and the ruleset built before.\n\n");
     }
     md.append("## Notes\n\n");
     r.notes().forEach(n -> md.append("- ").append(n).append('\n'));

@@ -124,11 +124,7 @@ final class TraceCommand implements Callable<Integer> {
     }
     Optional<Path> tracefs = TracingInstance.mounted();
     if (tracefs.isEmpty()) {
-      if (System.getenv(Tracefs.NAMESPACE_MARK) != null) {
-        err.println("evfilter trace: cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
-        return Main.ENVIRONMENT_ERROR;
-      }
-      return Tracefs.inPrivateMountNamespace("trace", err);
+      return Tracefs.elsewhere("trace", err);
     }
     TracingInstance.removeStale(tracefs.get(), "evfilter");
     String name = "evfilter-" + ProcessHandle.current().pid();

@@ -16,6 +16,18 @@ final class Tracefs {
   private Tracefs() {}
 
   /**
+   * Where tracefs is not mounted: this command line again inside a private mount namespace that
+   * mounts it (its exit status), or, already there, the error that it cannot be mounted.
+   */
+  static int elsewhere(String command, PrintWriter err) throws IOException, InterruptedException {
+    if (System.getenv(NAMESPACE_MARK) != null) {
+      err.println("evfilter " + command + ": cannot mount tracefs (is CONFIG_TRACING on? 'grep tracefs /proc/filesystems')");
+      return Main.ENVIRONMENT_ERROR;
+    }
+    return inPrivateMountNamespace(command.split(" ")[0], err);
+  }
+
+  /**
    * Runs this very command line again inside a private mount namespace where tracefs is mounted
    * (nothing stays mounted on the host); its exit status.
    */
@@ -56,7 +68,7 @@ final class Tracefs {
     return code;
   }
 
-  /** Whether this process runs as root (real uid 0). */
+  /** Whether this process runs as root (effective uid 0). */
   static boolean isRoot() {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {

@@ -110,7 +110,8 @@ public final class TracingInstance implements Closeable {
    * Sets an event's filter; the kernel's refusal is an exception with the kernel's own message
    * and caret.
    */
-  public void filter(String event, String filter) throws IOException {
+  public synchronized void filter(String event, String filter) throws IOException {
+    open();
     Path file = dir.resolve("events").resolve(event).resolve("filter");
     filtered.add(event);
     if (!tryWrite(file, filter)) {
@@ -120,13 +121,15 @@ public final class TracingInstance implements Closeable {
     }
   }
 
-  public void enable(String event) throws IOException {
+  public synchronized void enable(String event) throws IOException {
+    open();
     enabled.add(event);
     write(dir.resolve("events").resolve(event).resolve("enable"), "1");
   }
 
   /** Stops an event {@link #enable}d earlier (its filter stays; {@link #close()} still clears it). */
-  public void disable(String event) throws IOException {
+  public synchronized void disable(String event) throws IOException {
+    open();
     write(dir.resolve("events").resolve(event).resolve("enable"), "0");
   }
 
@@ -182,6 +185,13 @@ public final class TracingInstance implements Closeable {
   }
 
   @Override
+  // After close (a shutdown hook's, while another thread still works), nothing may be enabled again.
+  private void open() throws IOException {
+    if (closed) {
+      throw new IOException("the tracing instance " + dir.getFileName() + " was removed");
+    }
+  }
+
   public synchronized void close() throws IOException {
     if (closed) {
       return;

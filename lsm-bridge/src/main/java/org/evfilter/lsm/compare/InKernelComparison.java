@@ -55,6 +55,7 @@ public final class InKernelComparison {
   public enum Config {
     NOTHING("nothing"),
     SECCOMP("seccomp BPF"),
+    EVENT("ftrace event, empty filter"),
     FTRACE("ftrace event filters"),
     BOTH("seccomp BPF + ftrace"),
     LANDLOCK("seccomp BPF + Landlock");
@@ -116,7 +117,7 @@ public final class InKernelComparison {
   public record Result(Workload workload, List<Config> configs, List<Point> points, List<Pushed> pushed, boolean notified,
       long bpfInstructions, List<String> notes, List<CommandPoint> command, long commandSyscalls) {}
 
-  private final BoundPolicy policy;
+  private BoundPolicy policy;
   private final Workload workload;
   private final Options options;
   private final Path tracefs;
@@ -188,7 +189,7 @@ public final class InKernelComparison {
       }
       Pushed f = ftraceFilter(s, engine.rules(s.nr()));
       filters.put("syscalls/sys_enter_" + s.name(), f.filter());
-      if (s.nr() == syscall.nr()) {
+      if (s.nr() == syscall.nr() || everyEvent) {
         pushed.add(f);
       }
     }
@@ -214,10 +215,12 @@ public final class InKernelComparison {
       for (int i = 0; i < s.arguments().size(); i++) {
         text = text.replaceAll("\\barg" + i + "\\b", s.arguments().get(i).name());
       }
+      text = text.replaceAll("\\bnr\\b", "__syscall_nr");
       parts.add("(" + text + ")");
       if (!lost.isEmpty()) {
         approximated.add(r.origin() + ": " + String.join(", ", lost.stream().map(l -> l.endsWith("dropped)") ? l
-            : l + " (ftrace has no " + (l.startsWith("label") ? "labels" : "such field") + ": evaluated as common_pid >= 0, always true)").toList()));
+            : l + " (" + (l.startsWith("label") ? "ftrace has no labels" : "ftrace cannot say it") + ": evaluated as common_pid < 0,"
+            + " never true: its evaluation is paid, and the rules after it are evaluated too)").toList()));
       }
     }
     String filter = "(" + String.join(" || ", parts) + ") && common_pid < 0";
@@ -237,21 +240,21 @@ public final class InKernelComparison {
     predicates[0]++;
     if (e instanceof Atom.Numeric n && n.field().name().equals("label")) {
       lost.add(describe(n));
-      return "common_pid >= 0";
+      return "common_pid < 0";
     }
     if (e instanceof Atom.Numeric n && n.mask() != -1L && (n.mask() & 0xffffffffL) == 0xffffffffL && n.operator() != Operator.BAND) {
       // A 4-byte argument's comparison masks its register's low word; ftrace has no masked
       // comparison but one bit test per bit (32 predicates): compared whole instead.
       lost.add(describe(n) + " (its 32-bit mask dropped)");
       e = new Atom.Numeric(n.field(), n.operator(), n.value(), -1L);
-      return FtraceFilter.render(e).orElse("common_pid >= 0");
+      return FtraceFilter.render(e).orElse("common_pid < 0");
     }
     Optional<String> text = FtraceFilter.render(e);
     if (text.isPresent()) {
       return text.get();
     }
     lost.add(describe((Atom) e));
-    return "common_pid >= 0";
+    return "common_pid < 0";
   }
 
   private String describe(Atom a) {
@@ -289,20 +292,42 @@ public final class InKernelComparison {
   // ---- measuring
 
   private Result measure(List<String> command) throws IOException, InterruptedException {
+    List<String> notes = new ArrayList<>();
+    long[] callArgs = new long[6];
+    for (int i = 0; i < workload.args().size() && i < 6; i++) {
+      String a = workload.args().get(i);
+      callArgs[i] = a.startsWith("@") ? 0x7f0000000000L : Long.decode(a);
+    }
+    // The engines are compared on a call the kernel carries out: one the policy refuses would skip
+    // the syscall under seccomp (and its event), not under nothing. Such a policy ends with an allow.
+    BoundPolicy.Verdict verdict = PolicyEngine.compile(policy, Arch.X86_64).decide(new org.evfilter.predicates.eval.SeccompView()
+        .set(org.evfilter.events.SyscallEvent.builder(Arch.X86_64, syscall.nr(), callArgs).build(), 0),
+        new org.evfilter.predicates.eval.CompiledFilter.Counter());
+    if (verdict.kind() != org.evfilter.grammar.policy.ActionKind.ALLOW && !SeccompCompiler.supervised(policy)) {
+      BoundPolicy allow = PolicyBinder.bind("measured call", "allow " + syscall.name() + "\n", KernelFacts.ofThisMachine(), Arch.X86_64);
+      List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
+      rules.addAll(allow.rules());
+      policy = new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+      notes.add("the policy refuses " + workload + " (" + verdict + "): measured with `allow " + syscall.name() + "` added after every"
+          + " rule (all of the policy's rules on it are still evaluated first), so that every configuration carries the call out");
+    }
     Prepared base = prepare(policy, false);
-    List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.FTRACE, Config.BOTH));
+    List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.EVENT, Config.FTRACE, Config.BOTH));
     if (base.landlock().isPresent()) {
       configs.add(Config.LANDLOCK);
     }
-    long[] args = new long[6];
-    for (int i = 0; i < workload.args().size() && i < 6; i++) {
-      String a = workload.args().get(i);
-      args[i] = a.startsWith("@") ? 0x7f0000000000L : Long.decode(a);
-    }
     // Strings are pointers the program never reads; what it decides on them it defers.
-    int ret = base.plain().program().run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, args)).value();
+    org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
+    int ret = program.run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs)).value();
     boolean notified = (ret & 0xffff0000) == 0x7fc00000;
-    long executed = base.plain().program().run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, args)).executed();
+    boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
+        SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
+    long executed = cached ? 0 : program.run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs)).executed();
+    if (cached) {
+      notes.add("seccomp: the kernel's action cache answers " + syscall.name() + " (allowed whatever its arguments): the program"
+          + " does not run for it, so the seccomp figure is the cost of seccomp's entry path alone");
+    }
+    notes.add("speculation mitigations that apply to seccomp tasks here: " + vulnerabilities());
     Map<Integer, Prepared> sizes = new LinkedHashMap<>();
     sizes.put(0, base);
     for (int n : options.growth()) {
@@ -336,10 +361,14 @@ public final class InKernelComparison {
               if (size.getKey() > 0 && c != Config.NOTHING && c != Config.SECCOMP && c != Config.FTRACE) {
                 continue; // the growth compares the two engines
               }
-              if (refused != null && (c == Config.FTRACE || c == Config.BOTH)) {
+              if (refused != null && (c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT)) {
+                continue;
+              }
+              if (size.getKey() > 0 && c == Config.EVENT) {
                 continue;
               }
               progress.accept("round " + rep + "/" + options.repetitions() + ": " + c.title() + ", " + size.getKey() + " rules added");
+              configure(instance, size.getValue(), c);
               double v = once(instance, size.getValue(), c, loop());
               ns.computeIfAbsent(c, k -> new LinkedHashMap<>()).computeIfAbsent(size.getKey(), k -> new ArrayList<>()).add(v);
             }
@@ -350,7 +379,11 @@ public final class InKernelComparison {
               throw new IOException("the command's policy cannot be pushed into ftrace: " + refused);
             }
             for (Config c : configs) {
+              if (c == Config.EVENT) {
+                continue;
+              }
               progress.accept("round " + rep + "/" + options.repetitions() + ": " + String.join(" ", command) + " under " + c.title());
+              configure(instance, forCommand, c);
               long t0 = System.nanoTime();
               once(instance, forCommand, c, command);
               commandMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
@@ -368,9 +401,14 @@ public final class InKernelComparison {
     List<Point> points = new ArrayList<>();
     ns.forEach((c, bySize) -> bySize.forEach((n, v) -> points.add(new Point(c, n, v))));
     commandMillis.forEach((c, v) -> commandPoints.add(new CommandPoint(c, v)));
-    List<String> notes = new ArrayList<>();
     tooLong.forEach((n, why) -> notes.add("ftrace could not take the policy with " + n + " rules added: " + why
-        + " (at most ~150 comparisons of this kind fit one event's filter); only seccomp was measured there"));
+        + "; only seccomp was measured there"));
+    refusedEvents.forEach((e, why) -> notes.add("not pushed to " + e + ": " + why));
+    List<Pushed> pushed = new ArrayList<>(base.pushed());
+    if (forCommand != null) {
+      forCommand.pushed().stream().filter(p -> !p.approximated().isEmpty() && !p.syscall().equals(syscall.name()))
+          .forEach(pushed::add);
+    }
     if (notified) {
       notes.add(workload + " is notified by the policy's program: under seccomp BPF the supervisor decides it (user notification)");
     }
@@ -379,7 +417,7 @@ public final class InKernelComparison {
     if (base.landlock().isEmpty()) {
       notes.add("Landlock: the policy lowers nothing to it here (see `evfilter explain`), so that configuration is not run");
     }
-    return new Result(workload, configs, points, base.pushed(), notified, executed, notes, commandPoints,
+    return new Result(workload, configs, points, pushed, notified, executed, notes, commandPoints,
         command.isEmpty() ? 0 : countSyscalls(command));
   }
 
@@ -408,11 +446,31 @@ public final class InKernelComparison {
         if (f.getValue().length() >= 4096) {
           return "the kernel takes event filters shorter than 4096 bytes; " + f.getKey() + "'s is " + f.getValue().length();
         }
-        instance.filter(f.getKey(), f.getValue());
+        try {
+          instance.filter(f.getKey(), f.getValue());
+        } catch (IOException e) {
+          if (f.getKey().endsWith("sys_enter_" + syscall.name())) {
+            return e.getMessage();
+          }
+          refusedEvents.putIfAbsent(f.getKey(), e.getMessage());
+          continue;
+        }
         enabled.put(f.getKey(), false);
+      } else {
+        refusedEvents.putIfAbsent(f.getKey(), "no such event in this kernel's tracefs");
       }
     }
     return null;
+  }
+
+  private final Map<String, String> refusedEvents = new LinkedHashMap<>();
+
+  // The measured syscall's event enabled with a filter that holds nothing but the closing test.
+  private void emptyFilter(TracingInstance instance, boolean empty, Prepared p) throws IOException {
+    String event = "syscalls/sys_enter_" + syscall.name();
+    if (enabled.containsKey(event)) {
+      instance.filter(event, empty ? "common_pid < 0" : p.filters().get(event));
+    }
   }
 
   private void events(TracingInstance instance, boolean on) throws IOException {
@@ -429,11 +487,18 @@ public final class InKernelComparison {
   }
 
   // One run of argv (the loop, or a command) under c: ns per call for the loop.
+  private void configure(TracingInstance instance, Prepared p, Config c) throws IOException {
+    boolean tracing = c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT;
+    if (tracing) {
+      emptyFilter(instance, c == Config.EVENT, p);
+    }
+    events(instance, tracing);
+  }
+
   private double once(TracingInstance instance, Prepared p, Config c, List<String> argv) throws IOException, InterruptedException {
-    events(instance, c == Config.FTRACE || c == Config.BOTH);
     Path out = work.resolve("out");
     boolean loop = argv.get(0).equals("--syscall-loop");
-    if (c == Config.NOTHING || c == Config.FTRACE) {
+    if (c == Config.NOTHING || c == Config.FTRACE || c == Config.EVENT) {
       List<String> full = new ArrayList<>();
       if (loop) {
         full.add(launcher.toString());
@@ -443,6 +508,9 @@ public final class InKernelComparison {
       if (!proc.waitFor(10, TimeUnit.MINUTES)) {
         proc.destroyForcibly();
         throw new IOException(String.join(" ", full) + " did not finish");
+      }
+      if (proc.exitValue() != 0) {
+        throw new IOException(String.join(" ", full) + " failed under " + c.title() + " (status " + proc.exitValue() + ")");
       }
       return loop ? parse(out) : 0;
     }
@@ -462,9 +530,9 @@ public final class InKernelComparison {
       if (supervisor != null) {
         supervisor.join(10_000);
       }
-      if (loop && status != 0) {
-        throw new IOException("the microbenchmark failed under " + c.title() + " (status " + status + "): does the policy allow"
-            + " execve, write and exit_group?");
+      if (status != 0) {
+        throw new IOException((loop ? "the microbenchmark" : String.join(" ", argv)) + " failed under " + c.title() + " (status "
+            + status + ")" + (loop ? ": does the policy allow write and exit_group?" : ""));
       }
     }
     return loop ? parse(out) : 0;
@@ -476,6 +544,18 @@ public final class InKernelComparison {
       throw new IOException("the microbenchmark printed no result: " + s);
     }
     return Double.parseDouble(s.substring("ns_per_call ".length()));
+  }
+
+  private static String vulnerabilities() {
+    List<String> out = new ArrayList<>();
+    for (String v : List.of("spec_store_bypass", "spectre_v2")) {
+      try {
+        out.add(v + ": " + Files.readString(Path.of("/sys/devices/system/cpu/vulnerabilities", v)).strip());
+      } catch (IOException e) {
+        out.add(v + ": unknown");
+      }
+    }
+    return String.join("; ", out);
   }
 
   // How many syscalls the command makes (strace -f -c, once), 0 when strace is not there.
