@@ -112,6 +112,10 @@ final class KernelCompare {
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
   }
 
+  private static String cell(Optional<InKernelComparison.Point> p) {
+    return p.map(x -> String.format("%.1f", median(x.nsPerCall()))).orElse("-");
+  }
+
   private static double min(List<Double> v) {
     return v.stream().mapToDouble(Double::doubleValue).min().orElse(0);
   }
@@ -133,6 +137,10 @@ final class KernelCompare {
           median(p.nsPerCall()) - nothing, median(p.nsPerCall()) / nothing)));
     }
     for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+      if (c == Config.SECCOMP && r.notified()) {
+        b.append(String.format("  %-26s the call is notified: its cost is the supervisor's round trip, not BPF's%n", c.title()));
+        continue;
+      }
       slope(r, c).ifPresent(s -> b.append(String.format("  %-26s %+.2f ns per rule added (%d to %d rules)%n", c.title(), s[0], (int) s[1],
           (int) s[2])));
     }
@@ -224,10 +232,14 @@ final class KernelCompare {
           .append(" answered by the kernel's action cache no longer is once a rule reads its arguments.\n\n")
           .append("| rules added | nothing | seccomp BPF | ftrace event filters |\n|---|---|---|---|\n");
       r.points().stream().map(InKernelComparison.Point::addedRules).distinct().sorted().forEach(n -> md.append(String.format(
-          "| %d | %.1f | %.1f | %.1f |%n", n, point(r, Config.NOTHING, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN),
-          point(r, Config.SECCOMP, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN),
-          point(r, Config.FTRACE, n).map(p -> median(p.nsPerCall())).orElse(Double.NaN))));
+          "| %d | %s | %s | %s |%n", n, cell(point(r, Config.NOTHING, n)), cell(point(r, Config.SECCOMP, n)),
+          point(r, Config.FTRACE, n).isPresent() ? cell(point(r, Config.FTRACE, n)) : "refused by the kernel (see notes)")));
       for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+        if (c == Config.SECCOMP && r.notified()) {
+          md.append("\nseccomp BPF: the call is notified, so its cost is the supervisor's round trip (unpinned here, it wakes the")
+              .append(" other vCPU), not the program's: no per-rule figure.\n");
+          continue;
+        }
         slope(r, c).ifPresent(s -> md.append(String.format("%n%s: %+.2f ns per rule added (%d to %d rules).%n", c.title(), s[0],
             (int) s[1], (int) s[2])));
       }
