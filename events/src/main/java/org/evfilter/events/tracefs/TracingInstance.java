@@ -184,7 +184,6 @@ public final class TracingInstance implements Closeable {
     return lost;
   }
 
-  @Override
   // After close (a shutdown hook's, while another thread still works), nothing may be enabled again.
   private void open() throws IOException {
     if (closed) {
@@ -192,6 +191,7 @@ public final class TracingInstance implements Closeable {
     }
   }
 
+  @Override
   public synchronized void close() throws IOException {
     if (closed) {
       return;
