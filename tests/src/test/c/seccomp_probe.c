@@ -7,6 +7,9 @@
  * usage: seccomp_probe PROGRAM.raw < probes   (one probe a line: abi nr a0 a1 a2 a3 a4 a5, hex;
  * abi 64 issues it through `syscall`, 32 through `int $0x80`)
  * output: "installed" or "refused ERRNO", then one line a probe: the errno it got (0: none).
+ *
+ * usage: seccomp_probe --int80   (unfiltered getpid through `int $0x80`: prints "int80 ok" when this
+ * kernel takes i386 syscalls from a 64-bit task; a kernel without IA32 emulation kills it, SIGSEGV)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,6 +69,12 @@ static void *prober(void *unused) {
 }
 
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--int80") == 0) {
+    static const unsigned long none[6];
+    long pid = raw32(20, none); /* i386 getpid */
+    printf(pid == (long) getpid() ? "int80 ok\n" : "int80 %ld\n", pid);
+    return 0;
+  }
   if (argc != 2) {
     fprintf(stderr, "usage: seccomp_probe PROGRAM.raw < probes\n");
     return 2;

@@ -167,6 +167,12 @@ final class AstBuilder implements ParseTreeListener {
       return operands.size() == 1 ? operands.get(0) : new Or(operands, operands.get(0).position());
     }
     if (ctx instanceof EvFilterParser.FilterContext f) {
+      if (f.trailer() != null) {
+        // Kernels that let a filter end in '&&' or '||' read it as if the operator were absent;
+        // current ones refuse it at the end of the filter, and so does evfilter.
+        throw fail(ErrorCode.INVALID_FILTER, f.trailer().stop.getStopIndex() + 1,
+            "the filter ends with '" + f.trailer().getChild(0).getText() + "': a predicate must follow it");
+      }
       return nodes.get(f.expression());
     }
     if (ctx instanceof EvFilterParser.StatementContext s) {

@@ -21,6 +21,7 @@ public enum ErrorCode {
   FIELD_NOT_FOUND("Field not found", true),
   ILLEGAL_INTVAL("Illegal integer value", true),
   TOO_MANY_PREDS("Too many terms in predicate expression", true),
+  INVALID_FILTER("Meaningless filter expression", true),
   INVALID_CPULIST("Invalid cpulist", true),
   INVALID_VALUE("Invalid value (did you forget quotes)?", true),
   NO_FUNCTION("Function not found", true),

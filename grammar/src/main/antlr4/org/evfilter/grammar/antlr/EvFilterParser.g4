@@ -5,8 +5,9 @@ parser grammar EvFilterParser;
 
 options { tokenVocab = EvFilterLexer; }
 
-// A single filter, as written to an event's 'filter' file. The kernel accepts a trailing '&&' or
-// '||' (followed only by '!'s) at the very end.
+// A single filter, as written to an event's 'filter' file. A trailing '&&' or '||' (followed only
+// by '!'s) is parsed so that it can be refused with the kernel's message at the kernel's column
+// (older kernels accepted it; policy rules still may end with one before a continuation line).
 filter
   : expression trailer? EOF
   ;

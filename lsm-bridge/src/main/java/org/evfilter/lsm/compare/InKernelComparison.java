@@ -47,7 +47,8 @@ import org.evfilter.predicates.labels.LabelResolver;
  * <p>Event filters are made to match nothing ({@code (rules) && common_pid < 0}: no pid is
  * negative), so an event costs the tracepoint, the filter's evaluation and the discard, and the
  * buffer never fills. What ftrace's language cannot say (labels, strings in user memory) is
- * replaced by an always-true test of {@code common_pid}: the predicate's evaluation is still paid,
+ * replaced by a never-true test of {@code common_pid}: the predicate's evaluation is still paid,
+ * and so are the rules after it (a rule that would have decided no longer ends the evaluation);
  * its answer is not the policy's. Every such replacement is listed.
  */
 public final class InKernelComparison {

@@ -40,6 +40,9 @@ class KernelCompilerTest {
   // trampolines, and fault elsewhere): no filter decides them.
   private static final java.util.Set<Long> UNFILTERED = java.util.Set.of(335L, 336L);
   private static Path prober;
+  // Whether this kernel takes i386 syscalls (int 0x80) from a 64-bit task: some builds run without
+  // IA32 emulation, and there the attack the i386 probes stand for does not exist.
+  private static boolean int80;
 
   static Path work;
 
@@ -56,6 +59,13 @@ class KernelCompilerTest {
         Path.of("src/test/c/seccomp_probe.c").toAbsolutePath().toString(), "-lpthread").redirectErrorStream(true).start();
     String out = new String(gcc.getInputStream().readAllBytes());
     assertEquals(0, gcc.waitFor(), out);
+    Process check = new ProcessBuilder(prober.toString(), "--int80").redirectErrorStream(true).start();
+    String said = new String(check.getInputStream().readAllBytes());
+    int80 = check.waitFor() == 0 && said.trim().equals("int80 ok");
+    if (!int80) {
+      System.err.println("\n*** i386 probes NOT RUN: this kernel refuses int 0x80 from 64-bit tasks (no IA32 emulation: the prober"
+          + " got " + (check.exitValue() > 128 ? "signal " + (check.exitValue() - 128) : said.trim()) + "); x86_64 probes only ***\n");
+    }
   }
 
   private static Optional<String> unavailable() {
@@ -89,7 +99,7 @@ class KernelCompilerTest {
       BpfProgram program = SeccompCompiler.compile(policy, SeccompCompiler.Options.defaults()).program();
       List<long[]> calls = new ArrayList<>();
       for (int i = 0; i < PROBES; i++) {
-        boolean i386 = gen.random().nextInt(12) == 0;
+        boolean i386 = gen.random().nextInt(12) == 0 && int80;
         long[] call = new long[8];
         call[0] = i386 ? 32 : 64;
         call[1] = gen.syscallNumber() & 0xffffffffL;
@@ -110,6 +120,7 @@ class KernelCompilerTest {
 
   @Test
   void i386ProgramsDecideOnTheKernelAsInTheInterpreter() throws Exception {
+    Assumptions.assumeTrue(int80, "this kernel refuses int 0x80 from 64-bit tasks (no IA32 emulation)");
     int policies = 0;
     int probes = 0;
     for (long seed = 1; policies < POLICIES / 3; seed++) {
@@ -175,7 +186,9 @@ class KernelCompilerTest {
       calls.add(new long[] {64, personality, p, 0, 0, 0, 0, 0});
     }
     calls.add(new long[] {64, 0x40000000L | 1, 0, 0, 0, 0, 0, 0});
-    calls.add(new long[] {32, 20, 0, 0, 0, 0, 0, 0});
+    if (int80) {
+      calls.add(new long[] {32, 20, 0, 0, 0, 0, 0, 0});
+    }
     assertKernelAgrees(program, calls, "Docker's profile");
     // AF_VSOCK is refused whatever the high word holds.
     int vsock = program.run(new SeccompData(socket, (int) Arch.X86_64.auditArch(), 0, new long[] {0x100000028L, 1, 0, 0, 0, 0})).value();
