@@ -25,7 +25,8 @@
  *
  * The built-in microbenchmark of `evfilter compare --kernel`: makes syscall NR with the arguments
  * (numbers, or @TEXT for a pointer to TEXT) COUNT times after COUNT/10 to warm up, closing the
- * result when CLOSE=1 and it is a descriptor, and prints "ns_per_call X". As the command of the
+ * result when CLOSE=1 and it is a descriptor, and prints "ns_per_call X failed N errno E" (N of
+ * the timed calls failed, E the errno of the last that did). As the command of the
  * launcher (-- --syscall-loop ...) it runs in the launcher itself, under its ruleset and program,
  * with no exec in between.
  *
@@ -227,16 +228,21 @@ static int syscall_loop(char **args) {
     }
   }
   struct timespec t0, t1;
+  long failed = 0;
+  int last_errno = 0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
   for (long i = 0; i < count; i++) {
     long r = syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-    if (closing && r >= 0) {
+    if (r < 0) {
+      failed++;
+      last_errno = errno;
+    } else if (closing) {
       close((int) r);
     }
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / (count > 0 ? count : 1);
-  printf("ns_per_call %.1f\n", ns);
+  printf("ns_per_call %.1f failed %ld errno %d\n", ns, failed, last_errno);
   return fflush(stdout) == 0 ? 0 : 125;
 }
 

@@ -23,10 +23,6 @@ final class KernelCompare {
   private KernelCompare() {}
 
   static int run(CompareCommand c, PrintWriter stdout, PrintWriter err) throws IOException {
-    if (!Tracefs.isRoot()) {
-      err.println("evfilter compare --kernel: must run as root: the trace events' filters need tracefs (CAP_SYS_ADMIN)");
-      return Main.ENVIRONMENT_ERROR;
-    }
     Optional<InKernelComparison.Workload> workload = workload(c.loopSyscall, err);
     if (workload.isEmpty()) {
       return Main.INPUT_ERROR;
@@ -38,6 +34,10 @@ final class KernelCompare {
     Optional<BoundPolicy> loaded = PolicyFiles.load("compare", c.policyFile, c.labelsFiles, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
+    }
+    if (!Tracefs.isRoot()) {
+      err.println("evfilter compare --kernel: must run as root: the trace events' filters need tracefs (CAP_SYS_ADMIN)");
+      return Main.ENVIRONMENT_ERROR;
     }
     Optional<Path> tracefs = TracingInstance.mounted();
     if (tracefs.isEmpty()) {
@@ -51,6 +51,12 @@ final class KernelCompare {
     int abi = LandlockAbi.version();
     abi = c.landlockAbi == null ? abi : Math.min(abi, c.landlockAbi);
     Path out = c.out.toString().equals("compare-report") ? Path.of("kernel-report") : c.out;
+    try {
+      Files.createDirectories(out); // before the run: a report that cannot be written is said first, not after
+    } catch (IOException e) {
+      err.println("evfilter compare --kernel: cannot write the report in " + out + ": " + e);
+      return Main.ENVIRONMENT_ERROR;
+    }
     List<Integer> sizes = c.rules.stream().filter(n -> n > 0).distinct().sorted().toList();
     InKernelComparison.Result r;
     try {
@@ -72,9 +78,9 @@ final class KernelCompare {
       return Main.ENVIRONMENT_ERROR;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      return Main.INTERNAL_ERROR;
+      err.println("evfilter compare --kernel: interrupted; nothing stays enabled in tracefs");
+      return Main.ENVIRONMENT_ERROR;
     }
-    Files.createDirectories(out);
     write(out, c.policyFile, r, c.positional, c.repeat, c.calls);
     stdout.print(summary(r));
     stdout.println("report: " + out.resolve("report.html") + " (and report.md, charts)");
@@ -88,7 +94,7 @@ final class KernelCompare {
     for (String a : args) {
       if (!a.startsWith("@")) {
         try {
-          Long.decode(a);
+          InKernelComparison.Workload.argument(a);
         } catch (NumberFormatException e) {
           err.println("evfilter compare --kernel: --syscall " + spec + ": '" + a + "' is neither a number nor @TEXT");
           return Optional.empty();
@@ -103,8 +109,7 @@ final class KernelCompare {
       err.println("evfilter compare --kernel: --syscall " + spec + ": no syscall '" + parts[0] + "' on x86_64");
       return Optional.empty();
     }
-    boolean opens = parts[0].equals("open") || parts[0].equals("openat") || parts[0].equals("openat2") || parts[0].equals("creat");
-    return Optional.of(new InKernelComparison.Workload(parts[0], args, opens));
+    return Optional.of(InKernelComparison.Workload.of(parts[0], args));
   }
 
   static double median(List<Double> v) {
@@ -203,10 +208,13 @@ final class KernelCompare {
     md.append("## Method\n\n");
     md.append("- Workload: `").append(r.workload()).append("`, ").append(calls).append(" calls a measurement after ")
         .append(calls / 10).append(" to warm up, made by `evfilter-launch --syscall-loop` (under seccomp and Landlock, in the")
-        .append(" launcher itself after it installed them: no exec in between).\n");
+        .append(" launcher itself after it installed them: no exec in between)")
+        .append(r.workload().close() ? "; each call's descriptor is closed in the loop, so a figure is the call and a close(2)" : "")
+        .append(". A configuration under which calls fail that did not fail under nothing stops the run: it would time refusals.\n");
     md.append("- ").append(repeat).append(" rounds; each round runs every configuration in turn (interleaved), at every policy")
         .append(" size. Medians and min-max over the rounds.\n");
-    md.append("- ftrace: a private tracing instance; `syscalls/sys_enter_").append(r.workload().syscall())
+    md.append("- ftrace: a private tracing instance; `syscalls/sys_enter_")
+        .append(org.evfilter.events.syscalls.SyscallTable.tracefsName(r.workload().syscall()))
         .append("` enabled with the policy's rules for it as its filter, made to match nothing (`(rules) && common_pid < 0`).")
         .append(" Enabling a syscall event puts every task's syscalls on the tracing slow path (system-wide), and each event is")
         .append(" reserved in the buffer, filled, filtered and discarded: \"ftrace event, empty filter\" (the filter `common_pid < 0`")
@@ -248,7 +256,7 @@ final class KernelCompare {
     md.append("## What ftrace carried\n\n");
     for (InKernelComparison.Pushed p : r.pushed()) {
       String f = p.filter().length() > 600 ? p.filter().substring(0, 600) + " ..." : p.filter();
-      md.append("`sys_enter_").append(p.syscall()).append("`: ").append(p.predicates()).append(" predicates: `").append(f).append("`\n\n");
+      md.append("`sys_enter_").append(org.evfilter.events.syscalls.SyscallTable.tracefsName(p.syscall())).append("`: ").append(p.predicates()).append(" predicates: `").append(f).append("`\n\n");
       if (p.approximated().isEmpty()) {
         md.append("Every rule as written (ftrace has no actions: a rule's action is not in the filter, its condition is).\n\n");
       } else {
@@ -262,16 +270,24 @@ final class KernelCompare {
     if (!r.command().isEmpty()) {
       md.append("## `").append(String.join(" ", command)).append("`\n\n");
       md.append(r.commandSyscalls() > 0 ? r.commandSyscalls() + " syscalls a run (strace -f -c).\n\n" : "");
-      md.append("| configuration | median ms | min | max | overhead | ns per syscall added |\n|---|---|---|---|---|---|\n");
-      double base = r.command().stream().filter(p -> p.config() == Config.NOTHING).findFirst().map(p -> median(p.millis())).orElse(Double.NaN);
+      md.append("| configuration | median ms | min | max | start-up ms | overhead net of start-up | ns per syscall added |\n")
+          .append("|---|---|---|---|---|---|---|\n");
+      Optional<InKernelComparison.CommandPoint> nothingPoint = r.command().stream().filter(p -> p.config() == Config.NOTHING).findFirst();
+      double base = nothingPoint.map(p -> median(p.millis()) - median(p.startMillis())).orElse(Double.NaN);
       for (InKernelComparison.CommandPoint p : r.command()) {
         double m = median(p.millis());
-        md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ms | %s |%n", p.config().title(), m, min(p.millis()), max(p.millis()),
-            m - base, r.commandSyscalls() > 0 ? String.format("%.0f", (m - base) * 1e6 / r.commandSyscalls()) : "-"));
+        double net = m - median(p.startMillis()) - base;
+        md.append(String.format("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f ms | %s |%n", p.config().title(), m, min(p.millis()),
+            max(p.millis()), median(p.startMillis()), net,
+            r.commandSyscalls() > 0 ? String.format("%.0f", net * 1e6 / r.commandSyscalls()) : "-"));
       }
-      md.append("\nEach time runs from starting the command to its exit (events were enabled before): under seccomp and")
-          .append(" Landlock that includes starting the launcher, which writes nothing but installs them, and the supervisor's")
-          .append(" handshake; the policy was compiled and the ruleset built before.\n\n");
+      md.append("\nEach time runs from starting the command to its exit (events were enabled before). Under seccomp and Landlock")
+          .append(" the command starts through the launcher, which installs them, and the supervisor's handshake; so each round")
+          .append(" also times that start-up alone (the launcher making none of the loop's calls, under the same configuration),")
+          .append(" and the overhead is the command's time minus its configuration's start-up, against the same under nothing.")
+          .append(" The command itself is exec'd once more under the launcher. The policy was compiled and the ruleset built")
+          .append(" before. A command of few syscalls is dominated by the noise of process start-up: read its per-syscall")
+          .append(" figure with its min-max.\n\n");
     }
     md.append("## Notes\n\n");
     r.notes().forEach(n -> md.append("- ").append(n).append('\n'));

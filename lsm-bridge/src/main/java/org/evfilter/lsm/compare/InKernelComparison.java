@@ -77,8 +77,39 @@ public final class InKernelComparison {
    * a pointer to TEXT), its result closed when {@code close} (an open's descriptor).
    */
   public record Workload(String syscall, List<String> args, boolean close) {
+    // Syscalls whose result is a new descriptor: the loop closes it, or it would run out of them.
+    private static final Set<String> DESCRIPTORS = Set.of("open", "openat", "openat2", "creat", "socket", "dup", "dup2", "dup3",
+        "eventfd", "eventfd2", "epoll_create", "epoll_create1", "memfd_create", "memfd_secret", "pidfd_open", "pidfd_getfd",
+        "signalfd", "signalfd4", "timerfd_create", "inotify_init", "inotify_init1", "fanotify_init", "userfaultfd",
+        "perf_event_open", "open_by_handle_at", "accept", "accept4", "fsopen", "fsmount", "fspick", "open_tree", "io_uring_setup");
+
     public Workload {
       args = List.copyOf(args);
+    }
+
+    /** The call {@code name} with {@code args}, its result closed when it is a new descriptor. */
+    public static Workload of(String name, List<String> args) {
+      return new Workload(name, args, DESCRIPTORS.contains(name));
+    }
+
+    /**
+     * An argument's value: a number as C writes it (decimal, 0x hex, 0 octal, a leading minus; up
+     * to 64 bits unsigned), or a placeholder for {@code @TEXT} (a pointer the loop supplies).
+     *
+     * @throws NumberFormatException when it is neither
+     */
+    public static long argument(String a) {
+      if (a.startsWith("@")) {
+        return 0x7f0000000000L;
+      }
+      boolean negative = a.startsWith("-");
+      String digits = negative ? a.substring(1) : a;
+      if (digits.startsWith("-") || digits.startsWith("+")) {
+        throw new NumberFormatException(a);
+      }
+      long v = digits.matches("0[xX][0-9a-fA-F]+") ? Long.parseUnsignedLong(digits.substring(2), 16)
+          : digits.matches("0[0-7]+") ? Long.parseUnsignedLong(digits.substring(1), 8) : Long.parseUnsignedLong(digits);
+      return negative ? -v : v;
     }
 
     /** {@code name(arg, ...)} as written. */
@@ -107,8 +138,12 @@ public final class InKernelComparison {
    */
   public record Pushed(String syscall, String filter, int predicates, List<String> approximated) {}
 
-  /** A real command under each configuration: wall milliseconds per repetition. */
-  public record CommandPoint(Config config, List<Double> millis) {}
+  /**
+   * A real command under each configuration: wall milliseconds per repetition, and the start-up
+   * of the same configuration in the same round (the launcher making no call of the loop:
+   * starting it, installing the program and ruleset, the supervisor's handshake).
+   */
+  public record CommandPoint(Config config, List<Double> millis, List<Double> startMillis) {}
 
   /**
    * Everything measured: the configurations of the policy, the points (the policy as it is at
@@ -185,11 +220,12 @@ public final class InKernelComparison {
     Map<String, String> filters = new LinkedHashMap<>();
     List<Pushed> pushed = new ArrayList<>();
     for (Syscall s : SyscallTable.of(Arch.X86_64).all()) {
-      if (!everyEvent && s.nr() != syscall.nr() || engine.rules(s.nr()).isEmpty()) {
+      boolean measured = s.nr() == syscall.nr();
+      if (!measured && (!everyEvent || engine.rules(s.nr()).isEmpty())) {
         continue;
       }
       Pushed f = ftraceFilter(s, engine.rules(s.nr()));
-      filters.put("syscalls/sys_enter_" + s.name(), f.filter());
+      filters.put(event(s), f.filter());
       if (s.nr() == syscall.nr() || everyEvent) {
         pushed.add(f);
       }
@@ -197,22 +233,25 @@ public final class InKernelComparison {
     return new Prepared(p, plain, plan, ruleset, filters, pushed);
   }
 
+  // The tracefs event of a syscall's entry (stat's is newstat's, ...).
+  private static String event(Syscall s) {
+    return "syscalls/sys_enter_" + SyscallTable.tracefsName(s.name());
+  }
+
   // The rules of one syscall as one event filter, tried in the engine's order; the first rule that
   // holds ends the evaluation (a decision), and the whole is made to match nothing.
   private Pushed ftraceFilter(Syscall s, List<PolicyEngine.CompiledRule> rules) {
     List<String> parts = new ArrayList<>();
     List<String> approximated = new ArrayList<>();
-    int[] predicates = {1}; // the closing common_pid test
     for (PolicyEngine.CompiledRule cr : rules) {
       BoundPolicy.Rule r = cr.rule();
       if (r.filter().isEmpty()) {
         parts.add("common_pid >= 0");
-        predicates[0]++;
         break; // an unconditional rule decides: nothing after it is ever evaluated
       }
       List<String> lost = new ArrayList<>();
       // Policies name arguments argN (seccomp's view); the event names them as the kernel's source does.
-      String text = render(r.filter().get(), lost, predicates);
+      String text = render(r.filter().get(), lost, false);
       for (int i = 0; i < s.arguments().size(); i++) {
         text = text.replaceAll("\\barg" + i + "\\b", s.arguments().get(i).name());
       }
@@ -220,42 +259,67 @@ public final class InKernelComparison {
       parts.add("(" + text + ")");
       if (!lost.isEmpty()) {
         approximated.add(r.origin() + ": " + String.join(", ", lost.stream().map(l -> l.endsWith("dropped)") ? l
-            : l + " (" + (l.startsWith("label") ? "ftrace has no labels" : "ftrace cannot say it") + ": evaluated as common_pid < 0,"
-            + " never true: its evaluation is paid, and the rules after it are evaluated too)").toList()));
+            : l + " (" + (l.startsWith("label") ? "ftrace has no labels" : "ftrace cannot say it") + ": a test of common_pid"
+            + " that makes the rule fail, false where it stands plainly and true under a negation: its evaluation is paid,"
+            + " and the rules after it are evaluated too)").toList()));
       }
     }
-    String filter = "(" + String.join(" || ", parts) + ") && common_pid < 0";
-    return new Pushed(s.name(), filter, predicates[0], approximated);
+    String filter = parts.isEmpty() ? "common_pid < 0" : "(" + String.join(" || ", parts) + ") && common_pid < 0";
+    return new Pushed(s.name(), filter, predicates(filter), approximated);
   }
 
-  private String render(BoundExpression e, List<String> lost, int[] predicates) {
+  // The predicates of a filter as the kernel counts them (a set or a bit mask lowered to several).
+  private static int predicates(String filter) {
+    return org.evfilter.grammar.FilterParser.parseFilter("<pushed>", filter, org.evfilter.grammar.Dialect.FTRACE,
+        org.evfilter.grammar.PredicateChecker.NONE).expression().map(InKernelComparison::leaves).orElse(0);
+  }
+
+  private static int leaves(org.evfilter.grammar.ast.Expression e) {
+    if (e instanceof org.evfilter.grammar.ast.And a) {
+      return a.operands().stream().mapToInt(InKernelComparison::leaves).sum();
+    }
+    if (e instanceof org.evfilter.grammar.ast.Or o) {
+      return o.operands().stream().mapToInt(InKernelComparison::leaves).sum();
+    }
+    if (e instanceof org.evfilter.grammar.ast.Not n) {
+      return leaves(n.operand());
+    }
+    return 1;
+  }
+
+  // A stand-in for what ftrace cannot test is chosen so that the rule never holds because of it:
+  // false where it stands plainly, true under an odd number of negations.
+  private static String standIn(boolean negated) {
+    return negated ? "common_pid >= 0" : "common_pid < 0";
+  }
+
+  private String render(BoundExpression e, List<String> lost, boolean negated) {
     if (e instanceof BoundExpression.All a) {
-      return "(" + String.join(" && ", a.operands().stream().map(o -> render(o, lost, predicates)).toList()) + ")";
+      return "(" + String.join(" && ", a.operands().stream().map(o -> render(o, lost, negated)).toList()) + ")";
     }
     if (e instanceof BoundExpression.Any a) {
-      return "(" + String.join(" || ", a.operands().stream().map(o -> render(o, lost, predicates)).toList()) + ")";
+      return "(" + String.join(" || ", a.operands().stream().map(o -> render(o, lost, negated)).toList()) + ")";
     }
     if (e instanceof BoundExpression.Negation n) {
-      return "!(" + render(n.operand(), lost, predicates) + ")";
+      return "!(" + render(n.operand(), lost, !negated) + ")";
     }
-    predicates[0]++;
     if (e instanceof Atom.Numeric n && n.field().name().equals("label")) {
       lost.add(describe(n));
-      return "common_pid < 0";
+      return standIn(negated);
     }
     if (e instanceof Atom.Numeric n && n.mask() != -1L && (n.mask() & 0xffffffffL) == 0xffffffffL && n.operator() != Operator.BAND) {
       // A 4-byte argument's comparison masks its register's low word; ftrace has no masked
       // comparison but one bit test per bit (32 predicates): compared whole instead.
       lost.add(describe(n) + " (its 32-bit mask dropped)");
       e = new Atom.Numeric(n.field(), n.operator(), n.value(), -1L);
-      return FtraceFilter.render(e).orElse("common_pid < 0");
+      return FtraceFilter.render(e).orElse(standIn(negated));
     }
     Optional<String> text = FtraceFilter.render(e);
     if (text.isPresent()) {
       return text.get();
     }
     lost.add(describe((Atom) e));
-    return "common_pid < 0";
+    return standIn(negated);
   }
 
   private String describe(Atom a) {
@@ -280,9 +344,12 @@ public final class InKernelComparison {
           + " choose a syscall with arguments (--syscall personality:0xffffffff)");
     }
     String field = syscall.arguments().get(0).name();
+    long first = workload.args().isEmpty() ? 0 : Workload.argument(workload.args().get(0));
+    // Values the loop never passes: none of the added rules decides its call.
+    long from = first >= 1000 && first < 1000 + n ? first + 1 : 1000;
     StringBuilder text = new StringBuilder();
     for (int i = 0; i < n; i++) {
-      text.append("errno(EPERM) ").append(syscall.name()).append(": ").append(field).append(" == ").append(1000 + i).append('\n');
+      text.append("errno(EPERM) ").append(syscall.name()).append(": ").append(field).append(" == ").append(from + i).append('\n');
     }
     BoundPolicy more = PolicyBinder.bind("growth", text.toString(), KernelFacts.ofThisMachine(), Arch.X86_64);
     List<BoundPolicy.Rule> rules = new ArrayList<>(more.rules());
@@ -296,34 +363,40 @@ public final class InKernelComparison {
     List<String> notes = new ArrayList<>();
     long[] callArgs = new long[6];
     for (int i = 0; i < workload.args().size() && i < 6; i++) {
-      String a = workload.args().get(i);
-      callArgs[i] = a.startsWith("@") ? 0x7f0000000000L : Long.decode(a);
+      callArgs[i] = Workload.argument(workload.args().get(i));
     }
-    // The engines are compared on a call the kernel carries out: one the policy refuses would skip
-    // the syscall under seccomp (and its event), not under nothing. Such a policy ends with an allow.
-    BoundPolicy.Verdict verdict = PolicyEngine.compile(policy, Arch.X86_64).decide(new org.evfilter.predicates.eval.SeccompView()
-        .set(org.evfilter.events.SyscallEvent.builder(Arch.X86_64, syscall.nr(), callArgs).build(), 0),
-        new org.evfilter.predicates.eval.CompiledFilter.Counter());
-    if (verdict.kind() != org.evfilter.grammar.policy.ActionKind.ALLOW && !SeccompCompiler.supervised(policy)) {
+    SeccompData call = new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs);
+    // The engines are compared on a call the kernel carries out: one the program refuses would skip
+    // the syscall under seccomp (and its event), not under nothing. When only the policy's default
+    // refuses it, an allow after every rule lets it through; when a rule refuses it, nothing can.
+    Prepared base = prepare(policy, false);
+    int answer = base.plain().program().run(call).value();
+    if (!carriedOut(answer)) {
       BoundPolicy allow = PolicyBinder.bind("measured call", "allow " + syscall.name() + "\n", KernelFacts.ofThisMachine(), Arch.X86_64);
       List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
       rules.addAll(allow.rules());
       policy = new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
-      notes.add("the policy refuses " + workload + " (" + verdict + "): measured with `allow " + syscall.name() + "` added after every"
-          + " rule (all of the policy's rules on it are still evaluated first), so that every configuration carries the call out");
+      base = prepare(policy, false);
+      int again = base.plain().program().run(call).value();
+      if (!carriedOut(again)) {
+        throw new IllegalArgumentException("the policy refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(again)
+            + ") by one of its rules: timing it would time a refusal; choose a call it allows (--syscall NAME:ARGS)");
+      }
+      notes.add("the policy's default refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(answer) + "): measured with"
+          + " `allow " + syscall.name() + "` added after every rule (all of the policy's rules on it are still evaluated first), so"
+          + " that every configuration carries the call out");
     }
-    Prepared base = prepare(policy, false);
     List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.EVENT, Config.FTRACE, Config.BOTH));
     if (base.landlock().isPresent()) {
       configs.add(Config.LANDLOCK);
     }
     // Strings are pointers the program never reads; what it decides on them it defers.
     org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
-    int ret = program.run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs)).value();
+    int ret = program.run(call).value();
     boolean notified = (ret & 0xffff0000) == 0x7fc00000;
     boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
         SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
-    long executed = cached ? 0 : program.run(new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs)).executed();
+    long executed = cached ? 0 : program.run(call).executed();
     if (cached) {
       notes.add("seccomp: the kernel's action cache answers " + syscall.name() + " (allowed whatever its arguments): the program"
           + " does not run for it, so the seccomp figure is the cost of seccomp's entry path alone");
@@ -340,6 +413,7 @@ public final class InKernelComparison {
     Map<Integer, String> tooLong = new LinkedHashMap<>();
     List<CommandPoint> commandPoints = new ArrayList<>();
     Map<Config, List<Double>> commandMillis = new EnumMap<>(Config.class);
+    Map<Config, List<Double>> startMillis = new EnumMap<>(Config.class);
     Prepared forCommand = command.isEmpty() ? null : prepare(policy, true);
     TracingInstance.removeStale(tracefs, "evfilter-kernel");
     try (TracingInstance instance = TracingInstance.create(tracefs, "evfilter-kernel-" + ProcessHandle.current().pid())) {
@@ -354,7 +428,7 @@ public final class InKernelComparison {
       try {
         for (int rep = 1; rep <= options.repetitions(); rep++) {
           for (Map.Entry<Integer, Prepared> size : sizes.entrySet()) {
-            String refused = filters(instance, size.getValue());
+            String refused = filters(instance, size.getValue(), true);
             if (refused != null) {
               tooLong.putIfAbsent(size.getKey(), refused);
             }
@@ -370,21 +444,23 @@ public final class InKernelComparison {
               }
               progress.accept("round " + rep + "/" + options.repetitions() + ": " + c.title() + ", " + size.getKey() + " rules added");
               configure(instance, size.getValue(), c);
-              double v = once(instance, size.getValue(), c, loop());
+              double v = once(instance, size.getValue(), c, loop(options.calls()));
+              checkCarriedOut(c, size.getKey());
               ns.computeIfAbsent(c, k -> new LinkedHashMap<>()).computeIfAbsent(size.getKey(), k -> new ArrayList<>()).add(v);
             }
           }
           if (forCommand != null) {
-            String refused = filters(instance, forCommand);
-            if (refused != null) {
-              throw new IOException("the command's policy cannot be pushed into ftrace: " + refused);
-            }
+            filters(instance, forCommand, false); // what an event refuses is noted; the others are measured
             for (Config c : configs) {
               if (c == Config.EVENT) {
                 continue;
               }
               progress.accept("round " + rep + "/" + options.repetitions() + ": " + String.join(" ", command) + " under " + c.title());
               configure(instance, forCommand, c);
+              // The start-up of this configuration (the launcher making no timed call), then the command.
+              long s0 = System.nanoTime();
+              once(instance, forCommand, c, loop(0));
+              startMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - s0) / 1e6);
               long t0 = System.nanoTime();
               once(instance, forCommand, c, command);
               commandMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
@@ -401,9 +477,9 @@ public final class InKernelComparison {
     }
     List<Point> points = new ArrayList<>();
     ns.forEach((c, bySize) -> bySize.forEach((n, v) -> points.add(new Point(c, n, v))));
-    commandMillis.forEach((c, v) -> commandPoints.add(new CommandPoint(c, v)));
-    tooLong.forEach((n, why) -> notes.add("ftrace could not take the policy with " + n + " rules added: " + why
-        + "; only seccomp was measured there"));
+    commandMillis.forEach((c, v) -> commandPoints.add(new CommandPoint(c, v, startMillis.get(c))));
+    tooLong.forEach((n, why) -> notes.add(n == 0 ? "ftrace was not measured on " + workload + ": " + why
+        : "ftrace could not take the policy with " + n + " rules added: " + why + "; only seccomp was measured there"));
     refusedEvents.forEach((e, why) -> notes.add("not pushed to " + e + ": " + why));
     List<Pushed> pushed = new ArrayList<>(base.pushed());
     if (forCommand != null) {
@@ -427,8 +503,8 @@ public final class InKernelComparison {
     instance.close();
   }
 
-  private List<String> loop() {
-    List<String> out = new ArrayList<>(List.of("--syscall-loop", Long.toString(options.calls()), workload.close() ? "1" : "0",
+  private List<String> loop(long calls) {
+    List<String> out = new ArrayList<>(List.of("--syscall-loop", Long.toString(calls), workload.close() ? "1" : "0",
         Integer.toString(syscall.nr())));
     out.addAll(workload.args());
     return out;
@@ -436,39 +512,43 @@ public final class InKernelComparison {
 
   private final Map<String, Boolean> enabled = new LinkedHashMap<>();
 
-  // Sets p's filters; why the kernel refused one (null: it took them all).
-  private String filters(TracingInstance instance, Prepared p) throws IOException {
+  // Sets p's filters. Why the kernel refused the measured syscall's (null: it took it), when
+  // {@code measured}; what the other events refuse is noted and they stay off.
+  private String filters(TracingInstance instance, Prepared p, boolean measured) throws IOException {
     for (String e : enabled.keySet()) {
       instance.disable(e);
     }
     enabled.clear();
+    String mine = event(syscall);
+    String refused = null;
     for (Map.Entry<String, String> f : p.filters().entrySet()) {
-      if (Files.isDirectory(instance.directory().resolve("events").resolve(f.getKey()))) {
-        if (f.getValue().length() >= 4096) {
-          return "the kernel takes event filters shorter than 4096 bytes; " + f.getKey() + "'s is " + f.getValue().length();
-        }
+      String why = null;
+      if (!Files.isDirectory(instance.directory().resolve("events").resolve(f.getKey()))) {
+        why = "no such event in this kernel's tracefs";
+      } else if (f.getValue().length() >= 4096) {
+        why = "the kernel takes event filters shorter than 4096 bytes; " + f.getKey() + "'s is " + f.getValue().length();
+      } else {
         try {
           instance.filter(f.getKey(), f.getValue());
+          enabled.put(f.getKey(), false);
         } catch (IOException e) {
-          if (f.getKey().endsWith("sys_enter_" + syscall.name())) {
-            return e.getMessage();
-          }
-          refusedEvents.putIfAbsent(f.getKey(), e.getMessage());
-          continue;
+          why = e.getMessage();
         }
-        enabled.put(f.getKey(), false);
-      } else {
-        refusedEvents.putIfAbsent(f.getKey(), "no such event in this kernel's tracefs");
+      }
+      if (why != null && measured && f.getKey().equals(mine)) {
+        refused = why;
+      } else if (why != null) {
+        refusedEvents.putIfAbsent(f.getKey(), why);
       }
     }
-    return null;
+    return refused;
   }
 
   private final Map<String, String> refusedEvents = new LinkedHashMap<>();
 
   // The measured syscall's event enabled with a filter that holds nothing but the closing test.
   private void emptyFilter(TracingInstance instance, boolean empty, Prepared p) throws IOException {
-    String event = "syscalls/sys_enter_" + syscall.name();
+    String event = event(syscall);
     if (enabled.containsKey(event)) {
       instance.filter(event, empty ? "common_pid < 0" : p.filters().get(event));
     }
@@ -539,12 +619,37 @@ public final class InKernelComparison {
     return loop ? parse(out) : 0;
   }
 
-  private static double parse(Path out) throws IOException {
+  // The loop's last run: how many of its timed calls failed, and the errno of the last failure.
+  private long failed;
+  private long failedErrno;
+  private final Map<Integer, Long> failedUnderNothing = new LinkedHashMap<>();
+
+  private double parse(Path out) throws IOException {
     String s = Files.readString(out, StandardCharsets.US_ASCII).trim();
-    if (!s.startsWith("ns_per_call ")) {
+    String[] f = s.split(" ");
+    if (f.length != 6 || !f[0].equals("ns_per_call") || !f[2].equals("failed") || !f[4].equals("errno")) {
       throw new IOException("the microbenchmark printed no result: " + s);
     }
-    return Double.parseDouble(s.substring("ns_per_call ".length()));
+    failed = Long.parseLong(f[3]);
+    failedErrno = Long.parseLong(f[5]);
+    return Double.parseDouble(f[1]);
+  }
+
+  // A configuration that refuses calls nothing refused would time refusals, not the call: stop.
+  private void checkCarriedOut(Config c, int size) throws IOException {
+    if (c == Config.NOTHING) {
+      failedUnderNothing.put(size, failed);
+    } else if (failed > failedUnderNothing.getOrDefault(size, 0L)) {
+      throw new IOException("under " + c.title() + ", " + failed + " of the " + options.calls() + " calls of " + workload
+          + " failed (errno " + failedErrno + ") where " + failedUnderNothing.getOrDefault(size, 0L) + " failed under nothing:"
+          + " that configuration refuses the call, so its figure would time a refusal");
+    }
+  }
+
+  // Whether a seccomp action lets the syscall be carried out (the supervisor's answer included).
+  private static boolean carriedOut(int action) {
+    int kind = action & 0xffff0000;
+    return kind == 0x7fff0000 || kind == 0x7ffc0000 || kind == 0x7fc00000; // ALLOW, LOG, USER_NOTIF
   }
 
   private static String vulnerabilities() {
@@ -561,8 +666,8 @@ public final class InKernelComparison {
 
   // How many syscalls the command makes (strace -f -c, once), 0 when strace is not there.
   private long countSyscalls(List<String> command) throws InterruptedException {
+    Path summary = work.resolve("strace.txt");
     try {
-      Path summary = work.resolve("strace.txt");
       List<String> argv = new ArrayList<>(List.of("strace", "-f", "-c", "-o", summary.toString()));
       argv.addAll(command);
       Process p = new ProcessBuilder(argv).redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD).start();
@@ -574,10 +679,15 @@ public final class InKernelComparison {
           total = Long.parseLong(f[3]);
         }
       }
-      Files.deleteIfExists(summary);
       return total;
     } catch (IOException | NumberFormatException e) {
       return 0;
+    } finally {
+      try {
+        Files.deleteIfExists(summary);
+      } catch (IOException e) {
+        // the run's directory is removed anyway, and says so if it cannot be
+      }
     }
   }
 }
