@@ -670,10 +670,14 @@ static void scan_one(int dirfd, const char *name, const char *path, char type) {
   }
 }
 
-static char type_of(int dirfd, const char *name, unsigned char d_type) {
+/* 0 only for an entry gone since readdir; one that cannot be looked at stops the scan. */
+static char type_of(int dirfd, const char *name, const char *path, unsigned char d_type) {
   if (d_type == DT_UNKNOWN) {
     struct stat st;
     if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) {
+        scan_fail(path, "stat the entry");
+      }
       return 0;
     }
     return S_ISDIR(st.st_mode) ? 'd' : S_ISREG(st.st_mode) ? 'f' : S_ISLNK(st.st_mode) ? 'l' : 'o';
@@ -701,7 +705,7 @@ static void scan_dir(int fd, char *path, size_t len) {
     memcpy(child, path, len);
     child[len] = '/';
     memcpy(child + len + 1, e->d_name, l + 1);
-    char t = type_of(dirfd(d), e->d_name, e->d_type);
+    char t = type_of(dirfd(d), e->d_name, child, e->d_type);
     if (t != 0) {
       scan_one(dirfd(d), e->d_name, child, t);
       if (t == 'd') {

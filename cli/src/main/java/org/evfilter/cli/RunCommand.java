@@ -190,7 +190,8 @@ final class RunCommand implements Callable<Integer> {
       // ABI, what the launch found: an xattr, hard links, a bind mount) is said; what the policy's
       // own shape keeps from it, `explain` says.
       for (String f : plan.fallbacks()) {
-        if (f.contains("Landlock ABI") || f.contains("not available")) {
+        if (f.contains("Landlock ABI") || f.contains("not available") || f.startsWith("SELinux is active")
+            || f.startsWith("Landlock lowering is built for")) {
           warnings.append("evfilter run: warning: ").append(f).append('\n');
         }
       }

@@ -194,8 +194,10 @@ public final class LandlockLowering {
     }
     for (PolicyEngine.CompiledRule cr : engine.rules(nr)) {
       ActionKind k = cr.rule().action().kind();
-      boolean decidedInBpf = cr.rule().filter().isEmpty() || labelBitsRead(cr.rule().filter().get()) == null
-          && atoms(cr.rule().filter().get(), new ArrayList<>()).stream().noneMatch(a -> a instanceof Atom.Text);
+      // Only a rule that reads nothing but labels and strings is sure to be sent to the supervisor:
+      // one that also reads arguments may be allowed by them alone (A || label & x), in BPF.
+      boolean decidedInBpf = cr.rule().filter().isEmpty() || atoms(cr.rule().filter().get(), new ArrayList<>()).stream()
+          .anyMatch(a -> !(a instanceof Atom.Text) && !(a instanceof Atom.Numeric n && n.field().name().equals("label")));
       if ((k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.TRACE) && decidedInBpf) {
         return true;
       }
@@ -578,6 +580,11 @@ public final class LandlockLowering {
                 if (missing != 0 && (missing & ~FsAccess.upTo(abi)) == 0) {
                   handled |= missing;
                   grown = true;
+                } else if ((missing & ~FsAccess.upTo(abi)) != 0) {
+                  // Said as the ABI's shortfall, so that run warns of it (an older kernel, not the policy).
+                  why = c.name + " with flags 0x" + Long.toHexString(f) + " on " + describe(set) + ": Landlock ABI " + abi
+                      + " has no " + FsAccess.names(missing & ~FsAccess.upTo(abi)) + " right, so it would allow ("
+                      + FsAccess.names(need) + ") what the policy refuses";
                 } else {
                   why = c.name + " with flags 0x" + Long.toHexString(f) + " on " + describe(set) + ": Landlock would allow ("
                       + FsAccess.names(need) + ") what the policy refuses";

@@ -110,7 +110,11 @@ public final class Supervisor {
 
   /**
    * Refuses (EXDEV) to rename or link the inodes {@code anchors} (device, inode): those a Landlock
-   * ruleset the command runs under is attached to, and the directories above them.
+   * ruleset the command runs under is attached to, and the directories above them; and, when there
+   * are any, a rename or link from one directory to another of an object that carries a label
+   * xattr or, for a directory, holds one beneath it. The supervisor performs renames outside the
+   * ruleset: such an object moved into a granted tree would get the tree's rights, which its label
+   * does not have, and the ruleset's launch-time scan never saw it there.
    */
   public Supervisor keepInPlace(Set<List<Long>> anchors) {
     this.anchors = Set.copyOf(anchors);
@@ -425,6 +429,9 @@ public final class Supervisor {
         }
         try (Entry from = entry(t, p.kind() == PathSyscall.Kind.RENAME || (p.flags() < 0 || (a[p.flags()] & AT_SYMLINK_FOLLOW) == 0));
             Entry to = entry(targets.get(1), targets.get(1).pinned >= 0)) {
+          if (!anchors.isEmpty() && !sameInode(identity(from.parent), identity(to.parent)) && carriesLabelXattr(t)) {
+            throw new LastErrorException(EXDEV);
+          }
           int f = p.flags() >= 0 ? (int) a[p.flags()] : 0;
           if (p.kind() == PathSyscall.Kind.RENAME) {
             Libc.renameat2(from.parent, from.name, to.parent, to.name, f);
@@ -585,6 +592,34 @@ public final class Supervisor {
   private final com.sun.jna.Memory stat = new com.sun.jna.Memory(144);
   // Read through a buffer view: each Memory.getLong would be a JNI call.
   private final java.nio.ByteBuffer st = stat.getByteBuffer(0, 144).order(java.nio.ByteOrder.nativeOrder());
+
+  // Whether the object, or anything beneath it when it is a directory, carries a label xattr;
+  // true when that cannot be found out (the rename is then refused, never done unchecked).
+  private boolean carriesLabelXattr(Target t) {
+    if (t.pinned < 0 || t.identity == null) {
+      return true;
+    }
+    for (String name : LabelResolver.XATTRS) {
+      if (xattrs.readOpen(t.pinned, name).isPresent()) {
+        return true;
+      }
+    }
+    if ((t.identity.mode() & S_IFMT) != S_IFDIR) {
+      return false;
+    }
+    try {
+      return !new XattrScan(LabelResolver.XATTRS).find(List.of(java.nio.file.Path.of("/proc/self/fd/" + t.pinned)
+          .toRealPath())).carrying().isEmpty();
+    } catch (java.io.IOException | RuntimeException e) {
+      return true;
+    }
+  }
+
+  private final org.evfilter.predicates.labels.XattrReader xattrs = org.evfilter.lsm.natives.LinuxXattrs.reader();
+
+  private static boolean sameInode(LabelResolver.Identity a, LabelResolver.Identity b) {
+    return a.device() == b.device() && a.inode() == b.inode();
+  }
 
   private LabelResolver.Identity identity(int fd) {
     Libc.fstat(fd, stat);

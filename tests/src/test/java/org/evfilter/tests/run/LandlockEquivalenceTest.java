@@ -302,6 +302,35 @@ class LandlockEquivalenceTest {
   }
 
   @Test
+  void anObjectCarryingALabelXattrIsNotMovedIntoAGrantedTree() throws Exception {
+    Path policy = policy();
+    // secret_t objects may be moved (not read or written): the move is the policy's to allow.
+    Files.writeString(policy, Files.readString(policy) + "allow renameat: label & secret_t\n");
+    Path ops = work.resolve("bin/ops-move");
+    Files.createDirectories(ops.getParent());
+    String three = tree().resolve("files/three").toString();
+    String moved = tree().resolve("work/three").toString();
+    Files.write(ops, List.of("rename " + three + " " + moved, "read " + moved, "write " + moved));
+    Outcome supervisor = runWithCarrier(policy, ops, "off");
+    Outcome landlock = runWithCarrier(policy, ops, "auto");
+    // Outside every tree at launch, the scan never saw it: moved into work/ it would get work_t's
+    // rights from Landlock, while its xattr says secret_t. The supervisor refuses the move.
+    assertEquals(List.of("rename " + three + " " + moved + " (exists): ok", "read " + moved + " (exists): EACCES",
+        "write " + moved + " (exists): EACCES"), supervisor.lines());
+    assertEquals(List.of("rename " + three + " " + moved + " (exists): EXDEV", "read " + moved + " (missing): ENOENT",
+        "write " + moved + " (missing): ENOENT"), landlock.lines());
+  }
+
+  private Outcome runWithCarrier(Path policy, Path ops, String mode) throws Exception {
+    build();
+    Files.writeString(tree().resolve("files/three"), "three\n");
+    Process p = new ProcessBuilder("setfattr", "-n", "user.evfilter.label", "-v", "secret_t", tree().resolve("files/three").toString())
+        .start();
+    assertEquals(0, p.waitFor());
+    return run(policy, ops, mode, false);
+  }
+
+  @Test
   void aFileRuleWithTwoLinksKeepsItsSyscallsWithTheSupervisor() throws Exception {
     Path policy = policy();
     build();
