@@ -38,8 +38,8 @@ class FilterErrorTest {
     "== 1 => KERNEL_NO_MESSAGE => 0",
     "`\"a\" == 1` => KERNEL_NO_MESSAGE => 0",
     "(ip.function == kfree) => TOO_MANY_OPEN => 22",
-    "a == 1 && => INVALID_FILTER => 10",
-    "a == 1 || !! => INVALID_FILTER => 13",
+    "a == 1 && => INVALID_FILTER => 9",
+    "a == 1 || !! => INVALID_FILTER => 12",
   })
   void kernelErrors(String text, ErrorCode code, int column) {
     FilterError e = error(text, Dialect.FTRACE);
