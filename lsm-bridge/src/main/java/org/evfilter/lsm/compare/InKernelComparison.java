@@ -268,9 +268,10 @@ public final class InKernelComparison {
     return new Pushed(s.name(), filter, predicates(filter), approximated);
   }
 
-  // The predicates of a filter as the kernel counts them (a set or a bit mask lowered to several).
+  // The predicates of a filter as the kernel counts them (a set or a bit mask lowered to several);
+  // read in evfilter's dialect, which has no 4096-byte limit: a filter too long is counted, then refused.
   private static int predicates(String filter) {
-    return org.evfilter.grammar.FilterParser.parseFilter("<pushed>", filter, org.evfilter.grammar.Dialect.FTRACE,
+    return org.evfilter.grammar.FilterParser.parseFilter("<pushed>", filter, org.evfilter.grammar.Dialect.EVFILTER,
         org.evfilter.grammar.PredicateChecker.NONE).expression().map(InKernelComparison::leaves).orElse(0);
   }
 
