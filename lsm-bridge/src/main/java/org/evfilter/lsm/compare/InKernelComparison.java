@@ -19,6 +19,7 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.events.tracefs.TracingInstance;
 import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.lsm.compile.SeccompActions;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
@@ -394,7 +395,7 @@ public final class InKernelComparison {
     // Strings are pointers the program never reads; what it decides on them it defers.
     org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
     int ret = program.run(call).value();
-    boolean notified = (ret & 0xffff0000) == 0x7fc00000;
+    boolean notified = (ret & 0xffff0000) == SeccompActions.USER_NOTIF;
     boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
         SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
     long executed = cached ? 0 : program.run(call).executed();
@@ -650,7 +651,7 @@ public final class InKernelComparison {
   // Whether a seccomp action lets the syscall be carried out (the supervisor's answer included).
   private static boolean carriedOut(int action) {
     int kind = action & 0xffff0000;
-    return kind == 0x7fff0000 || kind == 0x7ffc0000 || kind == 0x7fc00000; // ALLOW, LOG, USER_NOTIF
+    return kind == SeccompActions.ALLOW || kind == SeccompActions.LOG || kind == SeccompActions.USER_NOTIF;
   }
 
   private static String vulnerabilities() {
