@@ -16,6 +16,7 @@ import java.util.OptionalInt;
 import java.util.concurrent.Callable;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
+import org.evfilter.events.schema.FieldKind;
 import org.evfilter.events.schema.SchemaCatalog;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.FilterException;
@@ -26,6 +27,7 @@ import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.eval.CompiledFilter;
 import org.evfilter.predicates.eval.EventView;
 import org.evfilter.predicates.eval.SlotLayout;
+import org.evfilter.predicates.eval.TextMatch;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -104,7 +106,7 @@ final class EvalCommand implements Callable<Integer> {
           err.println("evfilter eval: expected FIELD=VALUE, not '" + f + "'");
           return Main.INPUT_ERROR;
         }
-        layout.set(view, f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)), false);
+        layout.set(view, f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)));
       }
       boolean match = evaluate(binder.bind("<filter>", FilterParser.kernelText(filter)), layout, view);
       out.println(match ? "match" : "no match");
@@ -137,7 +139,7 @@ final class EvalCommand implements Callable<Integer> {
         JsonNode event = j.path("event");
         for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext(); ) {
           Map.Entry<String, JsonNode> f = it.next();
-          layout.set(view, f.getKey(), FilterParser.kernelText(f.getValue().asText()), f.getValue().isTextual());
+          layout.set(view, f.getKey(), f.getValue());
         }
         BoundFilter bound = binder.bind("<stdin>:" + lineNo, FilterParser.kernelText(j.get("filter").asText()));
         out.println(evaluate(bound, layout, view) ? "match" : "no match");
@@ -168,16 +170,34 @@ final class EvalCommand implements Callable<Integer> {
         "unknown event '" + target.event + "' (bundled: syscalls/*, raw_syscalls/*; others: --format-file)"));
   }
 
-  /** One slot per field of the schema, generic fields included. */
+  /**
+   * One slot per field of the schema, generic fields included, and one that is never written: what
+   * a syscall event's user pointer reads as without {@code .ustring}.
+   */
   private static final class Layout implements SlotLayout {
     private final EventSchema schema;
     private final Map<String, Integer> slots = new HashMap<>();
+    private final int unread;
 
     Layout(EventSchema schema) {
       this.schema = schema;
+      // The generic cpu, CPU and common_cpu are one value (the CPU the event fires on), as are
+      // comm and COMM, unless the event has a field of that name of its own.
+      Map<FieldKind, Integer> generic = new java.util.EnumMap<>(FieldKind.class);
+      int next = 0;
       for (String name : schema.fieldNames()) {
-        slots.put(name, slots.size());
+        FieldKind kind = schema.field(name).orElseThrow().kind();
+        if (kind == FieldKind.CPU || kind == FieldKind.COMM) {
+          Integer shared = generic.get(kind);
+          if (shared != null) {
+            slots.put(name, shared);
+            continue;
+          }
+          generic.put(kind, next);
+        }
+        slots.put(name, next++);
       }
+      unread = next;
     }
 
     @Override
@@ -186,28 +206,86 @@ final class EvalCommand implements Callable<Integer> {
       return s == null ? OptionalInt.empty() : OptionalInt.of(s);
     }
 
-    MapView view() {
-      return new MapView(slots.size());
+    @Override
+    public OptionalInt textSlot(EventField field, boolean user) {
+      // A syscall's char * argument is a user address: read as kernel memory, it faults.
+      boolean userPointer = schema.system().equals("syscalls") && field.kind() == FieldKind.PTR_STRING;
+      return userPointer && !user ? OptionalInt.of(unread) : slot(field);
     }
 
-    void set(MapView view, String name, String value, boolean quoted) {
-      EventField f = schema.field(name).orElseThrow(() -> new IllegalArgumentException(
-          "'" + name + "' is not a field of " + schema.path()));
+    MapView view() {
+      return new MapView(unread + 1);
+    }
+
+    /** A value from a JSON event: strings and numbers as on the command line, arrays for arrays. */
+    void set(MapView view, String name, JsonNode value) {
+      EventField f = field(name);
+      if (value.isArray()) {
+        List<String> elements = new java.util.ArrayList<>();
+        value.forEach(e -> elements.add(e.asText()));
+        array(f, elements);
+        return;
+      }
+      String text = FilterParser.kernelText(value.asText());
+      if (value.isTextual() && f.kind() == FieldKind.NUMERIC && !text.matches("-?(0[xX])?[0-9a-fA-F]+")
+          && f.arrayLength().isEmpty()) {
+        throw new IllegalArgumentException("'" + name + "' is a number, not '" + text + "'");
+      }
+      set(view, name, text);
+    }
+
+    /** A value as text: a number, a string, a cpulist for a cpumask, {@code a,b,...} for an array. */
+    void set(MapView view, String name, String value) {
+      EventField f = field(name);
       int slot = slots.get(name);
-      if (f.kind().isString()) {
+      int area = TextMatch.area(f);
+      // A fixed array's value may carry the bytes after its NUL (what the kernel's matchers read).
+      if (area > 0 && (TextMatch.cString(value).length() >= area || value.length() > area)) {
+        throw new IllegalArgumentException("'" + name + "' is a " + (f.kind() == FieldKind.COMM ? "task's comm" : f.cType())
+            + ": it holds a string of at most " + (area - 1) + " bytes and its NUL, not " + value.length() + " bytes");
+      }
+      if (f.kind().isString() || f.kind() == FieldKind.CPUMASK) {
         view.texts[slot] = value;
         return;
       }
-      if (quoted && !value.matches("-?(0[xX])?[0-9a-fA-F]+")) {
-        throw new IllegalArgumentException("'" + name + "' is a number, not '" + value + "'");
+      if (f.arrayLength().isPresent()) {
+        String list = value.strip();
+        if (list.startsWith("[") && list.endsWith("]")) {
+          list = list.substring(1, list.length() - 1);
+        }
+        array(f, list.isBlank() ? List.of() : List.of(list.split(",", -1)));
+        return;
       }
+      view.numbers[slot] = number(name, value);
+    }
+
+    // The kernel compares no array (its predicate is a no-op): the values are checked, not kept.
+    private void array(EventField f, List<String> elements) {
+      if (f.arrayLength().isEmpty() || f.kind() != FieldKind.NUMERIC) {
+        throw new IllegalArgumentException("'" + f.name() + "' is not an array (" + f.cType() + ")");
+      }
+      int max = f.arrayLength().getAsInt();
+      if (max > 0 && elements.size() > max) {
+        throw new IllegalArgumentException("'" + f.name() + "' holds " + max + " values (" + f.cType() + "), not " + elements.size());
+      }
+      for (String e : elements) {
+        number(f.name(), e);
+      }
+    }
+
+    private EventField field(String name) {
+      return schema.field(name).orElseThrow(() -> new IllegalArgumentException(
+          "'" + name + "' is not a field of " + schema.path()));
+    }
+
+    private static long number(String name, String value) {
       try {
         String v = value.strip();
         boolean negative = v.startsWith("-");
         String m = negative ? v.substring(1) : v;
         long x = m.startsWith("0x") || m.startsWith("0X") ? Long.parseUnsignedLong(m.substring(2), 16)
             : m.length() > 1 && m.startsWith("0") ? Long.parseUnsignedLong(m.substring(1), 8) : Long.parseUnsignedLong(m);
-        view.numbers[slot] = negative ? -x : x;
+        return negative ? -x : x;
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("'" + name + "=" + value + "': not a number (decimal, 0x hex, 0 octal)");
       }

@@ -42,10 +42,20 @@ public sealed interface Atom extends BoundExpression {
     }
   }
 
-  /** {@code field OP CPUS{list}}: {@code ==}, {@code !=} or {@code &} against a CPU set. */
-  record Cpus(EventField field, Operator operator, BitSet cpus) implements Atom {
+  /**
+   * {@code field OP CPUS{list}}: {@code ==}, {@code !=} or {@code &} against a CPU set, on a kernel
+   * with {@code nrCpuIds} possible CPUs (a scalar at or above it is in no set).
+   */
+  record Cpus(EventField field, Operator operator, BitSet cpus, int nrCpuIds) implements Atom {
     public Cpus {
       Objects.requireNonNull(field, "field");
+      Objects.requireNonNull(operator, "operator");
+      if (operator != Operator.EQ && operator != Operator.NE && operator != Operator.BAND) {
+        throw new IllegalArgumentException(operator.symbol() + " on a CPU set");
+      }
+      if (nrCpuIds < 1) {
+        throw new IllegalArgumentException("nrCpuIds " + nrCpuIds);
+      }
       cpus = (BitSet) cpus.clone();
     }
 

@@ -8,10 +8,11 @@ import java.util.Optional;
  * ranges {@code a-b}, optionally strided {@code a-b:used/group}, {@code N} for the last CPU and
  * {@code all}; every CPU must be below {@code nr_cpu_ids}.
  */
-final class CpuList {
+public final class CpuList {
   private CpuList() {}
 
-  static Optional<BitSet> parse(String s, int nbits) {
+  /** The CPUs of {@code s}, or empty when it is not a cpulist of CPUs below {@code nbits}. */
+  public static Optional<BitSet> parse(String s, int nbits) {
     BitSet set = new BitSet(nbits);
     int[] i = {0};
     while (true) {

@@ -378,7 +378,7 @@ public final class FilterBinder {
           ErrorCode.INVALID_CPULIST, at(vAt + close),
           "'" + list + "' is not a cpulist of CPUs 0.." + (facts.nrCpuIds() - 1)
               + " (e.g. 0,2-3, all, 0-N:1/2)"));
-      return new Atom.Cpus(field, op, cpus);
+      return new Atom.Cpus(field, op, cpus, facts.nrCpuIds());
     }
 
     private Atom membership(Membership m, SourceText src) {

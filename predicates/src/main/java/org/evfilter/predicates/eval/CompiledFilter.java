@@ -1,9 +1,11 @@
 package org.evfilter.predicates.eval;
 
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.OptionalInt;
 import org.evfilter.events.schema.EventField;
+import org.evfilter.events.schema.FieldKind;
 import org.evfilter.grammar.ast.Operator;
 import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundExpression;
@@ -42,8 +44,8 @@ public final class CompiledFilter {
   /**
    * Compiles {@code e} for events laid out by {@code layout}.
    *
-   * @throws IllegalArgumentException for predicates only the kernel can evaluate ({@code CPUS},
-   *     {@code .function}) or fields the layout does not carry
+   * @throws IllegalArgumentException for predicates only the kernel can evaluate ({@code
+   *     .function}) or fields the layout does not carry
    */
   public static CompiledFilter compile(BoundExpression e, SlotLayout layout) {
     Builder b = new Builder(layout);
@@ -127,6 +129,10 @@ public final class CompiledFilter {
 
     private Test test(Atom a) {
       if (a instanceof Atom.Numeric n) {
+        if (n.field().kind() == FieldKind.CPU && n.operator() == Operator.BAND && n.mask() == -1L) {
+          // filter_pred_cpu() knows ==, !=, <, <=, >, >= only: 'cpu & N' is accepted and never true.
+          return v -> false;
+        }
         return new NumericTest(slot(n.field()), n.operator(), n.value(), n.mask(), n.field().size(), n.field().signed());
       }
       if (a instanceof Atom.Member m) {
@@ -139,13 +145,51 @@ public final class CompiledFilter {
         return new MemberTest(slot(m.field()), lo, hi, m.field().size(), m.field().signed());
       }
       if (a instanceof Atom.Text t) {
-        return new TextTest(slot(t.field()), t.pattern(), t.operator() == Operator.NE);
+        OptionalInt s = layout.textSlot(t.field(), t.user());
+        if (s.isEmpty()) {
+          throw new IllegalArgumentException("events here do not carry field '" + t.field().name() + "'");
+        }
+        slots.add(s.getAsInt());
+        return new TextTest(s.getAsInt(), t.pattern(), t.operator() == Operator.NE, TextMatch.area(t.field()));
+      }
+      if (a instanceof Atom.Cpus c) {
+        return cpus(c);
       }
       if (a instanceof Atom.Never) {
         return v -> false;
       }
-      throw new IllegalArgumentException("only the kernel can evaluate " + a.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
-          + " predicates (CPUS{...}, .function)");
+      throw new IllegalArgumentException("only the kernel can evaluate .function predicates (it needs the"
+          + " kernel's symbol addresses)");
+    }
+
+    // parse_pred()'s CPUS branch: a set of one CPU becomes a scalar, and '&' then means '=='.
+    private Test cpus(Atom.Cpus c) {
+      EventField f = c.field();
+      BitSet set = c.cpus();
+      boolean single = set.cardinality() == 1;
+      Operator op = single && c.operator() == Operator.BAND ? Operator.EQ : c.operator();
+      int cpu = set.nextSetBit(0);
+      if (f.kind() == FieldKind.CPUMASK) {
+        int s = slot(f);
+        return single ? v -> CpuMask.maskScalar(op, CpuMask.of(v.text(s), c.nrCpuIds()), cpu)
+            : v -> CpuMask.maskMask(op, CpuMask.of(v.text(s), c.nrCpuIds()), set);
+      }
+      if (f.kind() == FieldKind.CPU) {
+        int s = slot(f);
+        // filter_pred_cpu() for one CPU, filter_pred_cpu_cpumask() for a set.
+        return single ? new NumericTest(s, op, cpu, -1L, f.size(), true)
+            : v -> CpuMask.scalarMask(op, (int) v.number(s), set, Integer.MAX_VALUE);
+      }
+      if (!(f.size() == 1 || f.size() == 2 || f.size() == 4 || f.size() == 8)) {
+        // No comparison function for this width: the predicate is a no-op, false even for '!='.
+        return v -> false;
+      }
+      int s = slot(f);
+      if (single) {
+        return new NumericTest(s, op, cpu, -1L, f.size(), false);
+      }
+      // filter_pred_N_cpumask(): the field's unsigned value, truncated to an unsigned int.
+      return v -> CpuMask.scalarMask(op, (int) cast(v.number(s), f.size(), false), set, c.nrCpuIds());
     }
   }
 
@@ -209,12 +253,12 @@ public final class CompiledFilter {
     }
   }
 
-  private record TextTest(int slot, Glob pattern, boolean negate) implements Test {
+  private record TextTest(int slot, Glob pattern, boolean negate, int area) implements Test {
     @Override
     public boolean test(EventView v) {
       String s = v.text(slot);
       // A string the tracer could not read is false before any inversion, as in the kernel.
-      return s != null && negate != TextMatch.matches(pattern, s);
+      return s != null && negate != TextMatch.matches(pattern, s, area);
     }
   }
 }
