@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int markers[8];
+static int markers[64];
 static int nmarkers;
 
 static void mark(int n) {
@@ -50,16 +50,17 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: EVFM_MARKERS=a:b EVFM_FILE=F match_trigger STIMULUS...\n");
     return 2;
   }
-  for (char *m = strtok(list, ":"); m && nmarkers < 8; m = strtok(NULL, ":")) {
-    if ((markers[nmarkers++] = open(m, O_WRONLY | O_CLOEXEC)) < 0) {
-      perror(m);
-      return 2;
-    }
-  }
+  // Descriptor 10 first: the markers' descriptors must not land on it.
   int fd = open(file, O_RDWR | O_CREAT, 0600);
   if (fd < 0 || dup2(fd, 10) != 10) {
     perror(file);
     return 2;
+  }
+  for (char *m = strtok(list, ":"); m && nmarkers < 64; m = strtok(NULL, ":")) {
+    if ((markers[nmarkers++] = open(m, O_WRONLY | O_CLOEXEC)) < 0) {
+      perror(m);
+      return 2;
+    }
   }
   for (int i = 1; i < argc; i++) {
     char *s = argv[i];

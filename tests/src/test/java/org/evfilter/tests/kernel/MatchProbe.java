@@ -16,10 +16,11 @@ import java.util.regex.Pattern;
 /**
  * Runs inside a private mount namespace where tracefs is mounted at {@code args[0]}: for each
  * group of {@code args[1]} (an event, the stimuli that fire it, filters), sets each filter on the
- * event in a private tracing instance, runs the trigger program with the stimuli, and records which
- * stimuli's events the kernel kept. A second instance, filtered only on the common fields the test
- * assumes ({@code common_flags == 0 && common_preempt_count == 0}), confirms each event happened
- * with those values. Both instances are removed at the end, so nothing stays enabled.
+ * event in a private tracing instance of its own (up to {@link #BATCH} at once), runs the trigger
+ * program with the stimuli, and records which stimuli's events each filter kept. One more instance,
+ * filtered only on the common fields the test assumes ({@code common_flags == 0 &&
+ * common_preempt_count == 0}), confirms each event happened with those values. Every instance is
+ * removed at the end, so nothing stays enabled.
  *
  * <p>Input: UTF trigger path, UTF scratch file; then groups of UTF event, UTF id pattern (a
  * regular expression a recorded line's text must contain, or empty), int stimuli and UTF each, int
@@ -33,23 +34,23 @@ public final class MatchProbe {
 
   private MatchProbe() {}
 
+  /** Filters tried at once, each in an instance of its own, on one run of the trigger. */
+  private static final int BATCH = 16;
+
   public static void main(String[] args) throws IOException, InterruptedException {
-    Path tracefs = Path.of(args[0]);
+    Path instances = Path.of(args[0]).resolve("instances");
     String tag = "evfilter-match-" + ProcessHandle.current().pid();
-    Path test = tracefs.resolve("instances").resolve(tag);
-    Path confirm = tracefs.resolve("instances").resolve(tag + "-confirm");
-    Files.createDirectory(test);
+    List<Path> made = new ArrayList<>();
     try {
-      Files.createDirectory(confirm);
+      Path confirm = make(instances.resolve(tag + "-confirm"), made);
+      List<Path> tests = new ArrayList<>();
+      for (int i = 0; i < BATCH; i++) {
+        tests.add(make(instances.resolve(tag + "-" + i), made));
+      }
       try (DataInputStream in = new DataInputStream(Files.newInputStream(Path.of(args[1])));
           DataOutputStream out = new DataOutputStream(Files.newOutputStream(Path.of(args[2])))) {
         String trigger = in.readUTF();
         String scratch = in.readUTF();
-        for (Path i : List.of(test, confirm)) {
-          // One clock for every CPU, so a marker and the event after it keep their order.
-          Files.writeString(i.resolve("trace_clock"), "global");
-          Files.writeString(i.resolve("buffer_size_kb"), "512");
-        }
         while (true) {
           String event;
           try {
@@ -60,21 +61,32 @@ public final class MatchProbe {
           Pattern id = Pattern.compile(in.readUTF());
           List<String> stimuli = strings(in);
           List<String> filters = strings(in);
-          byte[] format = Files.readAllBytes(test.resolve("events").resolve(event).resolve("format"));
+          byte[] format = Files.readAllBytes(confirm.resolve("events").resolve(event).resolve("format"));
           out.writeInt(format.length);
           out.write(format);
+          Trigger run = new Trigger(trigger, scratch, stimuli, id);
           Files.writeString(confirm.resolve("events").resolve(event).resolve("filter"), CONFIRM);
-          for (String filter : filters) {
-            runOne(test, confirm, event, id, filter, stimuli, trigger, scratch, out);
+          for (int from = 0; from < filters.size(); from += BATCH) {
+            List<String> batch = filters.subList(from, Math.min(filters.size(), from + BATCH));
+            runBatch(tests.subList(0, batch.size()), confirm, event, batch, run, out);
           }
           Files.writeString(confirm.resolve("events").resolve(event).resolve("filter"), "0");
         }
-      } finally {
-        Files.delete(confirm);
       }
     } finally {
-      Files.delete(test);
+      for (Path p : made) {
+        Files.delete(p);
+      }
     }
+  }
+
+  private static Path make(Path instance, List<Path> made) throws IOException {
+    Files.createDirectory(instance);
+    made.add(instance);
+    // One clock for every CPU, so a marker and the event after it keep their order.
+    Files.writeString(instance.resolve("trace_clock"), "global");
+    Files.writeString(instance.resolve("buffer_size_kb"), "1024");
+    return instance;
   }
 
   private static List<String> strings(DataInputStream in) throws IOException {
@@ -86,44 +98,89 @@ public final class MatchProbe {
     return list;
   }
 
-  private static void runOne(Path test, Path confirm, String event, Pattern id, String filter, List<String> stimuli,
-      String trigger, String scratch, DataOutputStream out) throws IOException, InterruptedException {
-    Path filterFile = test.resolve("events").resolve(event).resolve("filter");
-    boolean accepted = write(filterFile, filter.getBytes(StandardCharsets.ISO_8859_1));
-    out.writeBoolean(accepted);
-    if (!accepted) {
-      return;
+  /** The trigger program, its stimuli, and what identifies their events in a trace. */
+  private record Trigger(String path, String scratch, List<String> stimuli, Pattern id) {}
+
+  private static void runBatch(List<Path> tests, Path confirm, String event, List<String> filters, Trigger t,
+      DataOutputStream out) throws IOException, InterruptedException {
+    List<Path> live = new ArrayList<>(List.of(confirm));
+    boolean[] accepted = new boolean[filters.size()];
+    for (int f = 0; f < filters.size(); f++) {
+      accepted[f] = write(tests.get(f).resolve("events").resolve(event).resolve("filter"),
+          filters.get(f).getBytes(StandardCharsets.ISO_8859_1));
+      if (accepted[f]) {
+        live.add(tests.get(f));
+      }
     }
-    for (Path i : List.of(test, confirm)) {
-      Files.writeString(i.resolve("trace"), "");
-      Files.writeString(i.resolve("events").resolve(event).resolve("enable"), "1");
+    String[] report;
+    int tries = 0;
+    do {
+      // A filter that keeps every process's events can fill a buffer: then the run is repeated.
+      if (++tries > 5) {
+        throw new IOException(event + ": events lost on every try; the machine is too busy");
+      }
+      for (Path i : live) {
+        Files.writeString(i.resolve("trace"), "");
+        Files.writeString(i.resolve("events").resolve(event).resolve("enable"), "1");
+      }
+      report = trigger(t, live);
+      for (Path i : live) {
+        Files.writeString(i.resolve("events").resolve(event).resolve("enable"), "0");
+      }
+    } while (lost(live));
+    List<List<Integer>> confirmed = recorded(confirm, t.stimuli().size(), t.id());
+    for (int f = 0; f < filters.size(); f++) {
+      Path test = tests.get(f);
+      write(test.resolve("events").resolve(event).resolve("filter"), "0".getBytes(StandardCharsets.US_ASCII));
+      out.writeBoolean(accepted[f]);
+      if (!accepted[f]) {
+        continue;
+      }
+      List<List<Integer>> kept = recorded(test, t.stimuli().size(), t.id());
+      for (int s = 0; s < t.stimuli().size(); s++) {
+        String[] fields = report[s].trim().split(" ");
+        int pid = Integer.parseInt(fields[1]);
+        out.writeBoolean(kept.get(s).contains(pid));
+        out.writeBoolean(confirmed.get(s).contains(pid));
+        out.writeInt(pid);
+        out.writeLong(Long.parseLong(fields[2]));
+      }
     }
-    List<String> argv = new ArrayList<>(List.of(trigger));
-    argv.addAll(stimuli);
+  }
+
+  private static boolean lost(List<Path> instances) throws IOException {
+    for (Path i : instances) {
+      try (var cpus = Files.list(i.resolve("per_cpu"))) {
+        for (Path cpu : cpus.toList()) {
+          for (String line : Files.readAllLines(cpu.resolve("stats"))) {
+            if ((line.startsWith("overrun: ") || line.startsWith("dropped events: "))
+                && !line.substring(line.indexOf(':') + 1).trim().equals("0")) {
+              return true;
+            }
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static String[] trigger(Trigger t, List<Path> instances) throws IOException, InterruptedException {
+    List<String> argv = new ArrayList<>(List.of(t.path()));
+    argv.addAll(t.stimuli());
     ProcessBuilder pb = new ProcessBuilder(argv);
-    pb.environment().put("EVFM_MARKERS", test.resolve("trace_marker") + ":" + confirm.resolve("trace_marker"));
-    pb.environment().put("EVFM_FILE", scratch);
+    StringBuilder markers = new StringBuilder();
+    for (Path i : instances) {
+      markers.append(markers.length() == 0 ? "" : ":").append(i.resolve("trace_marker"));
+    }
+    pb.environment().put("EVFM_MARKERS", markers.toString());
+    pb.environment().put("EVFM_FILE", t.scratch());
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();
     String report = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(1, TimeUnit.MINUTES) || p.exitValue() != 0) {
-      throw new IOException("trigger failed on " + stimuli + ": " + report);
+      throw new IOException("trigger failed on " + t.stimuli() + ": " + report);
     }
-    for (Path i : List.of(test, confirm)) {
-      Files.writeString(i.resolve("events").resolve(event).resolve("enable"), "0");
-    }
-    Files.writeString(filterFile, "0");
-    List<List<Integer>> kept = recorded(test, stimuli.size(), id);
-    List<List<Integer>> confirmed = recorded(confirm, stimuli.size(), id);
-    String[] lines = report.split("\n");
-    for (int s = 0; s < stimuli.size(); s++) {
-      String[] f = lines[s].trim().split(" ");
-      int pid = Integer.parseInt(f[1]);
-      out.writeBoolean(kept.get(s).contains(pid));
-      out.writeBoolean(confirmed.get(s).contains(pid));
-      out.writeInt(pid);
-      out.writeLong(Long.parseLong(f[2]));
-    }
+    return report.split("\n");
   }
 
   // Per stimulus (0-based), the pids of the events recorded after its marker and before the next.
