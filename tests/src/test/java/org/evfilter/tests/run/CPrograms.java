@@ -9,7 +9,7 @@ import java.util.List;
 import org.junit.jupiter.api.Assumptions;
 
 /** The C programs the run tests confine, built with gcc into target/run-bin, and the kernel they need. */
-final class CPrograms {
+public final class CPrograms {
   private CPrograms() {}
 
   /** Skips the calling test class, loudly, where seccomp user notification on x86_64 is absent. */
@@ -24,7 +24,7 @@ final class CPrograms {
   }
 
   /** {@code src/test/c/NAME.c} compiled (statically when asked: a static program needs no loader under default deny). */
-  static Path build(String name, boolean statically) throws Exception {
+  public static Path build(String name, boolean statically) throws Exception {
     Path out = Files.createDirectories(Path.of("target/run-bin").toAbsolutePath()).resolve(name);
     List<String> argv = new ArrayList<>(List.of("gcc", "-O2", "-Wall", "-Werror", "-pthread"));
     if (statically) {
