@@ -26,6 +26,8 @@ import java.util.TreeMap;
 public final class SyscallTable {
   private static final Map<Arch, SyscallTable> TABLES = Collections.synchronizedMap(new EnumMap<>(Arch.class));
 
+  private static final int DENSE_LIMIT = 4096;
+
   private final Arch arch;
   private final String source;
   private final Map<Integer, Syscall> byNumber;
@@ -38,9 +40,11 @@ public final class SyscallTable {
     this.arch = arch;
     this.source = source;
     this.maxNumber = byNumber.isEmpty() ? -1 : byNumber.lastKey();
-    this.dense = new Syscall[maxNumber + 1];
+    // x32's numbers start at bit 30: an array that long would take gigabytes, so those (and any
+    // other number past DENSE_LIMIT) are looked up in the tree.
+    this.dense = new Syscall[Math.min(maxNumber + 1, DENSE_LIMIT)];
     byNumber.forEach((nr, s) -> {
-      if (nr >= 0) {
+      if (nr >= 0 && nr < dense.length) {
         dense[nr] = s;
       }
     });
