@@ -16,7 +16,11 @@ class SyscallTableTest {
     "x86_64, openat, 257", "x86_64, read, 0", "x86_64, execve, 59", "x86_64, clone3, 435",
     "i386, openat, 295", "i386, socketcall, 102", "i386, read, 3", "i386, mmap2, 192",
     "aarch64, openat, 56", "aarch64, clone, 220", "aarch64, execve, 221",
-    "x32, openat, 1073742081", "x32, read, 1073741824"})
+    "x32, openat, 1073742081", "x32, read, 1073741824",
+    // Numbered by the kernel's tables since 6.2 (the Debian 6.1 headers lacked them).
+    "x86_64, uprobe, 336", "x86_64, cachestat, 451", "x86_64, fchmodat2, 452", "x86_64, futex_wait, 455",
+    "x86_64, file_setattr, 469", "i386, map_shadow_stack, 453", "i386, futex_requeue, 456",
+    "aarch64, fchmodat2, 452", "aarch64, mseal, 462", "x32, fchmodat2, 1073742276"})
   void numbersMatchTheAbi(String arch, String name, long nr) {
     SyscallTable t = SyscallTable.of(Arch.of(arch).orElseThrow());
     assertEquals(nr, t.byName(name).orElseThrow().nr());
@@ -57,6 +61,28 @@ class SyscallTableTest {
     assertEquals(3, clone.argument("tls").orElseThrow().index());
     assertEquals(4, clone.argument("child_tidptr").orElseThrow().index());
     assertEquals(8, SyscallTable.of(Arch.X32).byName("lseek").orElseThrow().argument("offset").orElseThrow().width());
+  }
+
+  @Test
+  void tracefsNamesResolvePerTable() {
+    SyscallTable t = SyscallTable.of(Arch.X86_64);
+    assertEquals("stat", t.byTracefsName("newstat").orElseThrow().name());
+    assertEquals("umount2", t.byTracefsName("umount").orElseThrow().name());
+    // x86_64 has select and fadvise64 of its own: not the i386/aarch64 names they stand for.
+    assertEquals(23, t.byTracefsName("select").orElseThrow().nr());
+    assertEquals(221, t.byTracefsName("fadvise64").orElseThrow().nr());
+    assertEquals("newstat", SyscallTable.tracefsName("stat"));
+    assertEquals("openat", SyscallTable.tracefsName("openat"));
+    assertEquals("fchmodat2", t.byTracefsName("fchmodat2").orElseThrow().name());
+  }
+
+  @Test
+  void newSyscallsHaveTheirTracefsArguments() {
+    Syscall fchmodat2 = SyscallTable.of(Arch.X86_64).byName("fchmodat2").orElseThrow();
+    assertTrue(fchmodat2.argumentsKnown());
+    assertEquals(3, fchmodat2.argument("flags").orElseThrow().index());
+    assertEquals(4, fchmodat2.argument("flags").orElseThrow().width());
+    assertTrue(SyscallTable.of(Arch.X86_64).source().startsWith("numbers: Linux 6.18"), SyscallTable.of(Arch.X86_64).source());
   }
 
   @Test
