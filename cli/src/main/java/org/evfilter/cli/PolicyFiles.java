@@ -36,7 +36,8 @@ final class PolicyFiles {
       err.println("evfilter " + command + ": no such file: " + e.getFile());
     } catch (FileSystemException e) {
       // The policy or a labels file given with it: the exception names which.
-      err.println("evfilter " + command + ": cannot read " + (e.getFile() == null ? file : e.getFile()) + ": " + e.getReason());
+      String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : String.valueOf(e.getReason());
+      err.println("evfilter " + command + ": cannot read " + (e.getFile() == null ? file : e.getFile()) + ": " + why);
     } catch (IOException e) {
       err.println("evfilter " + command + ": cannot read " + file + ": " + e.getMessage());
     }
