@@ -21,6 +21,7 @@ import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.labels.LabelResolver;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -63,8 +64,7 @@ final class CompareCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
   Path policyFile;
 
-  @Option(names = "--labels", paramLabel = "FILE", description = "More file_contexts files (labels by path; repeatable).")
-  List<Path> labelsFiles = new ArrayList<>();
+  @Mixin LabelsOption labelsOption;
 
   @Parameters(arity = "0..*", paramLabel = "TRACE|CMD", description = "Traces (.strace, .tsv, .jsonl); with --kernel, the"
       + " command to run under each configuration (after --).")
@@ -130,7 +130,7 @@ final class CompareCommand implements Callable<Integer> {
       return Main.INPUT_ERROR;
     }
     traces = positional.stream().map(Path::of).toList();
-    Optional<BoundPolicy> loaded = PolicyFiles.load("compare", policyFile, labelsFiles, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load("compare", policyFile, labelsOption.files, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
     }

@@ -16,6 +16,7 @@ import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** The options of commands that compile a policy to BPF, and the compiling itself. */
@@ -47,6 +48,8 @@ final class CompileOptions {
 
   @Option(names = "--no-optimise", description = "Skip the optimiser (to see what it does).")
   boolean noOptimise;
+
+  @Mixin LabelsOption labelsOption;
 
   @Option(names = "--landlock-abi", paramLabel = "N",
       description = "The program that runs next to a Landlock ruleset of ABI N, as `evfilter run` installs it (label"
@@ -80,7 +83,7 @@ final class CompileOptions {
       err.println("evfilter " + command + ": --bad-arch " + badArch + ": not an action (kill_process, errno(EPERM), trap...)");
       return Optional.empty();
     }
-    Optional<BoundPolicy> loaded = PolicyFiles.load(command, policy, java.util.List.of(), a.get(), err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load(command, policy, labelsOption.files, a.get(), err);
     if (loaded.isEmpty()) {
       return Optional.empty();
     }

@@ -20,6 +20,7 @@ import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.eval.PolicyAnalysis;
 import org.evfilter.predicates.eval.PolicyEngine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,6 +47,8 @@ final class ExplainCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
   Path policyFile;
 
+  @Mixin LabelsOption labelsOption;
+
   @Option(names = "--all", description = "List every syscall, also those only the default decides.")
   boolean all;
 
@@ -60,7 +63,7 @@ final class ExplainCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Optional<BoundPolicy> loaded = PolicyFiles.load("explain", policyFile, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load("explain", policyFile, labelsOption.files, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
     }

@@ -31,7 +31,7 @@ final class KernelCompare {
       err.println("evfilter compare --kernel: --repeat and --calls must be 1 or more, --rules between 0 and 4000");
       return Main.INPUT_ERROR;
     }
-    Optional<BoundPolicy> loaded = PolicyFiles.load("compare", c.policyFile, c.labelsFiles, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load("compare", c.policyFile, c.labelsOption.files, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
     }

@@ -2,6 +2,7 @@ package org.evfilter.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
@@ -33,6 +34,10 @@ final class PolicyFiles {
       err.println(Text.display(e.render()));
     } catch (NoSuchFileException e) {
       err.println("evfilter " + command + ": no such file: " + e.getFile());
+    } catch (FileSystemException e) {
+      // The policy or a labels file given with it: the exception names which.
+      String why = e instanceof java.nio.file.AccessDeniedException ? "permission denied" : String.valueOf(e.getReason());
+      err.println("evfilter " + command + ": cannot read " + (e.getFile() == null ? file : e.getFile()) + ": " + why);
     } catch (IOException e) {
       err.println("evfilter " + command + ": cannot read " + file + ": " + e.getMessage());
     }

@@ -25,6 +25,7 @@ import org.evfilter.predicates.eval.PolicyEngine;
 import org.evfilter.predicates.eval.SeccompView;
 import org.evfilter.predicates.labels.LabelResolver;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
@@ -50,8 +51,7 @@ final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
   Path policyFile;
 
-  @Option(names = "--labels", paramLabel = "FILE", description = "More label rules in file_contexts syntax (repeatable).")
-  List<Path> labelsFiles = new ArrayList<>();
+  @Mixin LabelsOption labelsOption;
 
   @Parameters(arity = "1..*", paramLabel = "TRACE", description = "Traces to replay (.strace, .tsv, .jsonl).")
   List<Path> traces;
@@ -69,7 +69,7 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    Optional<BoundPolicy> loaded = PolicyFiles.load("replay", policyFile, labelsFiles, err);
+    Optional<BoundPolicy> loaded = PolicyFiles.load("replay", policyFile, labelsOption.files, err);
     if (loaded.isEmpty()) {
       return Main.INPUT_ERROR;
     }

@@ -24,6 +24,7 @@ import org.evfilter.lsm.supervise.Supervisor;
 import org.evfilter.lsm.supervise.XattrScan;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -61,8 +62,7 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--policy", required = true, paramLabel = "FILE.evf", description = "The policy.")
   Path policyFile;
 
-  @Option(names = "--labels", paramLabel = "FILE", description = "More file_contexts files (labels by path).")
-  List<Path> labels = List.of();
+  @Mixin LabelsOption labelsOption;
 
   @Option(names = "--audit", paramLabel = "FILE", description = "Write every supervised decision here as JSON Lines.")
   Path auditFile;
@@ -112,7 +112,7 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     long readFrom = System.currentTimeMillis();
-    Optional<org.evfilter.predicates.PolicyBinder.Loaded> sources = PolicyFiles.loadWithSources("run", policyFile, labels, org.evfilter.events.syscalls.Arch.X86_64, err);
+    Optional<org.evfilter.predicates.PolicyBinder.Loaded> sources = PolicyFiles.loadWithSources("run", policyFile, labelsOption.files, org.evfilter.events.syscalls.Arch.X86_64, err);
     if (sources.isEmpty()) {
       if (attachPid != null) {
         killAttached(); // the policy changed under the cache since the launcher checked it

@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +79,50 @@ class PolicyCommandsTest {
     assertEquals(1, j.get("actions").get("allow").asInt());
     JsonNode without = new ObjectMapper().readTree(run("replay", "--json", "--policy", policy.toString(), trace.toString()).out());
     assertEquals(2, without.get("actions").get("allow").asInt());
+  }
+
+  @Test
+  void aLabelsFileOnTheCommandLineDeclaresItsLabelsToEveryPolicyCommand(@TempDir Path dir) throws Exception {
+    // The policy names secret_t but declares no label: the labels file given with it does.
+    Path policy = Files.writeString(dir.resolve("p.evf"), "default allow\nerrno(EACCES) openat: label & secret_t\n");
+    Path labels = Files.writeString(dir.resolve("secret_contexts"), "/secret(/.*)?  system_u:object_r:secret_t:s0\n");
+    Path trace = Files.writeString(dir.resolve("t.tsv"), "# recorded for the test: nr a0 a1\n257 0xffffff9c 0 0\n");
+    String p = policy.toString();
+    String[][] commands = {
+      {"run", "--dry-run", "--landlock", "off", "--policy", p, "--", "true"},
+      {"explain", "--policy", p},
+      {"replay", "--policy", p, trace.toString()},
+      {"compare", "--policy", p, "--sweep", "0", "--timed", "10", "--out", dir.resolve("report").toString(), trace.toString()},
+      {"compile", p},
+      {"sim", p, trace.toString()},
+    };
+    for (String[] command : commands) {
+      CheckCommandTest.Result without = run(command);
+      assertEquals(1, without.code(), command[0] + ": " + without.err());
+      assertTrue(without.err().contains("p.evf:2:31: Unknown name: no label 'secret_t' is declared"), without.err());
+      String[] with = Stream.concat(Stream.of(command[0], "--labels", labels.toString()),
+          Arrays.stream(command).skip(1)).toArray(String[]::new);
+      CheckCommandTest.Result r = run(with);
+      assertEquals(0, r.code(), command[0] + ": " + r.err());
+    }
+    assertTrue(run("explain", "--labels", labels.toString(), "--policy", p).out().contains("labels secret_t"));
+
+    // Errors in the file point into it, line and column, as for a labels statement.
+    Path bad = Files.writeString(dir.resolve("bad_contexts"), "/ok ok_t\n/etc/passwd root:x:0:0:root\n");
+    CheckCommandTest.Result r = run("compile", "--labels", bad.toString(), p);
+    assertEquals(1, r.code());
+    assertTrue(r.err().contains("bad_contexts:2:13: Invalid policy: expected a context"), r.err());
+    CheckCommandTest.Result missing = run("explain", "--labels", dir.resolve("none").toString(), "--policy", p);
+    assertEquals(1, missing.code());
+    assertTrue(missing.err().contains("no such file: " + dir.resolve("none")), missing.err());
+
+    // The same file in the policy and on the command line, twice: one label.
+    Path stated = Files.writeString(dir.resolve("stated.evf"), "labels \"secret_contexts\"\nlabel secret_t\n"
+        + Files.readString(policy));
+    CheckCommandTest.Result twice = run("explain", "--json", "--labels", labels.toString(), "--labels", labels.toString(),
+        "--policy", stated.toString());
+    assertEquals(0, twice.code(), twice.err());
+    assertEquals("[\"secret_t\"]", new ObjectMapper().readTree(twice.out()).get("labels").toString());
   }
 
   @Test

@@ -53,6 +53,8 @@ public final class PolicyBinder {
   private final Set<Path> loaded = new java.util.HashSet<>();
   // Every file read, in order: what a compiled program depends on.
   private final List<Path> sources = new ArrayList<>();
+  // Labels files given with the policy (on the command line): read with the top-level file's labels.
+  private final Map<Path, List<String>> givenLabels = new LinkedHashMap<>();
   private BoundPolicy.Verdict defaultAction;
   private String defaultOrigin;
 
@@ -72,9 +74,10 @@ public final class PolicyBinder {
   }
 
   /**
-   * Loads and binds {@code file} with more labels files, read as if the policy began with a
-   * {@code labels "FILE"} statement for each (their entries take precedence over the policy's own
-   * only by SELinux's rules, file order included).
+   * Loads and binds {@code file} with more labels files, read as if the top-level policy file ended
+   * with a {@code labels "FILE"} statement for each: their labels are declared before any rule is
+   * bound (after the policy's own, a label declared twice being one label), and their entries come
+   * after the policy's, so by SELinux's precedence they win, like {@code file_contexts.local}.
    *
    * @throws FilterException for any error, with its position
    * @throws IOException when a file cannot be read
@@ -92,7 +95,7 @@ public final class PolicyBinder {
   public record Loaded(BoundPolicy policy, List<Path> sources) {
     public Loaded {
       Objects.requireNonNull(policy, "policy");
-      sources = List.copyOf(sources);
+      sources = List.copyOf(new LinkedHashSet<>(sources));
     }
   }
 
@@ -101,18 +104,10 @@ public final class PolicyBinder {
     PolicyBinder binder = new PolicyBinder(facts, arch);
     binder.sources.add(file.toAbsolutePath().normalize());
     for (Path labels : labelsFiles) {
-      if (!Files.isReadable(labels)) {
-        throw new java.nio.file.NoSuchFileException(labels.toString());
-      }
+      binder.givenLabels.put(labels.toAbsolutePath().normalize(), Files.readAllLines(labels, StandardCharsets.ISO_8859_1));
     }
     String text = FilterParser.kernelText(Files.readAllBytes(file));
     binder.file(file, text);
-    // Given on the command line, like file_contexts.local: read last, so their rules win.
-    for (Path labels : labelsFiles) {
-      SourceText none = new SourceText(labels.toString(), "");
-      binder.labelsFile(labels.toAbsolutePath().resolveSibling("-"), new Statement.LabelsFile(
-          labels.toAbsolutePath().toString(), new org.evfilter.grammar.ast.Position(0, 1, 1)), none);
-    }
     return new Loaded(binder.bound(), binder.sources);
   }
 
@@ -144,12 +139,15 @@ public final class PolicyBinder {
     // Labels first, wherever they are declared, so rules may use labels declared below them.
     for (Statement s : policy.statements()) {
       if (s instanceof Statement.Labels l) {
-        l.names().forEach(n -> declare(n.text(), n.position(), src));
+        l.names().forEach(n -> declare(n.text(), n.position().offset(), src));
       } else if (s instanceof Statement.LabelsFile f) {
         labelsFile(path, f, src);
       } else if (s instanceof Statement.Include i) {
         include(path, i, src);
       }
+    }
+    if (including.size() == 1) {
+      givenLabels.forEach(this::contexts);
     }
     for (Statement s : policy.statements()) {
       if (s instanceof Statement.Default d) {
@@ -223,12 +221,12 @@ public final class PolicyBinder {
     return new BoundPolicy.Verdict(action.kind(), (int) value.getAsLong());
   }
 
-  private void declare(String label, Position at, SourceText src) {
+  private void declare(String label, int offset, SourceText src) {
     if (labels.containsKey(label)) {
       return;
     }
     if (labels.size() == 64) {
-      throw fail(src, at, "more than 64 labels; a label set is a 64-bit mask");
+      throw new FilterException(FilterError.of(ErrorCode.POLICY, offset, "more than 64 labels; a label set is a 64-bit mask"), src);
     }
     labels.put(label, 1L << labels.size());
   }
@@ -254,16 +252,19 @@ public final class PolicyBinder {
   // Labels files are SELinux file_contexts: 'REGEX [-TYPE] CONTEXT'; the label is the context's type.
   private void labelsFile(Path from, Statement.LabelsFile f, SourceText src) {
     Path target = resolve(from, f.path());
-    List<String> lines;
     try {
-      sources.add(target.toAbsolutePath().normalize());
-      lines = Files.readAllLines(target, StandardCharsets.ISO_8859_1);
+      contexts(target, Files.readAllLines(target, StandardCharsets.ISO_8859_1));
     } catch (NoSuchFileException e) {
       throw fail(src, f.position(), "no labels file '" + f.path() + "' next to " + from.getFileName());
     } catch (IOException e) {
       throw fail(src, f.position(), "cannot read " + target + ": " + e.getMessage());
     }
-    SourceText labelsSource = new SourceText(target.toString(), String.join("\n", lines));
+  }
+
+  // The entries of a labels file, declaring their labels; errors point into the file.
+  private void contexts(Path target, List<String> lines) {
+    sources.add(target);
+    SourceText labelsSource = new SourceText(display(target), String.join("\n", lines));
     int offset = 0;
     int number = 0;
     for (String line : lines) {
@@ -300,7 +301,7 @@ public final class PolicyBinder {
         throw new FilterException(FilterError.of(ErrorCode.POLICY, at + t.lastIndexOf(context),
             "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), labelsSource);
       }
-      declare(label, f.position(), src);
+      declare(label, at + t.lastIndexOf(context), labelsSource);
       contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0]), origin));
     }
   }

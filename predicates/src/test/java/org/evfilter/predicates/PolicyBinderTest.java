@@ -5,9 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import org.evfilter.events.vfs.VfsEvent;
 import org.evfilter.grammar.ErrorCode;
 import org.evfilter.grammar.FilterException;
 import org.evfilter.grammar.policy.ActionKind;
@@ -66,6 +69,33 @@ class PolicyBinderTest {
     Files.writeString(dir.resolve("fc"), "/tmp(/.*? tmp_t\n");
     assertTrue(assertThrows(FilterException.class, () -> PolicyBinder.load(dir.resolve("p.evf"), FACTS))
         .getMessage().contains("bad regular expression"));
+  }
+
+  @Test
+  void givenLabelsFilesDeclareTheirLabelsAsALabelsStatementDoes(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("a.fc"), "/a(/.*)? a_t\n/shared(/.*)? a_t\n");
+    Files.writeString(dir.resolve("secret.fc"), "# given on the command line\n/secret(/.*)? system_u:object_r:secret_t:s0\n"
+        + "/shared(/.*)? secret_t\n");
+    String rules = "default allow\nerrno(EACCES) openat: label & secret_t\n";
+    Path p = Files.writeString(dir.resolve("p.evf"), "labels \"a.fc\"\n" + rules);
+    // The policy names secret_t, declared only by the given file; a.fc given again is read as a second statement would.
+    BoundPolicy given = PolicyBinder.load(p, List.of(dir.resolve("secret.fc"), dir.resolve("a.fc")), FACTS);
+    Path stated = Files.writeString(dir.resolve("stated.evf"), "labels \"a.fc\"\n" + rules + "labels \"secret.fc\"\nlabels \"a.fc\"\n");
+    BoundPolicy written = PolicyBinder.load(stated, FACTS);
+    assertEquals(List.of("a_t", "secret_t"), given.labels());
+    assertEquals(written.labelBits(), given.labelBits());
+    for (String path : List.of("/a/x", "/secret/x", "/shared/x", "/elsewhere")) {
+      assertEquals(written.fileContexts().label(path, VfsEvent.FileType.REGULAR), given.fileContexts().label(path, VfsEvent.FileType.REGULAR), path);
+    }
+    // Read last, like file_contexts.local: the given file's entries win over the policy's.
+    BoundPolicy one = PolicyBinder.load(p, List.of(dir.resolve("secret.fc")), FACTS);
+    assertEquals(Optional.of("secret_t"), one.fileContexts().label("/shared/x", VfsEvent.FileType.REGULAR));
+
+    Files.writeString(dir.resolve("bad.fc"), "/ok ok_t\n/etc/passwd root:x:0:0:root\n");
+    FilterException e = assertThrows(FilterException.class, () -> PolicyBinder.load(p, List.of(dir.resolve("bad.fc")), FACTS));
+    assertTrue(e.getMessage().endsWith("bad.fc:2:13: Invalid policy: expected a context 'user:role:type[:level]' or a label name,"
+        + " found 'root:x:0:0:root'"), e.getMessage());
+    assertThrows(NoSuchFileException.class, () -> PolicyBinder.load(p, List.of(dir.resolve("none.fc")), FACTS));
   }
 
   @Test

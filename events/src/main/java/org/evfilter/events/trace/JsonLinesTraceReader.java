@@ -30,9 +30,6 @@ final class JsonLinesTraceReader extends LineTraceReader {
 
   @Override
   Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine {
-    if (line.strip().startsWith("#")) {
-      return Optional.empty();
-    }
     SyscallEvent.Builder b = SyscallEvent.builder();
     Map<String, Object> named = new HashMap<>();
     Map<Integer, String> strings = new HashMap<>();

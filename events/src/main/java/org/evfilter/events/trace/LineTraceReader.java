@@ -35,8 +35,14 @@ abstract class LineTraceReader implements TraceReader {
     this.in = new BufferedReader(new InputStreamReader(counted, StandardCharsets.ISO_8859_1), 1 << 16);
   }
 
-  /** The event a line holds, empty for a line that holds none (a comment, a signal), or BadLine. */
+  /** The event a line holds, empty for a line that holds none (a signal, an exit), or BadLine. */
   abstract Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine;
+
+  /**
+   * A {@code #} line, its text after the {@code #}: a comment in every format, skipped here; TSV reads
+   * its column header from one.
+   */
+  void comment(String text) throws BadLine {}
 
   /** Events the format holds back until the end (calls never finished); empty when none is left. */
   Optional<SyscallEvent> atEnd() {
@@ -48,10 +54,15 @@ abstract class LineTraceReader implements TraceReader {
     String line;
     while ((line = in.readLine()) != null) {
       lines++;
-      if (line.isBlank()) {
+      String t = line.strip();
+      if (t.isEmpty()) {
         continue;
       }
       try {
+        if (t.startsWith("#")) {
+          comment(t.substring(1));
+          continue;
+        }
         Optional<SyscallEvent> e = parse(line, lines);
         if (e.isPresent()) {
           return e;

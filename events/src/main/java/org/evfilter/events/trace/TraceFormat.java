@@ -36,7 +36,7 @@ public enum TraceFormat {
     return Arrays.stream(values()).filter(f -> f.id.equals(n)).findFirst();
   }
 
-  /** The format of a file: by its extension, else by its first non-blank line. */
+  /** The format of a file: by its extension, else by its first line that is neither blank nor a comment. */
   public static Optional<TraceFormat> detect(Path file) throws IOException {
     String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
     int dot = name.lastIndexOf('.');
@@ -50,7 +50,8 @@ public enum TraceFormat {
       String line;
       while ((line = r.readLine()) != null) {
         String t = line.strip();
-        if (t.isEmpty()) {
+        boolean comment = t.startsWith("#") && TsvTraceReader.header(t.substring(1)).isEmpty();
+        if (t.isEmpty() || comment) {
           continue;
         }
         if (t.startsWith("{")) {

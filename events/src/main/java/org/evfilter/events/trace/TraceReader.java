@@ -7,9 +7,10 @@ import java.util.Optional;
 import org.evfilter.events.SyscallEvent;
 
 /**
- * Reads syscall events from a trace, one at a time and in constant memory. Lines that cannot be
- * read are never dropped silently: they are counted, and the first {@link #MAX_PROBLEMS} are kept
- * with their line numbers.
+ * Reads syscall events from a trace, one at a time and in constant memory. In every format, blank
+ * lines and lines starting with {@code #} (comments; in TSV also the column header) hold no event.
+ * Lines that cannot be read are never dropped silently: they are counted, and the first {@link
+ * #MAX_PROBLEMS} are kept with their line numbers.
  */
 public interface TraceReader extends Closeable {
   /** How many problems are kept in full; the rest are only counted. */

@@ -11,40 +11,56 @@ import org.evfilter.events.syscalls.Arch;
  * TSV traces: an optional header {@code # [arch] nr a0 a1 a2 a3 a4 a5 [pid tid ts ret ip]} naming
  * the columns (default {@code nr a0..a5}), then one event per line, tab- or space-separated,
  * decimal or 0x-hex ({@code -} for an unknown pid, tid, ts, ret or ip). {@code arch} is a name
- * ({@code x86_64}) or an AUDIT_ARCH value.
+ * ({@code x86_64}) or an AUDIT_ARCH value. A {@code #} line is the header only when every word of
+ * it is a column name, {@code nr} among them; any other is a comment.
  */
 final class TsvTraceReader extends LineTraceReader {
   private static final List<String> KNOWN = List.of(
       "arch", "nr", "a0", "a1", "a2", "a3", "a4", "a5", "pid", "tid", "ts", "ret", "ip");
   private String[] columns = {"nr", "a0", "a1", "a2", "a3", "a4", "a5"};
   private boolean sawData;
+  private boolean headed;
+  // A comment that named columns among other words: said with a data line that does not fit, as a
+  // misspelt header would otherwise go unnoticed.
+  private String almostHeader;
 
   TsvTraceReader(InputStream in) {
     super(in);
   }
 
+  /** The columns a {@code #} line's text names, if it is a header. */
+  static Optional<String[]> header(String text) {
+    String[] words = text.strip().split("\\s+");
+    boolean columnsOnly = Arrays.stream(words).allMatch(KNOWN::contains) && Arrays.asList(words).contains("nr");
+    return columnsOnly ? Optional.of(words) : Optional.empty();
+  }
+
+  @Override
+  void comment(String text) throws BadLine {
+    Optional<String[]> header = header(text);
+    if (header.isEmpty()) {
+      if (!sawData && Arrays.asList(text.strip().split("[\\s:,]+")).contains("nr")) {
+        almostHeader = text.strip();
+      }
+      return;
+    }
+    if (sawData) {
+      throw new BadLine("a header after events: columns cannot change within a trace");
+    }
+    columns = header.get();
+    headed = true;
+    almostHeader = null;
+  }
+
   @Override
   Optional<SyscallEvent> parse(String line, long lineNo) throws BadLine {
     String t = line.strip();
-    if (t.startsWith("#")) {
-      String[] header = t.substring(1).strip().split("\\s+");
-      if (sawData && Arrays.asList(header).contains("nr")) {
-        throw new BadLine("a header after events: columns cannot change within a trace");
-      }
-      if (Arrays.asList(header).contains("nr")) {
-        for (String h : header) {
-          if (!KNOWN.contains(h)) {
-            throw new BadLine("unknown column '" + h + "' (known: " + String.join(" ", KNOWN) + ")");
-          }
-        }
-        columns = header;
-      }
-      return Optional.empty();
-    }
     sawData = true;
     String[] cells = t.split("\\s+");
     if (cells.length > columns.length) {
-      throw new BadLine(cells.length + " columns, the header has " + columns.length);
+      throw new BadLine(cells.length + " columns, " + (headed ? "the header has " + columns.length
+          : "without a header " + columns.length + " (" + String.join(" ", columns) + ")") + (almostHeader == null ? ""
+          : " ('# " + almostHeader + "' is a comment: a header has only column names, " + String.join(" ", KNOWN) + ")"));
     }
     if (cells.length < Math.min(columns.length, indexOf("nr") + 1)) {
       throw new BadLine("no syscall number");

@@ -7,6 +7,8 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -14,6 +16,7 @@ import java.util.Optional;
 import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -174,5 +177,45 @@ class TraceFormatsTest {
     long headerLines = format == TraceFormat.TSV ? 1 : 0;
     assertEquals(2 + headerLines, r.problems().get(0).line());
     assertEquals("this is not an event", r.problems().get(0).text());
+  }
+
+  @ParameterizedTest
+  @EnumSource(TraceFormat.class)
+  void everyFormatSkipsCommentLines(TraceFormat format) throws IOException {
+    String text = "# syscall trace (x86_64) recorded by hand: nr a0 a1 a2\n\n" + write(format, EVENTS.subList(1, 2))
+        + "  # a comment between events\n" + write(format, EVENTS.subList(1, 2)).lines().filter(l -> !l.startsWith("#"))
+            .map(l -> l + "\n").reduce("", String::concat);
+    TraceReader r = Traces.reader(format, new ByteArrayInputStream(text.getBytes(StandardCharsets.ISO_8859_1)));
+    List<SyscallEvent> events = read(r);
+    assertEquals(List.of(), r.problems());
+    assertEquals(2, events.size());
+    assertEquals(4096, events.get(1).arg(2));
+  }
+
+  @Test
+  void aTsvCommentLineIsAHeaderOnlyWhenAllItsWordsAreColumns() throws IOException {
+    // A descriptive first line that mentions columns is a comment: the default columns apply.
+    String described = "# syscall trace (x86_64) from a test: nr a0 a1 a2 a3 a4 a5\n257 0xffffff9c 0x1000 0x241\n";
+    TraceReader r = Traces.reader(TraceFormat.TSV, new ByteArrayInputStream(described.getBytes(StandardCharsets.ISO_8859_1)));
+    List<SyscallEvent> events = read(r);
+    assertEquals(List.of(), r.problems());
+    assertEquals(0x241, events.get(0).arg(2));
+    // Words that are all column names are the header, after any comment.
+    List<SyscallEvent> headed = read(TraceFormat.TSV, "# recorded by hand\n#\tpid nr a0\n42 2 7\n");
+    assertEquals(42, headed.get(0).pid());
+    assertEquals(7, headed.get(0).arg(0));
+    // A misspelt header is a comment; the line it was meant for says so.
+    r = Traces.reader(TraceFormat.TSV, new ByteArrayInputStream("# pdi nr a0\n42 2 7 0 0 0 0 0\n".getBytes(StandardCharsets.ISO_8859_1)));
+    read(r);
+    assertEquals("8 columns, without a header 7 (nr a0 a1 a2 a3 a4 a5) ('# pdi nr a0' is a comment: a header has only column"
+        + " names, arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret ip)", r.problems().get(0).message());
+  }
+
+  @Test
+  void aCommentFirstLineDoesNotDecideTheFormat(@TempDir Path dir) throws IOException {
+    Path json = Files.writeString(dir.resolve("trace"), "# recorded by hand\n{\"nr\": 0}\n");
+    assertEquals(Optional.of(TraceFormat.JSONL), TraceFormat.detect(json));
+    Path tsv = Files.writeString(dir.resolve("tsv"), "# pid nr a0\n1 2 3\n");
+    assertEquals(Optional.of(TraceFormat.TSV), TraceFormat.detect(tsv));
   }
 }

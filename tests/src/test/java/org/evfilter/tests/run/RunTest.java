@@ -103,6 +103,20 @@ class RunTest {
   }
 
   @Test
+  void aLabelsFileOnTheCommandLineDeclaresTheLabelsThePolicyNames(@TempDir Path dir) throws Exception {
+    Path priv = Files.writeString(Files.createDirectories(dir.resolve("private")).resolve("notes"), "private notes\n");
+    Path open = Files.writeString(Files.createDirectories(dir.resolve("public")).resolve("notes"), "public notes\n");
+    Path contexts = Files.writeString(work.resolve("private_contexts"), dir.toRealPath() + "/private(/.*)?  private_t\n");
+    // No 'label private_t' in the policy: the file given with --labels declares it.
+    Path p = Files.writeString(work.resolve("p.evf"), "default allow\nerrno(EACCES) openat: label & private_t\n");
+    ChildJvm.Result r = run("run", "--policy", p.toString(), "--labels", contexts.toString(), "--", "cat", open.toString(),
+        priv.toString());
+    assertEquals(1, r.code(), r.err());
+    assertTrue(r.out().contains("public notes") && !r.out().contains("private notes"), r.out());
+    assertTrue(r.err().contains("cat: " + priv + ": Permission denied"), r.err());
+  }
+
+  @Test
   void aForgottenSyscallFailsAsDefaultDenyShould() throws Exception {
     // base.evf has no execve and the default kill_process: the command dies of SIGSYS at exec.
     ChildJvm.Result r = run("run", "--policy", SAMPLES.resolve("base.evf").toString(), "--", "cat", "/etc/hostname");
