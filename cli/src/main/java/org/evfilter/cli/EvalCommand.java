@@ -21,6 +21,7 @@ import org.evfilter.events.schema.SchemaCatalog;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.FilterException;
 import org.evfilter.grammar.FilterParser;
+import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
@@ -50,7 +51,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "",
       "Examples:",
       "  evfilter eval --event syscalls/sys_enter_openat 'flags & O_CREAT' flags=0x241",
-      "  evfilter eval --event syscalls/sys_enter_openat 'filename ~ \"/etc/*\"' filename=/etc/passwd",
+      "  evfilter eval --event syscalls/sys_enter_openat 'filename.ustring ~ \"/etc/*\"' filename=/etc/passwd",
+      "  echo '{\"filter\":\"args == 1\",\"event\":{\"args\":[1,2,3,4,5,6]}}' | evfilter eval --event raw_syscalls/sys_enter -",
       "  echo '{\"filter\":\"common_pid < 0\",\"event\":{\"common_pid\":-1}}' | evfilter eval --event raw_syscalls/sys_enter -",
       "",
       "Exit status: 0 match; 1 no match or an error (with '-': 0 unless a line had an error)."
@@ -108,7 +110,10 @@ final class EvalCommand implements Callable<Integer> {
         }
         layout.set(view, f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)));
       }
-      boolean match = evaluate(binder.bind("<filter>", FilterParser.kernelText(filter)), layout, view);
+      BoundFilter bound = binder.bind("<filter>", FilterParser.kernelText(filter));
+      unreadPointers(bound, layout).forEach(f -> err.println("evfilter eval: note: '" + f + "' holds a user address: read"
+          + " without .ustring the kernel faults and the predicate is false, even negated; write " + f + ".ustring"));
+      boolean match = evaluate(bound, layout, view);
       out.println(match ? "match" : "no match");
       return match ? 0 : 1;
     } catch (FilterException e) {
@@ -155,6 +160,18 @@ final class EvalCommand implements Callable<Integer> {
       }
     }
     return failed ? Main.INPUT_ERROR : 0;
+  }
+
+  // The fields a predicate reads as user pointers without .ustring: never true on this kernel.
+  private static java.util.Set<String> unreadPointers(BoundFilter bound, Layout layout) {
+    java.util.Set<String> names = new java.util.TreeSet<>();
+    bound.expression().ifPresent(e -> e.anyAtom(a -> {
+      if (a instanceof Atom.Text t && layout.textSlot(t.field(), t.user()).equals(OptionalInt.of(layout.unread))) {
+        names.add(t.field().name());
+      }
+      return false;
+    }));
+    return names;
   }
 
   private static boolean evaluate(BoundFilter bound, Layout layout, MapView view) {

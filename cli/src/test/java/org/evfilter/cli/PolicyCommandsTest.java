@@ -20,9 +20,14 @@ class PolicyCommandsTest {
   @Test
   void evalOneEvent() {
     assertEquals(new CheckCommandTest.Result(0, "match\n", ""),
-        run("eval", "--event", "syscalls/sys_enter_openat", "flags & O_CREAT && filename ~ \"/tmp/*\"", "flags=0x241", "filename=/tmp/x"));
+        run("eval", "--event", "syscalls/sys_enter_openat", "flags & O_CREAT && filename.ustring ~ \"/tmp/*\"", "flags=0x241", "filename=/tmp/x"));
     assertEquals(new CheckCommandTest.Result(1, "no match\n", ""),
         run("eval", "--event", "syscalls/sys_enter_openat", "flags & O_CREAT", "flags=0"));
+    // Without .ustring the kernel reads the user pointer as kernel memory: never a match, and said.
+    CheckCommandTest.Result plain = run("eval", "--event", "syscalls/sys_enter_openat", "filename ~ \"/tmp/*\"", "filename=/tmp/x");
+    assertEquals(1, plain.code());
+    assertEquals("no match\n", plain.out());
+    assertTrue(plain.err().contains("'filename' holds a user address") && plain.err().contains("filename.ustring"), plain.err());
     CheckCommandTest.Result bad = run("eval", "--event", "syscalls/sys_enter_openat", "flags & 1", "flgs=1");
     assertEquals(1, bad.code());
     assertTrue(bad.err().contains("'flgs' is not a field"), bad.err());
