@@ -67,13 +67,13 @@ final class MaskedEqualities {
     return List.of(new Cube(width, c));
   }
 
-  /** {@code y != c}: some bit differs. */
+  /**
+   * {@code y != c}, as {@code y < c} or {@code y > c}: disjoint aligned blocks, so that two
+   * inequalities of one argument intersect in few blocks rather than one per pair of bits.
+   */
   static List<Cube> notEqual(long c, long width) {
-    List<Cube> out = new ArrayList<>();
-    for (long b = width; b != 0; b &= b - 1) {
-      long bit = Long.highestOneBit(b & -b);
-      out.add(new Cube(bit, ~c));
-    }
+    List<Cube> out = new ArrayList<>(below(c, width));
+    out.addAll(above(c, width));
     return out;
   }
 

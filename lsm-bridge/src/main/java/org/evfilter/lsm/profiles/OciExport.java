@@ -7,6 +7,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -255,13 +256,13 @@ public final class OciExport {
           out.addAll(d);
           continue;
         }
-        List<List<Cmp>> product = new ArrayList<>();
+        Set<List<Cmp>> product = new LinkedHashSet<>();
         for (List<Cmp> x : out) {
           for (List<Cmp> y : d) {
             and(x, y).ifPresent(product::add);
           }
         }
-        out = product;
+        out = new ArrayList<>(product);
       }
       return out;
     }
