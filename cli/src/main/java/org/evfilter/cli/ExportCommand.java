@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import org.evfilter.lsm.profiles.ExportWarning;
 import org.evfilter.lsm.profiles.OciExport;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.Command;
@@ -24,9 +25,11 @@ import picocli.CommandLine.Spec;
       "Write a policy as an OCI seccomp profile or a Kubernetes SeccompProfile.",
       "The OCI form (linux.seccomp) is what runc, crun and docker --security-opt seccomp=FILE take; the"
           + " Kubernetes form is a Security Profiles Operator SeccompProfile manifest (JSON, which kubectl"
-          + " applies). Filters become entries of ANDed argument comparisons. What the format cannot say is"
-          + " an error naming the rule; what it says differently (libseccomp compares 4-byte arguments on"
-          + " 64 bits; labels go to the notification listener) is a warning on stderr.",
+          + " applies). Filters become entries of ANDed argument comparisons; a masked, signed or ranged"
+          + " comparison the format has no operator for is written exactly as masked equalities. What it"
+          + " says differently is a warning on stderr naming the rule: an ordered or != comparison of a"
+          + " 4-byte argument is written as libseccomp's comparison of all 64 bits (as Docker's profile"
+          + " writes it, unless --exact), and labels go to the notification listener.",
       ""
     },
     footer = {"", "Examples:", "  evfilter export samples/policies/valid/base.evf > base.json",
@@ -50,6 +53,10 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of stdout.")
   Path output;
 
+  @Option(names = "--exact", description = "Write ordered and != comparisons of 4-byte arguments exactly, as masked"
+      + " equalities on their low word (more entries), instead of libseccomp's 64-bit comparison.")
+  boolean exact;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
@@ -59,7 +66,8 @@ final class ExportCommand implements Callable<Integer> {
     }
     OciExport.Exported exported;
     try {
-      exported = OciExport.oci(loaded.get(), loaded.get().arch());
+      exported = OciExport.oci(loaded.get(), loaded.get().arch(),
+          exact ? OciExport.NarrowComparisons.EXACT : OciExport.NarrowComparisons.LIBSECCOMP);
     } catch (IllegalArgumentException e) {
       err.println("evfilter export: " + e.getMessage());
       return Main.INPUT_ERROR;
@@ -74,7 +82,35 @@ final class ExportCommand implements Callable<Integer> {
       spec.commandLine().getOut().print(text);
       spec.commandLine().getOut().flush();
     }
-    exported.warnings().forEach(w -> err.println("evfilter export: warning: " + w));
+    exported.warnings().forEach(w -> err.println("evfilter export: warning: " + message(w)));
     return 0;
+  }
+
+  static String message(ExportWarning warning) {
+    if (warning instanceof ExportWarning.WholeArgumentWidened w) {
+      return widened(w);
+    }
+    if (warning instanceof ExportWarning.SentToListener w) {
+      return w.origin() + ": labels and strings are not in the format: " + w.syscall()
+          + " goes to the notification listener (listenerPath) where the filter needs them";
+    }
+    ExportWarning.ActionsOverlap w = (ExportWarning.ActionsOverlap) warning;
+    return "rules with different actions on one syscall: libseccomp does not define which"
+        + " wins where they overlap (evfilter: the most restrictive): " + String.join(", ", w.syscalls());
+  }
+
+  private static String widened(ExportWarning.WholeArgumentWidened w) {
+    long low = w.bytes() >= 8 ? -1L : (1L << (8 * w.bytes())) - 1;
+    String arg = "arg" + w.index();
+    String exact = "(" + arg + " & 0x" + Long.toHexString(low) + ") " + w.operator().symbol() + " 0x" + Long.toHexString(w.value());
+    String head = w.origin() + ": " + w.action() + " " + w.syscall() + ": " + exact + " is written as " + w.written() + " "
+        + Long.toUnsignedString(w.value()) + " on all 64 bits of " + arg + ", as libseccomp compares (" + w.argument() + " is "
+        + w.bytes() + " bytes): a call that sets a bit above them ";
+    if (!w.matchesMore()) {
+      return head + "matches it for no value of " + w.argument()
+          + (w.loosens() ? ", and so escapes '" + w.action() + "' where the policy may give it; --exact says the policy's comparison" : "");
+    }
+    return head + "matches it whatever " + w.argument() + " is"
+        + (w.loosens() ? ", and gets '" + w.action() + "' where the policy may refuse it; --exact says the policy's comparison" : "");
   }
 }

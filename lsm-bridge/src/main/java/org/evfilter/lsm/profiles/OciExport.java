@@ -3,20 +3,32 @@ package org.evfilter.lsm.profiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.TreeSet;
+import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.schema.EventField;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
+import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.grammar.ast.Operator;
+import org.evfilter.grammar.policy.ActionKind;
+import org.evfilter.lsm.profiles.MaskedEqualities.Compared;
+import org.evfilter.lsm.profiles.MaskedEqualities.Cube;
 import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundExpression;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.BoundPolicy.Verdict;
+import org.evfilter.predicates.eval.CompiledFilter;
 import org.evfilter.predicates.eval.PolicyEngine;
 import org.evfilter.predicates.eval.SeccompView;
 
@@ -24,71 +36,63 @@ import org.evfilter.predicates.eval.SeccompView;
  * A policy as an OCI runtime-spec {@code linux.seccomp} object (what runc, crun and Docker's
  * {@code --security-opt seccomp=} take), or as a Security Profiles Operator {@code SeccompProfile}
  * manifest for Kubernetes. Filters become entries of ANDed argument comparisons (negations pushed
- * down, any-bit tests split per bit, small sets per value); what the format cannot say is an error
- * naming the rule, and what it says with other semantics (libseccomp's 64-bit comparison of a
- * 4-byte argument, labels decided by a notification listener) is a warning.
+ * down); what the format has no operator for (a masked, signed or ranged comparison) is said
+ * exactly as masked equalities. A narrow argument compared whole with an ordered or {@code !=}
+ * comparison is written, by default, as libseccomp's 64-bit comparison, as Docker's profile says
+ * it, with a {@link ExportWarning}; labels and strings go to the notification listener, warned too.
  */
 public final class OciExport {
   /** The exported object and what a reader should know about it. */
-  public record Exported(ObjectNode seccomp, List<String> warnings) {}
+  public record Exported(ObjectNode seccomp, List<ExportWarning> warnings) {}
 
-  private static final int SMALL_RANGE = 16;
+  /** How an ordered or {@code !=} comparison of a whole narrow argument (an {@code int}) is written. */
+  public enum NarrowComparisons {
+    /**
+     * As libseccomp's comparison of the whole 64-bit register, as Docker's and runc's profiles
+     * write it and {@code import} reads it back: a {@link ExportWarning.WholeArgumentWidened}.
+     */
+    LIBSECCOMP,
+    /** Exactly, as masked equalities on the argument's bits: more entries, nothing to warn. */
+    EXACT
+  }
+
+  // One rule's entries for one syscall, beyond which the profile is not worth writing.
+  static final int MAX_ENTRIES = 256;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private record Cmp(int index, String op, long value, long valueTwo) {}
-
   private OciExport() {}
+
+  /** The policy's {@code linux.seccomp}, narrow comparisons written as libseccomp's. */
+  public static Exported oci(BoundPolicy policy, Arch arch) {
+    return oci(policy, arch, NarrowComparisons.LIBSECCOMP);
+  }
 
   /**
    * The policy's {@code linux.seccomp}.
    *
    * @throws IllegalArgumentException naming the rule whose filter the format cannot express
+   *     (an instruction pointer, or more than {@value #MAX_ENTRIES} entries)
    */
-  public static Exported oci(BoundPolicy policy, Arch arch) {
-    List<String> warnings = new ArrayList<>();
+  public static Exported oci(BoundPolicy policy, Arch arch, NarrowComparisons narrow) {
+    List<ExportWarning> warnings = new ArrayList<>();
     ObjectNode root = JSON.createObjectNode();
     put(root, "default", policy.defaultAction());
     root.putArray("architectures").add(scmpArch(arch));
     PolicyEngine engine = PolicyEngine.compile(policy, arch);
-    SyscallTable table = SyscallTable.of(arch);
     Map<String, ObjectNode> entries = new LinkedHashMap<>();
-    TreeSet<String> width = new TreeSet<>();
     TreeSet<String> mixed = new TreeSet<>();
-    for (Syscall s : table.all()) {
-      List<PolicyEngine.CompiledRule> rules = engine.rules(s.nr());
-      java.util.Set<Verdict> actions = new java.util.HashSet<>();
-      for (PolicyEngine.CompiledRule r : rules) {
+    for (Syscall s : SyscallTable.of(arch).all()) {
+      Set<Verdict> actions = new HashSet<>();
+      for (PolicyEngine.CompiledRule r : engine.rules(s.nr())) {
         BoundPolicy.Rule rule = r.rule();
-        List<List<Cmp>> dnf;
-        boolean[] deferred = {false};
-        try {
-          dnf = rule.filter().map(f -> dnf(f, false, s, deferred, width)).orElse(List.of(List.of()));
-        } catch (IllegalArgumentException e) {
-          throw new IllegalArgumentException(rule.origin() + ": " + e.getMessage());
-        }
-        Verdict action = deferred[0] ? new Verdict(org.evfilter.grammar.policy.ActionKind.USER_NOTIF, 0) : rule.action();
-        if (deferred[0]) {
-          warnings.add(rule.origin() + ": labels and strings are not in the format: " + s.name()
-              + " goes to the notification listener (listenerPath) where the filter needs them");
-        }
-        if (!dnf.isEmpty() && actions.add(action) && actions.size() > 1) {
+        RuleLowering lowered = RuleLowering.of(rule, s, policy.defaultAction(), narrow);
+        warnings.addAll(lowered.warnings);
+        Verdict action = lowered.deferred ? new Verdict(ActionKind.USER_NOTIF, 0) : rule.action();
+        if (!lowered.dnf.isEmpty() && actions.add(action) && actions.size() > 1) {
           mixed.add(s.name());
         }
-        for (List<Cmp> conj : dnf) {
-          ObjectNode entry = JSON.createObjectNode();
-          put(entry, "entry", action);
-          ArrayNode args = entry.putArray("args");
-          for (Cmp c : conj) {
-            // The format's numbers are u64: bit 63 set is written as a large positive number.
-            ObjectNode a = args.addObject().put("index", c.index).put("value", unsigned(c.value));
-            if (c.op.equals("SCMP_CMP_MASKED_EQ")) {
-              a.put("valueTwo", unsigned(c.valueTwo));
-            }
-            a.put("op", c.op);
-          }
-          if (conj.isEmpty()) {
-            entry.remove("args");
-          }
+        for (List<Cmp> conj : lowered.dnf) {
+          ObjectNode entry = entry(action, conj);
           ObjectNode grouped = entries.computeIfAbsent(entry.toString(), k -> {
             ObjectNode c = entry.deepCopy();
             c.putArray("names");
@@ -96,7 +100,7 @@ public final class OciExport {
           });
           ((ArrayNode) grouped.get("names")).add(s.name());
         }
-        if (dnf.contains(List.of())) {
+        if (lowered.dnf.contains(List.of())) {
           // Unconditional here: what follows never decides this syscall.
           break;
         }
@@ -105,28 +109,16 @@ public final class OciExport {
     ArrayNode syscalls = root.putArray("syscalls");
     for (ObjectNode e : entries.values()) {
       ObjectNode out = syscalls.addObject();
-      out.set("names", e.get("names"));
-      out.set("action", e.get("action"));
-      if (e.has("errnoRet")) {
-        out.set("errnoRet", e.get("errnoRet"));
+      for (String field : List.of("names", "action", "errnoRet", "args")) {
+        if (e.has(field)) {
+          out.set(field, e.get(field));
+        }
       }
-      if (e.has("args")) {
-        out.set("args", e.get("args"));
-      }
-    }
-    if (!width.isEmpty()) {
-      warnings.add("libseccomp compares all 64 bits of 4-byte arguments in ordered and != comparisons: " + String.join(", ", width)
-          + " (a caller may set the high word; evfilter's own programs compare the low word only)");
     }
     if (!mixed.isEmpty()) {
-      warnings.add("rules with different actions on one syscall: libseccomp does not define which wins where they"
-          + " overlap (evfilter: the most restrictive): " + String.join(", ", mixed));
+      warnings.add(new ExportWarning.ActionsOverlap(List.copyOf(mixed)));
     }
-    return new Exported(root, warnings);
-  }
-
-  private static java.math.BigInteger unsigned(long v) {
-    return new java.math.BigInteger(Long.toUnsignedString(v));
+    return new Exported(root, List.copyOf(warnings));
   }
 
   /** A Security Profiles Operator {@code SeccompProfile} holding the same profile. */
@@ -136,6 +128,28 @@ public final class OciExport {
     m.putObject("metadata").put("name", name);
     m.set("spec", seccomp.deepCopy());
     return m;
+  }
+
+  private static ObjectNode entry(Verdict action, List<Cmp> conj) {
+    ObjectNode entry = JSON.createObjectNode();
+    put(entry, "entry", action);
+    if (conj.isEmpty()) {
+      return entry;
+    }
+    ArrayNode args = entry.putArray("args");
+    for (Cmp c : conj) {
+      // The format's numbers are u64: bit 63 set is written as a large positive number.
+      ObjectNode a = args.addObject().put("index", c.index).put("value", unsigned(c.value));
+      if (c.op.equals("SCMP_CMP_MASKED_EQ")) {
+        a.put("valueTwo", unsigned(c.valueTwo));
+      }
+      a.put("op", c.op);
+    }
+    return entry;
+  }
+
+  private static BigInteger unsigned(long v) {
+    return new BigInteger(Long.toUnsignedString(v));
   }
 
   private static void put(ObjectNode o, String kind, Verdict v) {
@@ -150,7 +164,7 @@ public final class OciExport {
       case LOG -> "SCMP_ACT_LOG";
       case USER_NOTIF -> "SCMP_ACT_NOTIFY";
     });
-    if (v.kind() == org.evfilter.grammar.policy.ActionKind.ERRNO || v.kind() == org.evfilter.grammar.policy.ActionKind.TRACE) {
+    if (v.kind() == ActionKind.ERRNO || v.kind() == ActionKind.TRACE) {
       o.put(kind.equals("default") ? "defaultErrnoRet" : "errnoRet", v.data());
     }
   }
@@ -164,122 +178,254 @@ public final class OciExport {
     };
   }
 
-  // Disjunctive normal form: each inner list is one entry's ANDed comparisons.
-  private static List<List<Cmp>> dnf(BoundExpression e, boolean negated, Syscall s, boolean[] deferred, TreeSet<String> width) {
-    if (e instanceof BoundExpression.Negation n) {
-      return dnf(n.operand(), !negated, s, deferred, width);
+  /** One comparison of an entry: {@code op} on argument {@code index}. */
+  private record Cmp(int index, String op, long value, long valueTwo) {
+    static Cmp of(int index, Cube c) {
+      return c.mask() == -1L ? new Cmp(index, "SCMP_CMP_EQ", c.bits(), 0) : new Cmp(index, "SCMP_CMP_MASKED_EQ", c.mask(), c.bits());
     }
-    boolean conjunction = e instanceof BoundExpression.All ^ negated;
-    if (e instanceof BoundExpression.All || e instanceof BoundExpression.Any) {
+
+    boolean isEquality() {
+      return op.equals("SCMP_CMP_EQ") || op.equals("SCMP_CMP_MASKED_EQ");
+    }
+
+    Cube cube() {
+      return op.equals("SCMP_CMP_EQ") ? new Cube(-1L, value) : new Cube(value, valueTwo);
+    }
+  }
+
+  /** Thrown inside a lowering when a conjunction compares one argument twice in a way that cannot be merged. */
+  private static final class SameArgumentTwice extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    SameArgumentTwice() {
+      super(null, null, false, false);
+    }
+  }
+
+  /**
+   * One rule's filter for one syscall in disjunctive normal form: each inner list is one entry's
+   * ANDed comparisons, at most one per argument.
+   */
+  private static final class RuleLowering {
+    final List<List<Cmp>> dnf;
+    final List<ExportWarning> warnings = new ArrayList<>();
+    boolean deferred;
+    private final BoundPolicy.Rule rule;
+    private final Syscall syscall;
+    private final Verdict defaultAction;
+    private final NarrowComparisons narrow;
+    // Every ordered comparison as masked equalities, so that two on one argument can be merged.
+    private final boolean equalitiesOnly;
+
+    private RuleLowering(BoundPolicy.Rule rule, Syscall s, Verdict defaultAction, NarrowComparisons narrow, boolean equalitiesOnly) {
+      this.rule = rule;
+      this.syscall = s;
+      this.defaultAction = defaultAction;
+      this.narrow = narrow;
+      this.equalitiesOnly = equalitiesOnly;
+      this.dnf = rule.filter().map(f -> dnf(f, false)).orElse(List.of(List.of()));
+      if (dnf.size() > MAX_ENTRIES) {
+        throw new IllegalArgumentException(rule.origin() + ": " + s.name() + " needs " + dnf.size()
+            + " entries in the format (more than " + MAX_ENTRIES + ")");
+      }
+    }
+
+    static RuleLowering of(BoundPolicy.Rule rule, Syscall s, Verdict defaultAction, NarrowComparisons narrow) {
+      try {
+        return new RuleLowering(rule, s, defaultAction, narrow, false);
+      } catch (SameArgumentTwice e) {
+        return new RuleLowering(rule, s, defaultAction, narrow, true);
+      } catch (IllegalArgumentException e) {
+        throw e.getMessage().startsWith(rule.origin()) ? e : new IllegalArgumentException(rule.origin() + ": " + e.getMessage());
+      }
+    }
+
+    private List<List<Cmp>> dnf(BoundExpression e, boolean negated) {
+      if (e instanceof BoundExpression.Negation n) {
+        return dnf(n.operand(), !negated);
+      }
+      if (!(e instanceof BoundExpression.All) && !(e instanceof BoundExpression.Any)) {
+        return atom((Atom) e, negated);
+      }
+      boolean conjunction = e instanceof BoundExpression.All ^ negated;
       List<BoundExpression> ops = e instanceof BoundExpression.All a ? a.operands() : ((BoundExpression.Any) e).operands();
       List<List<Cmp>> out = conjunction ? List.of(List.of()) : new ArrayList<>();
       for (BoundExpression o : ops) {
-        List<List<Cmp>> d = dnf(o, negated, s, deferred, width);
+        List<List<Cmp>> d = dnf(o, negated);
         if (!conjunction) {
           out.addAll(d);
           continue;
         }
-        List<List<Cmp>> product = new ArrayList<>();
+        Set<List<Cmp>> product = new LinkedHashSet<>();
         for (List<Cmp> x : out) {
           for (List<Cmp> y : d) {
-            List<Cmp> both = new ArrayList<>(x);
-            both.addAll(y);
-            product.add(both);
+            and(x, y).ifPresent(product::add);
           }
         }
-        out = product;
-      }
-      for (List<Cmp> conj : out) {
-        long distinct = conj.stream().mapToInt(Cmp::index).distinct().count();
-        if (distinct < conj.size()) {
-          throw new IllegalArgumentException("compares one argument twice in a conjunction, which runc turns into an OR");
-        }
+        out = new ArrayList<>(product);
       }
       return out;
     }
-    return atom((Atom) e, negated, s, deferred, width);
+
+    // Two conjunctions as one: comparisons of one argument merge into one masked equality (or
+    // nothing holds); libseccomp would make two of them an OR.
+    private Optional<List<Cmp>> and(List<Cmp> x, List<Cmp> y) {
+      List<Cmp> both = new ArrayList<>(x);
+      for (Cmp c : y) {
+        int at = indexOf(both, c.index);
+        if (at < 0) {
+          both.add(c);
+          continue;
+        }
+        Cmp d = both.get(at);
+        if (!c.isEquality() || !d.isEquality()) {
+          throw new SameArgumentTwice();
+        }
+        Cube a = c.cube();
+        Cube b = d.cube();
+        long common = a.mask() & b.mask();
+        if ((a.bits() & common) != (b.bits() & common)) {
+          return Optional.empty();
+        }
+        both.set(at, Cmp.of(c.index, new Cube(a.mask() | b.mask(), a.bits() | b.bits())));
+      }
+      return Optional.of(both);
+    }
+
+    private static int indexOf(List<Cmp> conj, int index) {
+      for (int i = 0; i < conj.size(); i++) {
+        if (conj.get(i).index == index) {
+          return i;
+        }
+      }
+      return -1;
+    }
+
+    private List<List<Cmp>> atom(Atom a, boolean negated) {
+      if (a instanceof Atom.Never) {
+        return negated ? List.of(List.of()) : List.of();
+      }
+      EventField field = a instanceof Atom.Numeric n ? n.field() : a instanceof Atom.Member m ? m.field() : null;
+      OptionalInt slot = field == null ? OptionalInt.empty() : SeccompView.LAYOUT.slot(field);
+      if (slot.isEmpty() || slot.getAsInt() == SeccompView.LABELS) {
+        if (!deferred) {
+          warnings.add(new ExportWarning.SentToListener(rule.origin(), syscall.name()));
+        }
+        deferred = true;
+        return List.of(List.of());
+      }
+      int index = slot.getAsInt();
+      if (index == SeccompView.NR || index == SeccompView.ARCH) {
+        // Known per entry: evaluated here.
+        SyscallEvent ev = SyscallEvent.builder(syscall.arch(), syscall.nr()).build();
+        boolean holds = CompiledFilter.compile(a, SeccompView.LAYOUT).matches(new SeccompView().set(ev, 0), new CompiledFilter.Counter());
+        return holds != negated ? List.of(List.of()) : List.of();
+      }
+      if (index >= 6) {
+        throw new IllegalArgumentException("the format has no " + field.name());
+      }
+      long width = ones(field.size());
+      long flip = field.signed() ? Long.highestOneBit(width) : 0;
+      if (a instanceof Atom.Member m) {
+        List<long[]> ranges = m.ranges().stream().map(r -> new long[] {(r[0] & width) ^ flip, (r[1] & width) ^ flip}).toList();
+        List<Cube> in = new ArrayList<>();
+        if (negated) {
+          in.addAll(MaskedEqualities.outside(ranges, width));
+        } else {
+          ranges.forEach(r -> in.addAll(MaskedEqualities.range(r[0], r[1], width)));
+        }
+        return cubes(index, new Compared(width, -1L, flip), in);
+      }
+      Atom.Numeric n = (Atom.Numeric) a;
+      Compared compared = new Compared(width, n.mask(), flip);
+      Operator op = negated ? negate(n.operator()) : n.operator();
+      if (op == Operator.BAND) {
+        // Bits of a signed field above its width copy its sign bit.
+        long bits = (n.value() & width) | (field.signed() && (n.value() & ~width) != 0 ? flip : 0);
+        bits &= compared.mask();
+        if (negated) {
+          return onRegister(index, List.of(new Cube(bits, 0)));
+        }
+        List<Cube> any = new ArrayList<>();
+        for (long b = bits; b != 0; b &= b - 1) {
+          any.add(new Cube(Long.lowestOneBit(b), -1L));
+        }
+        return onRegister(index, any);
+      }
+      long c = n.value() & width;
+      if (op != Operator.EQ && !equalitiesOnly && (op == Operator.NE || !field.signed())) {
+        if (compared.mask() == -1L) {
+          // The whole register, unsigned (or inequality): the format's own operator is exact.
+          return List.of(List.of(new Cmp(index, scmp(op), c, 0)));
+        }
+        int bytes = field.size() < 8 ? field.size() : argumentBytes(index);
+        // An operand beyond the argument's width is said exactly below: the 64-bit comparison would differ on every call.
+        if (bytes < 8 && compared.mask() == ones(bytes) && (c & ~ones(bytes)) == 0 && narrow == NarrowComparisons.LIBSECCOMP) {
+          warnings.add(widened(index, bytes, op, c));
+          return List.of(List.of(new Cmp(index, scmp(op), c, 0)));
+        }
+      }
+      long y = c ^ flip;
+      List<Cube> in = switch (op) {
+        case EQ -> MaskedEqualities.equal(y, width);
+        case NE -> MaskedEqualities.notEqual(y, width);
+        case LT -> MaskedEqualities.below(y, width);
+        case GT -> MaskedEqualities.above(y, width);
+        case LE -> concat(MaskedEqualities.below(y, width), MaskedEqualities.equal(y, width));
+        case GE -> concat(MaskedEqualities.above(y, width), MaskedEqualities.equal(y, width));
+        default -> throw new IllegalArgumentException(op.symbol() + " on a number");
+      };
+      return cubes(index, compared, in);
+    }
+
+    private ExportWarning widened(int index, int bytes, Operator op, long value) {
+      boolean more = op == Operator.NE || op == Operator.GT || op == Operator.GE;
+      ActionKind kind = rule.action().kind();
+      ActionKind otherwise = defaultAction.kind();
+      boolean loosens = more ? otherwise.outranks(kind) : kind.outranks(otherwise);
+      String name = syscall.arguments().stream().filter(x -> x.index() == index).map(SyscallArg::name).findFirst()
+          .orElse("arg" + index);
+      return new ExportWarning.WholeArgumentWidened(rule.origin(), kind.keyword(), syscall.name(), index, name, bytes, op, value,
+          scmp(op), more, loosens);
+    }
+
+    private int argumentBytes(int index) {
+      return syscall.arguments().stream().filter(x -> x.index() == index).mapToInt(SyscallArg::width).findFirst().orElse(8);
+    }
+
+    private static List<List<Cmp>> cubes(int index, Compared compared, List<Cube> in) {
+      return onRegister(index, compared.toRegister(in));
+    }
+
+    private static List<List<Cmp>> onRegister(int index, List<Cube> in) {
+      return in.stream().map(c -> c.mask() == 0 ? List.<Cmp>of() : List.of(Cmp.of(index, c))).toList();
+    }
   }
 
-  private static List<List<Cmp>> atom(Atom a, boolean negated, Syscall s, boolean[] deferred, TreeSet<String> width) {
-    if (a instanceof Atom.Never) {
-      return negated ? List.of(List.of()) : List.of();
-    }
-    org.evfilter.events.schema.EventField field = a instanceof Atom.Numeric n ? n.field() : a instanceof Atom.Member m ? m.field() : null;
-    OptionalInt slot = field == null ? OptionalInt.empty() : SeccompView.LAYOUT.slot(field);
-    if (slot.isEmpty() || slot.getAsInt() == SeccompView.LABELS) {
-      deferred[0] = true;
-      return List.of(List.of());
-    }
-    int index = slot.getAsInt();
-    if (index >= 6) {
-      // nr and arch are known per entry: evaluate.
-      long known = index == SeccompView.NR ? s.nr() : index == SeccompView.ARCH ? s.arch().auditArch() : -1;
-      if (index != SeccompView.NR && index != SeccompView.ARCH) {
-        throw new IllegalArgumentException("the format has no instruction_pointer");
-      }
-      org.evfilter.events.SyscallEvent ev = org.evfilter.events.SyscallEvent.builder(s.arch(), s.nr()).build();
-      boolean holds = org.evfilter.predicates.eval.CompiledFilter.compile(a, SeccompView.LAYOUT)
-          .matches(new SeccompView().set(ev, 0), new org.evfilter.predicates.eval.CompiledFilter.Counter());
-      return holds != negated ? List.of(List.of()) : List.of();
-    }
-    boolean narrow = field.size() < 8;
-    long wide = narrow ? 0xffffffffL : -1L;
-    if (a instanceof Atom.Member m) {
-      List<List<Cmp>> out = new ArrayList<>();
-      for (long[] r : m.ranges()) {
-        if (Long.compareUnsigned(r[1] - r[0], SMALL_RANGE) > 0 || negated) {
-          throw new IllegalArgumentException("'" + field.name() + " in {...}' needs ranges, which the format cannot say"
-              + (negated ? " negated" : " beyond " + SMALL_RANGE + " values"));
-        }
-        for (long v = r[0]; ; v++) {
-          out.add(List.of(wide == -1L ? new Cmp(index, "SCMP_CMP_EQ", v, 0) : new Cmp(index, "SCMP_CMP_MASKED_EQ", wide, v & wide)));
-          if (v == r[1]) {
-            break;
-          }
-        }
-      }
-      return out;
-    }
-    Atom.Numeric n = (Atom.Numeric) a;
-    long mask = n.mask() & wide;
-    long v = n.value() & wide;
-    Operator op = n.operator();
-    if (op == Operator.BAND) {
-      long bits = v & mask;
-      if (negated) {
-        return List.of(List.of(new Cmp(index, "SCMP_CMP_MASKED_EQ", bits, 0)));
-      }
-      List<List<Cmp>> out = new ArrayList<>();
-      for (long b = bits; b != 0; b &= b - 1) {
-        long bit = Long.lowestOneBit(b);
-        out.add(List.of(new Cmp(index, "SCMP_CMP_MASKED_EQ", bit, bit)));
-      }
-      return out;
-    }
-    if (negated) {
-      op = switch (op) {
-        case EQ -> Operator.NE;
-        case NE -> Operator.EQ;
-        case LT -> Operator.GE;
-        case GE -> Operator.LT;
-        case LE -> Operator.GT;
-        case GT -> Operator.LE;
-        default -> op;
-      };
-    }
-    if (op == Operator.EQ) {
-      return List.of(List.of(mask == -1L ? new Cmp(index, "SCMP_CMP_EQ", v, 0) : new Cmp(index, "SCMP_CMP_MASKED_EQ", mask, v & mask)));
-    }
-    if (mask != wide) {
-      throw new IllegalArgumentException("a masked '" + op.symbol() + "' on '" + field.name() + "': the format masks only for equality");
-    }
-    if (field.signed() && op != Operator.NE) {
-      throw new IllegalArgumentException("a signed '" + op.symbol() + "' on '" + field.name() + "': libseccomp compares unsigned");
-    }
-    if (narrow) {
-      width.add(s.name() + " " + field.name());
-    }
-    String scmp = switch (op) {
+  private static List<Cube> concat(List<Cube> a, List<Cube> b) {
+    List<Cube> out = new ArrayList<>(a);
+    out.addAll(b);
+    return out;
+  }
+
+  private static long ones(int bytes) {
+    return bytes >= 8 ? -1L : (1L << (8 * bytes)) - 1;
+  }
+
+  private static Operator negate(Operator op) {
+    return switch (op) {
+      case EQ -> Operator.NE;
+      case NE -> Operator.EQ;
+      case LT -> Operator.GE;
+      case GE -> Operator.LT;
+      case LE -> Operator.GT;
+      case GT -> Operator.LE;
+      default -> op;
+    };
+  }
+
+  private static String scmp(Operator op) {
+    return switch (op) {
       case NE -> "SCMP_CMP_NE";
       case LT -> "SCMP_CMP_LT";
       case LE -> "SCMP_CMP_LE";
@@ -287,6 +433,5 @@ public final class OciExport {
       case GE -> "SCMP_CMP_GE";
       default -> throw new IllegalArgumentException(op.symbol() + " on a number");
     };
-    return List.of(List.of(new Cmp(index, scmp, v, 0)));
   }
 }

@@ -17,7 +17,8 @@ import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 
 /**
- * OCI runtime-spec {@code linux.seccomp} and Docker (moby) seccomp profiles as evfilter policies:
+ * OCI runtime-spec {@code linux.seccomp}, Docker (moby) seccomp profiles and Security Profiles
+ * Operator {@code SeccompProfile} manifests as evfilter policies:
  * the entries for one arch, capability set and kernel version (Docker's {@code includes} and
  * {@code excludes}), every {@code SCMP_CMP_*} operator, {@code errnoRet} and {@code
  * defaultErrnoRet}. A 4-byte argument is compared on its low 32 bits, unsigned, as the kernel
@@ -51,7 +52,9 @@ public final class OciProfile {
     if (!root.isObject()) {
       throw new IllegalArgumentException(name + ": not a seccomp profile (a JSON object)");
     }
-    JsonNode seccomp = root.has("linux") ? root.path("linux").path("seccomp") : root;
+    // A runtime spec holds it in linux.seccomp, a Security Profiles Operator manifest in spec.
+    JsonNode seccomp = root.has("linux") ? root.path("linux").path("seccomp")
+        : root.path("kind").asText().equals("SeccompProfile") ? root.path("spec") : root;
     SyscallTable table = SyscallTable.of(arch);
     int defaultErrno = seccomp.path("defaultErrnoRet").asInt(1);
     StringBuilder out = new StringBuilder();
