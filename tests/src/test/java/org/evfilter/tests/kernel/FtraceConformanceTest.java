@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.evfilter.events.schema.FormatFile;
 import org.evfilter.grammar.Dialect;
 import org.evfilter.grammar.ErrorCode;
@@ -18,7 +17,6 @@ import org.evfilter.grammar.FilterException;
 import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -32,11 +30,7 @@ class FtraceConformanceTest {
 
   @Test
   void agreesWithTheRunningKernel(@TempDir Path work) throws Exception {
-    Optional<String> why = KernelFilterOracle.unavailable();
-    if (why.isPresent()) {
-      System.err.println("\n*** SKIPPED: kernel conformance not tested: " + why.get() + " ***\n");
-    }
-    Assumptions.assumeTrue(why.isEmpty(), () -> "kernel conformance not tested: " + why.get());
+    KernelAccess.assumeAvailable("kernel conformance");
 
     List<KernelFilterOracle.Case> corpus = FilterCorpus.generate(SEED);
     KernelFilterOracle.Answers answers = KernelFilterOracle.ask(FilterCorpus.EVENTS, corpus, work);

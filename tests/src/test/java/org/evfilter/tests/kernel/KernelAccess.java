@@ -30,4 +30,15 @@ public final class KernelAccess {
     return Optional.empty();
   }
 
+  /**
+   * Skips the calling test, loudly (a skipped kernel test is not a passed one), where the kernel
+   * cannot be used here; {@code what} says what goes unchecked.
+   */
+  public static void assumeAvailable(String what) {
+    Optional<String> why = unavailable();
+    if (why.isPresent()) {
+      System.err.println("\n*** SKIPPED: " + what + " not checked against the kernel: " + why.get() + " ***\n");
+    }
+    org.junit.jupiter.api.Assumptions.assumeTrue(why.isEmpty(), () -> what + " not checked: " + why.get());
+  }
 }

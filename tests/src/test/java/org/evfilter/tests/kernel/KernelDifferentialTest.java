@@ -28,7 +28,6 @@ import org.evfilter.predicates.FtraceFilter;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.eval.CompiledFilter;
 import org.evfilter.predicates.eval.SeccompView;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,11 +46,7 @@ class KernelDifferentialTest {
 
   @Test
   void kernelAndEngineMatchTheSameEvents(@TempDir Path work) throws Exception {
-    Optional<String> why = KernelAccess.unavailable();
-    if (why.isPresent()) {
-      System.err.println("\n*** SKIPPED: engine not compared with the kernel: " + why.get() + " ***\n");
-    }
-    Assumptions.assumeTrue(why.isEmpty(), () -> "engine not compared with the kernel: " + why.get());
+    KernelAccess.assumeAvailable("engine");
 
     KernelFacts facts = KernelFacts.ofThisMachine();
     Random r = new Random(2011);

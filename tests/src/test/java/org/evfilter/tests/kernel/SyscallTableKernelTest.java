@@ -25,7 +25,6 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.tests.run.CPrograms;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -143,11 +142,7 @@ class SyscallTableKernelTest {
   }
 
   private static void skipWithoutKernel() {
-    Optional<String> why = KernelFilterOracle.unavailable();
-    if (why.isPresent()) {
-      System.err.println("\n*** SKIPPED: syscall table not compared with the kernel: " + why.get() + " ***\n");
-    }
-    Assumptions.assumeTrue(why.isEmpty(), () -> "syscall table not compared: " + why.get());
+    KernelAccess.assumeAvailable("syscall table");
   }
 
   // In a private mount namespace: a tracing instance following this shell and its children, with

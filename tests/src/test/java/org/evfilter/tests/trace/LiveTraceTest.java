@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Optional;
 import org.evfilter.tests.kernel.KernelAccess;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -20,11 +18,7 @@ class LiveTraceTest {
 
   @BeforeEach
   void needsTheKernel() throws Exception {
-    Optional<String> why = KernelAccess.unavailable();
-    if (why.isPresent()) {
-      System.err.println("\n*** SKIPPED: live tracing not tested: " + why.get() + " ***\n");
-    }
-    Assumptions.assumeTrue(why.isEmpty(), () -> "live tracing not tested: " + why.get());
+    KernelAccess.assumeAvailable("live tracing");
     before = instances();
   }
 
