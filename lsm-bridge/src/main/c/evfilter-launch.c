@@ -134,6 +134,8 @@ static long install(struct sock_fprog *prog, int listen) {
   return fd;
 }
 
+#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1) /* <linux/landlock.h>, ABI 7 */
+
 struct ruleset_attr {
   unsigned long long handled_access_fs, handled_access_net, scoped;
 };
@@ -199,7 +201,11 @@ static void landlock(const char *file) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
     die("no_new_privs");
   }
-  if (syscall(446 /* landlock_restrict_self */, rs, 0) != 0) {
+  /* The command is exec'd after this call: without LOG_NEW_EXEC_ON (ABI 7) its refusals would not
+     be logged (by default Landlock logs only what the restricting executable is refused). The
+     kernel writes them only while auditing is on; `evfilter run` reports them from there. */
+  unsigned int log_flags = abi >= 7 ? LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0;
+  if (syscall(446 /* landlock_restrict_self */, rs, log_flags) != 0) {
     die("landlock_restrict_self");
   }
   close(rs);

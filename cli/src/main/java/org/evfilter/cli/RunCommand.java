@@ -18,6 +18,8 @@ import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.predicates.labels.LabelResolver;
 import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.lsm.supervise.AuditLog;
+import org.evfilter.lsm.supervise.LandlockAudit;
+import org.evfilter.lsm.supervise.LandlockReport;
 import org.evfilter.lsm.supervise.RunCache;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
@@ -45,8 +47,10 @@ import picocli.CommandLine.Spec;
       "Where the policy's label rules name directory trees and files (file_contexts entries such as"
           + " /usr(/.*)? or /etc/passwd) and Landlock can decide them exactly, a Landlock ruleset built"
           + " from those trees decides them inside the kernel instead, and those syscalls never reach the"
-          + " supervisor (`evfilter explain` says which rules; Landlock refuses with EACCES and does not"
-          + " report it here; --landlock=off has the supervisor decide and report everything).",
+          + " supervisor (`evfilter explain` says which rules). Landlock refuses with EACCES; its refusals"
+          + " are reported like the supervisor's, read from the kernel's audit records, when auditing is on"
+          + " (--enable-audit; otherwise run says once that they cannot be; --landlock=off has the supervisor"
+          + " decide and report everything).",
       ""
     },
     footer = {"", "Examples:",
@@ -76,6 +80,11 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--landlock", paramLabel = "MODE", defaultValue = "auto",
       description = "auto: lower what Landlock can decide to a ruleset (default); off: the supervisor decides every label rule.")
   LandlockMode landlock;
+
+  @Option(names = "--enable-audit", description = {"Switch the kernel's auditing on while the command runs, if it is off,"
+      + " so Landlock's refusals can be reported. It is machine-wide: everything the kernel audits meanwhile goes to"
+      + " the audit daemon or the kernel log. Switched back off when run ends (auditctl -e 0 if run was killed with SIGKILL)."})
+  boolean enableAudit;
 
   @Option(names = "--landlock-abi", paramLabel = "N", description = "Use Landlock ABI N at most (what an older kernel has).")
   Integer landlockAbi;
@@ -177,7 +186,7 @@ final class RunCommand implements Callable<Integer> {
         err.println("evfilter run: cannot start the command: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;
       }
-      return supervise(loaded.get(), java.util.Set.of(), () -> Sandbox.attach(attachListener, attachPid), err);
+      return supervise(loaded.get(), java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
     }
     // What lets the command around the policy's own label and path rules: said before it runs.
     StringBuilder warnings = new StringBuilder();
@@ -218,12 +227,7 @@ final class RunCommand implements Callable<Integer> {
       err.println("  would run: " + String.join(" ", command));
       return 0;
     }
-    if (ruleset.isPresent() && !quiet) {
-      err.println("evfilter run: Landlock decides the labels of " + Enforcement.syscalls(plan.lowered().keySet())
-          + " in the kernel (" + ruleset.get().rules().size() + " paths); its refusals are EACCES and are not reported here"
-          + " (--landlock=off: the supervisor decides and reports them)");
-      err.flush();
-    } else if (ruleset.isEmpty()) {
+    if (ruleset.isEmpty()) {
       // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
       // the launcher does not build Landlock rulesets, so a run with one is not cached.
       RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
@@ -231,7 +235,31 @@ final class RunCommand implements Callable<Integer> {
     SeccompCompiler.Compilation compiled = c;
     Optional<byte[]> rules = ruleset.map(LandlockRuleset::serialise);
     java.util.Set<List<Long>> anchors = ruleset.map(LandlockRuleset::anchors).orElse(java.util.Set.of());
-    return supervise(loaded.get(), anchors, () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    Optional<LandlockPlan> decides = ruleset.isPresent() ? Optional.of(plan) : Optional.empty();
+    return supervise(loaded.get(), anchors, decides, () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+  }
+
+  // Landlock's refusals, reported from the kernel's audit records, or why they cannot be: said once,
+  // before the command runs. Null when Landlock decides nothing or the records cannot be read.
+  private LandlockAudit landlockAudit(BoundPolicy policy, LandlockPlan plan, AuditLog audit, PrintWriter err) {
+    String decides = "evfilter run: Landlock decides the labels of " + Enforcement.syscalls(plan.lowered().keySet()) + " in the kernel";
+    LandlockReport report = new LandlockReport(policy, plan, policy.labelResolver(16384, LinuxXattrs.reader()), audit,
+        quiet ? Optional.empty() : Optional.of(line -> {
+          err.println("evfilter run: " + line);
+          err.flush();
+        }));
+    LandlockAudit.Opening opening = LandlockAudit.open(report, enableAudit);
+    if (opening instanceof LandlockAudit.Reading r) {
+      if (!quiet) {
+        err.println(decides + "; its refusals are reported from the kernel's audit records");
+        err.flush();
+      }
+      return r.audit();
+    }
+    err.println(decides + "; its refusals are EACCES and cannot be reported here: " + ((LandlockAudit.Unreadable) opening).why()
+        + " (--enable-audit switches auditing on while the command runs; --landlock=off has the supervisor decide and report them)");
+    err.flush();
+    return null;
   }
 
   private interface Start {
@@ -242,9 +270,11 @@ final class RunCommand implements Callable<Integer> {
     ProcessHandle.of(attachPid).ifPresent(ProcessHandle::destroyForcibly);
   }
 
-  private int supervise(BoundPolicy policy, java.util.Set<List<Long>> anchors, Start start, PrintWriter err) throws IOException {
+  private int supervise(BoundPolicy policy, java.util.Set<List<Long>> anchors, Optional<LandlockPlan> landlockDecides, Start start,
+      PrintWriter err) throws IOException {
     OutputStream auditOut = auditFile == null ? null : Files.newOutputStream(auditFile);
-    try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut)) {
+    try (AuditLog audit = auditOut == null ? AuditLog.none() : AuditLog.to(auditOut);
+        LandlockAudit refusals = landlockDecides.map(p -> landlockAudit(policy, p, audit, err)).orElse(null)) {
       Sandbox sandbox;
       try {
         sandbox = start.start();
@@ -254,6 +284,9 @@ final class RunCommand implements Callable<Integer> {
         }
         err.println("evfilter run: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;
+      }
+      if (refusals != null) {
+        refusals.watch(sandbox.pid());
       }
       try (sandbox) {
         Supervisor.Summary summary = null;
@@ -269,6 +302,10 @@ final class RunCommand implements Callable<Integer> {
           summary = supervisor.serve(sandbox.listener().get());
         }
         int status = sandbox.waitFor();
+        if (refusals != null) {
+          refusals.finish(); // the records still on their way, reported before the summary
+          refusals.failure().ifPresent(f -> err.println("evfilter run: Landlock's refusals may be missing: " + f));
+        }
         if (status > 128 && status < 128 + 65) {
           int signal = status - 128;
           err.println("evfilter run: " + command.get(0) + " was killed by signal " + signal

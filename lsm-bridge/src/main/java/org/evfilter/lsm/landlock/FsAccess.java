@@ -67,6 +67,19 @@ public enum FsAccess {
     return out;
   }
 
+  /**
+   * The right the kernel's audit records name {@code name} ({@code fs.read_file}); empty for what
+   * is not a file-system right ({@code net.connect_tcp}, {@code scope.signal}).
+   */
+  public static java.util.Optional<FsAccess> ofAuditName(String name) {
+    for (FsAccess a : values()) {
+      if (name.equals("fs." + a.name().toLowerCase(java.util.Locale.ROOT))) {
+        return java.util.Optional.of(a);
+      }
+    }
+    return java.util.Optional.empty();
+  }
+
   /** The rights in {@code set}, lower-case with dashes ({@code read-file, make-reg}). */
   public static String names(long set) {
     if (set == 0) {

@@ -112,6 +112,36 @@ public final class LandlockLowering {
     return out;
   }
 
+  /**
+   * A policy rule Landlock enforced by refusing: the syscall and call it was checked on, the rule
+   * (empty: the policy's default) and its action.
+   */
+  public record Refusal(String syscall, Optional<BoundPolicy.Rule> rule, Verdict action) {}
+
+  /**
+   * Why the ruleset of {@code plan} refuses {@code rights} (bits of {@link FsAccess}) on an object
+   * with labels {@code labels}: the first lowered call needing one of those rights that the policy
+   * refuses on such an object, and the rule that refuses it. Empty when no lowered call explains it
+   * (a right the ruleset handles that no lowered call needs: execve's execute, a move's refer).
+   */
+  public static Optional<Refusal> refusing(BoundPolicy policy, LandlockPlan plan, long rights, long labels) {
+    LandlockLowering l = new LandlockLowering(policy, SeccompCompiler.Options.defaults().withArch(policy.arch()), plan.abi());
+    for (int nr : plan.lowered().keySet()) {
+      String name = l.table.byNumber(nr).map(s -> s.name()).orElse("");
+      CallRights model = CallRights.lowerable(name).orElseThrow();
+      for (long f : l.flagValues(nr, model).orElse(new long[] {0})) {
+        boolean needs = model.situations(f).stream().anyMatch(s -> (s & rights) != 0);
+        if (needs && !model.gated(model.flags(f))) {
+          Verdict v = l.decide(nr, model, f, labels);
+          if (!allows(v)) {
+            return Optional.of(new Refusal(name, l.engine.decidingRule(l.call(nr, model, f, labels)), v));
+          }
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
   private LandlockPlan run(Set<Integer> excluded) {
     if (abi < 1) {
       return nothing("Landlock is not available on this kernel (no landlock_create_ruleset, or landlock is not among the"
@@ -400,12 +430,16 @@ public final class LandlockLowering {
   }
 
   private Verdict decide(int nr, CallRights model, long flags, long labels) {
+    return engine.decide(call(nr, model, flags, labels), counter);
+  }
+
+  // The call of syscall nr with `flags` on an object labelled `labels`, as the engine sees it.
+  private SeccompView call(int nr, CallRights model, long flags, long labels) {
     long[] args = new long[6];
     if (model.flagsArg() >= 0) {
       args[model.flagsArg()] = flags;
     }
-    SyscallEvent e = SyscallEvent.builder(options.arch(), nr, args).build();
-    return engine.decide(view.set(e, labels), counter);
+    return view.set(SyscallEvent.builder(options.arch(), nr, args).build(), labels);
   }
 
   private static boolean allows(Verdict v) {

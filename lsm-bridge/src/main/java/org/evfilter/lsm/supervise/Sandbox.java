@@ -78,6 +78,11 @@ public final class Sandbox implements AutoCloseable {
     return (s & 0x7f) == 0 ? (s >> 8) & 0xff : 128 + (s & 0x7f);
   }
 
+  /** The launcher's pid, which the command keeps (the launcher execs it). */
+  public int pid() {
+    return pid;
+  }
+
   /** The notification listener, when the program defers syscalls. */
   public Optional<SeccompListener> listener() {
     return Optional.ofNullable(listener);
