@@ -36,16 +36,16 @@ final class Findings {
   // A switch expression: a new hole does not compile until it has its words.
   private static String why(PolicyAnalysis.Hole hole) {
     return switch (hole) {
-      case BY_HANDLE -> "it opens a file from a handle, with no path, so no label is looked up (name_to_handle_at"
+      case BY_HANDLE -> "a file opened from a handle has no path, so no label is looked up (name_to_handle_at"
           + " gives the handle; a handle taken outside the sandbox works too)";
-      case HANDLE_NAME -> "it gives the handle open_by_handle_at opens without a path";
+      case HANDLE_NAME -> "the handle it gives, open_by_handle_at opens without a path";
       case IO_URING -> "the kernel performs the opens and other calls queued on an io_uring, and seccomp never sees them";
       case OTHER_TASK -> "another task, such as the one the supervisor is deciding for, can be made to act, or to"
           + " change what it asked after the check";
-      case MOUNT -> "it re-arranges paths: a tree labelled by its path (file_contexts) reappears under another path,"
-          + " with that path's labels";
-      case USERFAULTFD -> "it stalls the supervisor's reads of the task's memory, so the task can change a path"
-          + " between the check and the call";
+      case MOUNT -> "paths can be re-arranged: a tree labelled by its path (file_contexts) reappears under another"
+          + " path, with that path's labels";
+      case USERFAULTFD -> "a fault on the task's memory stalls the supervisor's reads of it, so the task can change a"
+          + " path between the check and the call";
     };
   }
 }

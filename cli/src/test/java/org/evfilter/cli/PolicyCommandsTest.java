@@ -150,10 +150,10 @@ class PolicyCommandsTest {
     CheckCommandTest.Result r = run("explain", "--policy", policy.toString());
     assertEquals(0, r.code(), r.err());
     assertTrue(r.out().contains("\nwarnings:\n"), r.out());
-    assertTrue(r.out().contains("  default: open_by_handle_at is allowed around the label rules: it opens a file from a handle,"
-        + " with no path, so no label is looked up"), r.out());
+    assertTrue(r.out().contains("  default: open_by_handle_at is allowed around the label rules: a file opened from a handle"
+        + " has no path, so no label is looked up"), r.out());
     assertTrue(r.out().contains("  default: mount, umount2, move_mount, open_tree, fsmount, fsopen, pivot_root are allowed around"
-        + " the label rules: it re-arranges paths"), r.out());
+        + " the label rules: paths can be re-arranged"), r.out());
     assertTrue(r.out().contains("  " + policy + ":5:1: ptrace is allowed around the label rules: another task"), r.out());
     assertTrue(r.out().contains("  default: process_vm_writev is allowed around the label rules"), r.out());
     assertTrue(r.out().contains("; deny ptrace to close it"), r.out());
