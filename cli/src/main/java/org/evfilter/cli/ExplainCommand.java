@@ -32,7 +32,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
       "Show a bound policy: for each syscall the rules that decide it, most restrictive first",
       "(the first that matches wins), then the default; and the warnings: rules that never match,",
-      "rules another rule always overrides, syscalls left open that bypass path checks.",
+      "rules another rule always overrides, syscalls left open that bypass path checks, and, when",
+      "rules read labels, the syscalls left open around them (io_uring, open_by_handle_at, mount...).",
       "Each rule says where `evfilter run` enforces it: BPF (the seccomp program), Landlock (a",
       "ruleset built from the policy's file_contexts trees), or the supervisor; then what Landlock",
       "decides, on which trees, what it cannot and why, and where it differs from the policy.",
@@ -99,7 +100,7 @@ final class ExplainCommand implements Callable<Integer> {
         }
       }
       ArrayNode w = root.putArray("warnings");
-      findings.forEach(f -> w.addObject().put("kind", f.kind().name()).put("origin", f.origin()).put("message", f.message()));
+      findings.forEach(f -> Findings.json(w, f));
       ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
       ArrayNode lowered = ll.putArray("syscalls");
       plan.lowered().keySet().forEach(nr -> lowered.add(Enforcement.syscalls(List.of(nr))));
@@ -146,7 +147,7 @@ final class ExplainCommand implements Callable<Integer> {
     Enforcement.print(out, "  ", plan, Optional.empty());
     if (!findings.isEmpty()) {
       out.println("warnings:");
-      findings.forEach(f -> out.println("  " + f.origin() + ": " + f.message()));
+      findings.forEach(f -> out.println("  " + Findings.line(f)));
     }
     return 0;
   }

@@ -192,8 +192,9 @@ final class RunCommand implements Callable<Integer> {
     StringBuilder warnings = new StringBuilder();
     org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(loaded.get(),
             org.evfilter.events.syscalls.Arch.X86_64)).stream()
-        .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS)
-        .forEach(f -> warnings.append("evfilter run: warning: ").append(f.origin()).append(": ").append(f.message()).append('\n'));
+        .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS
+            || f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.LABEL_HOLE)
+        .forEach(f -> warnings.append("evfilter run: warning: ").append(Findings.line(f)).append('\n'));
     if (plan != null && SeccompCompiler.supervised(loaded.get())) {
       // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
       // ABI, what the launch found: an xattr, hard links, a bind mount) is said; what the policy's

@@ -141,4 +141,41 @@ class PolicyCommandsTest {
     assertTrue(r.out().contains("p.evf:4:1: rule 'errno(1)' can never match"), r.out());
     assertTrue(r.out().contains("default: io_uring_setup is allowed"), r.out());
   }
+
+  @Test
+  void explainAndRunNameWhatALabelRuleLeavesOpen(@TempDir Path dir) throws Exception {
+    Path policy = Files.writeString(dir.resolve("p.evf"), "label secret_t\ndefault allow\n"
+        + "errno(EACCES) open, openat, openat2: label & secret_t\nerrno(EPERM) io_uring_setup, io_uring_enter, io_uring_register\n"
+        + "allow ptrace\n");
+    CheckCommandTest.Result r = run("explain", "--policy", policy.toString());
+    assertEquals(0, r.code(), r.err());
+    assertTrue(r.out().contains("\nwarnings:\n"), r.out());
+    assertTrue(r.out().contains("  default: open_by_handle_at is allowed around the label rules: a file opened from a handle"
+        + " has no path, so no label is looked up"), r.out());
+    assertTrue(r.out().contains("  default: mount, umount2, move_mount, open_tree, fsmount, fsopen, pivot_root are allowed around"
+        + " the label rules: paths can be re-arranged"), r.out());
+    assertTrue(r.out().contains("  " + policy + ":5:1: ptrace is allowed around the label rules: another task"), r.out());
+    assertTrue(r.out().contains("  default: process_vm_writev is allowed around the label rules"), r.out());
+    assertTrue(r.out().contains("; deny ptrace to close it"), r.out());
+    String warnings = r.out().substring(r.out().indexOf("\nwarnings:\n"));
+    assertTrue(!warnings.contains("io_uring"), "io_uring is denied: " + warnings);
+
+    JsonNode json = new ObjectMapper().readTree(run("explain", "--json", "--policy", policy.toString()).out());
+    JsonNode ptrace = null;
+    for (JsonNode w : json.get("warnings")) {
+      if (w.path("hole").asText().equals("OTHER_TASK") && !w.get("origin").asText().equals("default")) {
+        ptrace = w;
+      }
+    }
+    assertTrue(ptrace != null, json.get("warnings").toString());
+    assertEquals("LABEL_HOLE", ptrace.get("kind").asText());
+    assertEquals(policy + ":5:1", ptrace.get("origin").asText());
+    assertEquals("[\"ptrace\"]", ptrace.get("syscalls").toString());
+    assertTrue(ptrace.get("message").asText().startsWith("ptrace is allowed around the label rules"), ptrace.toString());
+
+    CheckCommandTest.Result dry = run("run", "--dry-run", "--landlock", "off", "--policy", policy.toString(), "--", "true");
+    assertEquals(0, dry.code(), dry.err());
+    assertTrue(dry.err().contains("evfilter run: warning: default: userfaultfd is allowed around the label rules"), dry.err());
+    assertTrue(dry.err().contains("evfilter run: warning: " + policy + ":5:1: ptrace is allowed around the label rules"), dry.err());
+  }
 }

@@ -17,6 +17,8 @@ import org.evfilter.lsm.compile.SeccompActions;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
+import org.evfilter.predicates.eval.PolicyAnalysis;
+import org.evfilter.predicates.eval.PolicyEngine;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
@@ -43,6 +45,22 @@ class DockerProfileTest {
     // What Docker does not list still gets its default, EPERM.
     assertEquals("errno(1)", decision(program, table.byName("file_setattr").orElseThrow().nr()));
     assertEquals("errno(1)", decision(program, table.byName("lsm_set_self_attr").orElseThrow().nr()));
+  }
+
+  @Test
+  void dockersDefaultProfileWithALabelRuleLeavesPtraceProcessVmWritevAndNameToHandleAtOpen() throws Exception {
+    // Without capabilities Docker denies open_by_handle_at, mount & co., io_uring and userfaultfd,
+    // and allows ptrace and process_vm_writev (kernel 4.8 and later) and name_to_handle_at.
+    OciProfile.Imported imported = OciProfile.read(dockerProfile(), Arch.X86_64, Set.of(), "6.18");
+    String policy = imported.policy() + "\nlabel secret_t\nerrno(EACCES) open, openat, openat2: label & secret_t\n";
+    List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(PolicyEngine.compile(
+        PolicyBinder.bind("docker.evf", policy, KernelFacts.of(2, Map.of())), Arch.X86_64));
+    List<String> holes = findings.stream().filter(f -> f instanceof PolicyAnalysis.LabelHole)
+        .map(f -> ((PolicyAnalysis.LabelHole) f).hole() + " " + ((PolicyAnalysis.LabelHole) f).syscalls()).sorted().toList();
+    assertEquals(List.of("HANDLE_NAME [name_to_handle_at]", "OTHER_TASK [ptrace, process_vm_writev]"), holes);
+    // Each at the imported rule that allows it, never at the default (EPERM).
+    assertTrue(findings.stream().filter(f -> f instanceof PolicyAnalysis.LabelHole)
+        .allMatch(f -> f.origin().startsWith("docker.evf:")), findings.toString());
   }
 
   private static String decision(BpfProgram program, int nr) {

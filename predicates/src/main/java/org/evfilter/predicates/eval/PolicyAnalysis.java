@@ -17,17 +17,74 @@ import org.evfilter.predicates.BoundPolicy;
 
 /**
  * What a policy author needs to know about a policy: rules that can never match, rules made
- * irrelevant by a more restrictive rule that always matches, and syscalls left open that bypass
- * path checks.
+ * irrelevant by a more restrictive rule that always matches, syscalls left open that bypass path
+ * checks, and, when the policy has label rules, the syscalls left open that get around labels.
+ * Findings are values; the CLI words them.
  */
 public final class PolicyAnalysis {
-  /** One finding, at the rule it is about (or the policy's default). */
-  public record Finding(Kind kind, String origin, String message) {}
+  /** One finding, at the rule it is about ({@code file:line:col}) or {@code default}. */
+  public sealed interface Finding permits Remark, LabelHole {
+    Kind kind();
 
+    String origin();
+  }
+
+  /** A finding whose whole content is its sentence: a rule that never matches or never decides, a bypass. */
+  public record Remark(Kind kind, String origin, String message) implements Finding {}
+
+  /**
+   * Syscalls of one {@link Hole} that the rule or default at {@code origin} lets through (if only
+   * conditionally) in a policy with label rules.
+   */
+  public record LabelHole(Hole hole, String origin, List<String> syscalls) implements Finding {
+    public LabelHole {
+      syscalls = List.copyOf(syscalls);
+    }
+
+    @Override
+    public Kind kind() {
+      return Kind.LABEL_HOLE;
+    }
+  }
+
+  /** What a finding is about. */
   public enum Kind {
     NEVER_MATCHES,
     SHADOWED,
-    BYPASS
+    BYPASS,
+    LABEL_HOLE
+  }
+
+  /**
+   * Ways around a label rule that only denying the syscalls closes, each with its syscalls. The
+   * analysis reports every syscall of a hole the policy lets through; a hole that is one only under
+   * a further condition of the policy (the link, rename and xattr writes where the policy allows
+   * relabelling) is one more constant here and its condition in the analysis.
+   */
+  public enum Hole {
+    /** Opens a file from a handle, with no path: no label is looked up. */
+    BY_HANDLE("open_by_handle_at"),
+    /** Hands out the handle {@link #BY_HANDLE} opens. */
+    HANDLE_NAME("name_to_handle_at"),
+    /** The kernel performs the opens and other calls queued on the ring: seccomp never sees them. */
+    IO_URING("io_uring_setup", "io_uring_enter", "io_uring_register"),
+    /** Makes another task act or rewrites what it asked: the supervisor's own target, for one. */
+    OTHER_TASK("ptrace", "process_vm_writev"),
+    /** Re-arranges paths: a labelled tree reappears where another label's paths are. */
+    MOUNT("mount", "umount2", "move_mount", "open_tree", "fsmount", "fsopen", "pivot_root"),
+    /** Stalls the supervisor's reads of a task's memory while the task changes it. */
+    USERFAULTFD("userfaultfd");
+
+    private final List<String> syscalls;
+
+    Hole(String... syscalls) {
+      this.syscalls = List.of(syscalls);
+    }
+
+    /** The syscalls that open this hole, as x86_64 names them. */
+    public List<String> syscalls() {
+      return syscalls;
+    }
   }
 
   /** Syscalls that get around path-based checks, and why. */
@@ -49,7 +106,7 @@ public final class PolicyAnalysis {
     for (BoundPolicy.Rule r : p.rules()) {
       if (r.filter().isPresent() && never(r.filter().get(), r.syscalls())) {
         if (reported.add(r.origin() + "never")) {
-          out.add(new Finding(Kind.NEVER_MATCHES, r.origin(), "rule '" + r.action() + "' can never match: its filter '"
+          out.add(new Remark(Kind.NEVER_MATCHES, r.origin(), "rule '" + r.action() + "' can never match: its filter '"
               + r.filterText().orElse("") + "' is false for " + names(r.syscalls())));
         }
       }
@@ -65,7 +122,7 @@ public final class PolicyAnalysis {
         for (int j = i + 1; j < rules.size(); j++) {
           BoundPolicy.Rule later = rules.get(j).rule();
           if (!later.syscalls().isEmpty() && reported.add(later.origin() + "shadow" + s.nr())) {
-            out.add(new Finding(Kind.SHADOWED, later.origin(), "rule '" + later.action() + "' on " + s.name()
+            out.add(new Remark(Kind.SHADOWED, later.origin(), "rule '" + later.action() + "' on " + s.name()
                 + " never decides: '" + r.rule().action() + "' at " + r.rule().origin() + " matches every " + s.name() + " first"));
           }
         }
@@ -84,20 +141,23 @@ public final class PolicyAnalysis {
         if (s.isEmpty() || checksObject(engine, s.get().nr())) {
           continue;
         }
-        openedBy(engine, s.get().nr()).ifPresent(where -> out.add(new Finding(Kind.BYPASS, where, sibling
+        openedBy(engine, s.get().nr()).ifPresent(where -> out.add(new Remark(Kind.BYPASS, where, sibling
             + " is allowed without the label or path rules " + checked.get() + " has: it reaches the same objects")));
       }
     }
+    List<LabelHole> holes = holes(engine, table);
+    out.addAll(holes);
     for (Map.Entry<String, String> b : BYPASSES.entrySet()) {
       Optional<Syscall> s = table.byName(b.getKey());
-      if (s.isEmpty()) {
+      // A label hole already names the syscall, with why it matters to labels.
+      if (s.isEmpty() || holes.stream().anyMatch(h -> h.syscalls().contains(b.getKey()))) {
         continue;
       }
       Optional<String> open = openedBy(engine, s.get().nr());
-      open.ifPresent(where -> out.add(new Finding(Kind.BYPASS, where,
+      open.ifPresent(where -> out.add(new Remark(Kind.BYPASS, where,
           b.getKey() + " is allowed: " + b.getValue())));
     }
-    out.sort(java.util.Comparator.comparing(Finding::origin).thenComparing(Finding::message));
+    out.sort(java.util.Comparator.comparing(Finding::origin).thenComparing(Finding::kind).thenComparing(Finding::toString));
     return out;
   }
 
@@ -114,6 +174,37 @@ public final class PolicyAnalysis {
       List.of("execve", "execveat"),
       List.of("truncate"));
 
+  // In a policy with label rules, each hole's syscalls the policy lets through, one finding per hole
+  // and rule (or default) that lets them through.
+  private static List<LabelHole> holes(PolicyEngine engine, SyscallTable table) {
+    List<LabelHole> out = new ArrayList<>();
+    if (!hasLabelRules(engine.policy())) {
+      return out;
+    }
+    for (Hole hole : Hole.values()) {
+      Map<String, List<String>> byOrigin = new java.util.LinkedHashMap<>();
+      for (String name : hole.syscalls()) {
+        table.byName(name).flatMap(s -> openedBy(engine, s.nr()))
+            .ifPresent(where -> byOrigin.computeIfAbsent(where, w -> new ArrayList<>()).add(name));
+      }
+      byOrigin.forEach((where, names) -> out.add(new LabelHole(hole, where, names)));
+    }
+    return out;
+  }
+
+  /** Whether some rule of the policy reads {@code label}, the label set of the object a syscall touches. */
+  public static boolean hasLabelRules(BoundPolicy p) {
+    return p.rules().stream().anyMatch(r -> r.filter().map(PolicyAnalysis::readsLabel).orElse(false));
+  }
+
+  private static boolean readsLabel(BoundExpression e) {
+    return e.anyAtom(atom -> {
+      org.evfilter.events.schema.EventField f = atom instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
+          : atom instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
+      return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
+    });
+  }
+
   // Whether some rule for the syscall reads the object: its label or a string argument.
   private static boolean checksObject(PolicyEngine engine, int nr) {
     for (PolicyEngine.CompiledRule r : engine.rules(nr)) {
@@ -125,14 +216,7 @@ public final class PolicyAnalysis {
   }
 
   private static boolean readsObject(BoundExpression e) {
-    return e.anyAtom(atom -> {
-      if (atom instanceof org.evfilter.predicates.Atom.Text) {
-        return true;
-      }
-      org.evfilter.events.schema.EventField f = atom instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
-          : atom instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
-      return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
-    });
+    return readsLabel(e) || e.anyAtom(atom -> atom instanceof org.evfilter.predicates.Atom.Text);
   }
 
   // Where a syscall can be let through: a permissive rule for it, or a permissive default.
