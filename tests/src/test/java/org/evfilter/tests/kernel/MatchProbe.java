@@ -40,6 +40,7 @@ public final class MatchProbe {
   public static void main(String[] args) throws IOException, InterruptedException {
     Path instances = Path.of(args[0]).resolve("instances");
     String tag = "evfilter-match-" + ProcessHandle.current().pid();
+    removeStale(instances);
     List<Path> made = new ArrayList<>();
     try {
       Path confirm = make(instances.resolve(tag + "-confirm"), made);
@@ -76,6 +77,20 @@ public final class MatchProbe {
     } finally {
       for (Path p : made) {
         Files.delete(p);
+      }
+    }
+  }
+
+  // Instances are the kernel's, not the mount namespace's: a probe killed before its finally left
+  // its own behind, named with its pid. Those of a probe still running are left alone.
+  private static void removeStale(Path instances) throws IOException {
+    Pattern ours = Pattern.compile("evfilter-match-(\\d+)-.*");
+    try (var all = Files.list(instances)) {
+      for (Path i : all.toList()) {
+        Matcher m = ours.matcher(i.getFileName().toString());
+        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+          Files.delete(i);
+        }
       }
     }
   }
