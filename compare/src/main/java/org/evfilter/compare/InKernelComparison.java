@@ -1,4 +1,4 @@
-package org.evfilter.lsm.compare;
+package org.evfilter.compare;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
