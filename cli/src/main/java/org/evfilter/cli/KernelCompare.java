@@ -8,9 +8,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
+import org.evfilter.compare.InKernelComparison;
+import org.evfilter.compare.InKernelComparison.Config;
+import org.evfilter.compare.Median;
 import org.evfilter.events.tracefs.TracingInstance;
-import org.evfilter.lsm.compare.InKernelComparison;
-import org.evfilter.lsm.compare.InKernelComparison.Config;
 import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.predicates.BoundPolicy;
 import org.knowm.xchart.CategoryChart;
@@ -112,13 +113,8 @@ final class KernelCompare {
     return Optional.of(InKernelComparison.Workload.of(parts[0], args));
   }
 
-  static double median(List<Double> v) {
-    double[] s = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-    return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
   private static String cell(Optional<InKernelComparison.Point> p) {
-    return p.map(x -> String.format("%.1f", median(x.nsPerCall()))).orElse("-");
+    return p.map(x -> String.format("%.1f", Median.of(x.nsPerCall()))).orElse("-");
   }
 
   private static double min(List<Double> v) {
@@ -135,11 +131,11 @@ final class KernelCompare {
 
   private static String summary(InKernelComparison.Result r) {
     StringBuilder b = new StringBuilder();
-    double nothing = point(r, Config.NOTHING, 0).map(p -> median(p.nsPerCall())).orElse(Double.NaN);
+    double nothing = point(r, Config.NOTHING, 0).map(p -> Median.of(p.nsPerCall())).orElse(Double.NaN);
     b.append(String.format("%s, median of %d rounds:%n", r.workload(), point(r, Config.NOTHING, 0).map(p -> p.nsPerCall().size()).orElse(0)));
     for (Config c : r.configs()) {
-      point(r, c, 0).ifPresent(p -> b.append(String.format("  %-26s %9.1f ns/call  (%+.1f ns, %.2fx)%n", c.title(), median(p.nsPerCall()),
-          median(p.nsPerCall()) - nothing, median(p.nsPerCall()) / nothing)));
+      point(r, c, 0).ifPresent(p -> b.append(String.format("  %-26s %9.1f ns/call  (%+.1f ns, %.2fx)%n", c.title(), Median.of(p.nsPerCall()),
+          Median.of(p.nsPerCall()) - nothing, Median.of(p.nsPerCall()) / nothing)));
     }
     for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
       if (c == Config.SECCOMP && r.notified()) {
@@ -164,7 +160,7 @@ final class KernelCompare {
     }
     InKernelComparison.Point lo = ps.get(0);
     InKernelComparison.Point hi = ps.get(ps.size() - 1);
-    return Optional.of(new double[] {(median(hi.nsPerCall()) - median(lo.nsPerCall())) / (hi.addedRules() - lo.addedRules()),
+    return Optional.of(new double[] {(Median.of(hi.nsPerCall()) - Median.of(lo.nsPerCall())) / (hi.addedRules() - lo.addedRules()),
         lo.addedRules(), hi.addedRules()});
   }
 
@@ -178,7 +174,7 @@ final class KernelCompare {
     for (Config c : r.configs()) {
       point(r, c, 0).ifPresent(p -> {
         names.add(c.title());
-        medians.add(median(p.nsPerCall()));
+        medians.add(Median.of(p.nsPerCall()));
       });
     }
     bars.addSeries("median", names, medians);
@@ -194,7 +190,7 @@ final class KernelCompare {
             java.util.Comparator.comparingInt(InKernelComparison.Point::addedRules)).toList();
         if (!ps.isEmpty()) {
           growth.addSeries(c.title(), ps.stream().mapToDouble(InKernelComparison.Point::addedRules).toArray(),
-              ps.stream().mapToDouble(p -> median(p.nsPerCall())).toArray());
+              ps.stream().mapToDouble(p -> Median.of(p.nsPerCall())).toArray());
         }
       }
       CompareReport.save(growth, dir, "kernel-growth");
@@ -227,10 +223,10 @@ final class KernelCompare {
     md.append("- Machine: ").append(System.getProperty("os.name")).append(' ').append(System.getProperty("os.version")).append(", ")
         .append(Runtime.getRuntime().availableProcessors()).append(" CPUs, not pinned.\n\n");
     md.append("## Per configuration\n\n| configuration | median ns/call | min | max | overhead vs nothing |\n|---|---|---|---|---|\n");
-    double nothing = point(r, Config.NOTHING, 0).map(p -> median(p.nsPerCall())).orElse(Double.NaN);
+    double nothing = point(r, Config.NOTHING, 0).map(p -> Median.of(p.nsPerCall())).orElse(Double.NaN);
     for (Config c : r.configs()) {
       point(r, c, 0).ifPresent(p -> md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ns (%.2fx) |%n", c.title(),
-          median(p.nsPerCall()), min(p.nsPerCall()), max(p.nsPerCall()), median(p.nsPerCall()) - nothing, median(p.nsPerCall()) / nothing)));
+          Median.of(p.nsPerCall()), min(p.nsPerCall()), max(p.nsPerCall()), Median.of(p.nsPerCall()) - nothing, Median.of(p.nsPerCall()) / nothing)));
     }
     md.append("\n![kernel-configurations](kernel-configurations.svg)\n\n");
     if (grew) {
@@ -273,12 +269,12 @@ final class KernelCompare {
       md.append("| configuration | median ms | min | max | start-up ms | overhead net of start-up | ns per syscall added |\n")
           .append("|---|---|---|---|---|---|---|\n");
       Optional<InKernelComparison.CommandPoint> nothingPoint = r.command().stream().filter(p -> p.config() == Config.NOTHING).findFirst();
-      double base = nothingPoint.map(p -> median(p.millis()) - median(p.startMillis())).orElse(Double.NaN);
+      double base = nothingPoint.map(p -> Median.of(p.millis()) - Median.of(p.startMillis())).orElse(Double.NaN);
       for (InKernelComparison.CommandPoint p : r.command()) {
-        double m = median(p.millis());
-        double net = m - median(p.startMillis()) - base;
+        double m = Median.of(p.millis());
+        double net = m - Median.of(p.startMillis()) - base;
         md.append(String.format("| %s | %.1f | %.1f | %.1f | %.1f | %+.1f ms | %s |%n", p.config().title(), m, min(p.millis()),
-            max(p.millis()), median(p.startMillis()), net,
+            max(p.millis()), Median.of(p.startMillis()), net,
             r.commandSyscalls() > 0 ? String.format("%.0f", net * 1e6 / r.commandSyscalls()) : "-"));
       }
       md.append("\nEach time runs from starting the command to its exit (events were enabled before). Under seccomp and Landlock")

@@ -1,4 +1,4 @@
-package org.evfilter.lsm.compare;
+package org.evfilter.compare;
 
 import java.nio.file.Path;
 import org.evfilter.predicates.BoundPolicy;

@@ -1,4 +1,4 @@
-package org.evfilter.lsm.compare;
+package org.evfilter.compare;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -163,6 +163,20 @@ public final class InKernelComparison {
   private final Path work;
   private final Path launcher;
   private final int abi;
+
+  // The events enabled in the instance (and whether they are on now); those the kernel refused, why.
+  private final Map<String, Boolean> enabled = new LinkedHashMap<>();
+  private final Map<String, String> refusedEvents = new LinkedHashMap<>();
+  // The loop's last run: how many of its timed calls failed, and the errno of the last failure.
+  private long failed;
+  private long failedErrno;
+  private final Map<Integer, Long> failedUnderNothing = new LinkedHashMap<>();
+  // What the rounds measured: ns per call by configuration and rules added; why ftrace could not
+  // take a size; the command's milliseconds and its start-up's.
+  private final Map<Config, Map<Integer, List<Double>>> ns = new EnumMap<>(Config.class);
+  private final Map<Integer, String> tooLong = new LinkedHashMap<>();
+  private final Map<Config, List<Double>> commandMillis = new EnumMap<>(Config.class);
+  private final Map<Config, List<Double>> startMillis = new EnumMap<>(Config.class);
 
   private InKernelComparison(BoundPolicy policy, Workload workload, Options options, Path tracefs, int abi, Consumer<String> progress)
       throws IOException {
@@ -363,46 +377,16 @@ public final class InKernelComparison {
 
   private Result measure(List<String> command) throws IOException, InterruptedException {
     List<String> notes = new ArrayList<>();
-    long[] callArgs = new long[6];
-    for (int i = 0; i < workload.args().size() && i < 6; i++) {
-      callArgs[i] = Workload.argument(workload.args().get(i));
-    }
-    SeccompData call = new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs);
-    // The engines are compared on a call the kernel carries out: one the program refuses would skip
-    // the syscall under seccomp (and its event), not under nothing. When only the policy's default
-    // refuses it, an allow after every rule lets it through; when a rule refuses it, nothing can.
-    Prepared base = prepare(policy, false);
-    int answer = base.plain().program().run(call).value();
-    if (!carriedOut(answer)) {
-      BoundPolicy allow = PolicyBinder.bind("measured call", "allow " + syscall.name() + "\n", KernelFacts.ofThisMachine(), Arch.X86_64);
-      List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
-      rules.addAll(allow.rules());
-      policy = new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
-      base = prepare(policy, false);
-      int again = base.plain().program().run(call).value();
-      if (!carriedOut(again)) {
-        throw new IllegalArgumentException("the policy refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(again)
-            + ") by one of its rules: timing it would time a refusal; choose a call it allows (--syscall NAME:ARGS)");
-      }
-      notes.add("the policy's default refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(answer) + "): measured with"
-          + " `allow " + syscall.name() + "` added after every rule (all of the policy's rules on it are still evaluated first), so"
-          + " that every configuration carries the call out");
-    }
+    SeccompData call = call();
+    Prepared base = carriedOutBy(call, notes);
     List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.EVENT, Config.FTRACE, Config.BOTH));
     if (base.landlock().isPresent()) {
       configs.add(Config.LANDLOCK);
     }
     // Strings are pointers the program never reads; what it decides on them it defers.
     org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
-    int ret = program.run(call).value();
-    boolean notified = (ret & 0xffff0000) == SeccompActions.USER_NOTIF;
-    boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
-        SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
-    long executed = cached ? 0 : program.run(call).executed();
-    if (cached) {
-      notes.add("seccomp: the kernel's action cache answers " + syscall.name() + " (allowed whatever its arguments): the program"
-          + " does not run for it, so the seccomp figure is the cost of seccomp's entry path alone");
-    }
+    boolean notified = (program.run(call).value() & 0xffff0000) == SeccompActions.USER_NOTIF;
+    long executed = instructions(program, call, notes);
     notes.add("speculation mitigations that apply to seccomp tasks here: " + vulnerabilities());
     Map<Integer, Prepared> sizes = new LinkedHashMap<>();
     sizes.put(0, base);
@@ -411,83 +395,161 @@ public final class InKernelComparison {
         sizes.put(n, prepare(grown(n), false));
       }
     }
-    Map<Config, Map<Integer, List<Double>>> ns = new EnumMap<>(Config.class);
-    Map<Integer, String> tooLong = new LinkedHashMap<>();
-    List<CommandPoint> commandPoints = new ArrayList<>();
-    Map<Config, List<Double>> commandMillis = new EnumMap<>(Config.class);
-    Map<Config, List<Double>> startMillis = new EnumMap<>(Config.class);
     Prepared forCommand = command.isEmpty() ? null : prepare(policy, true);
     TracingInstance.removeStale(tracefs, "evfilter-kernel");
     try (TracingInstance instance = TracingInstance.create(tracefs, "evfilter-kernel-" + ProcessHandle.current().pid())) {
-      Thread hook = new Thread(() -> {
-        try {
-          remove(instance); // Ctrl-C: nothing stays enabled
-        } catch (IOException e) {
-          // best effort on the way out
-        }
-      }, "evfilter-kernel-cleanup");
-      Runtime.getRuntime().addShutdownHook(hook);
-      try {
+      removedOnExit(instance, () -> {
         for (int rep = 1; rep <= options.repetitions(); rep++) {
-          for (Map.Entry<Integer, Prepared> size : sizes.entrySet()) {
-            String refused = filters(instance, size.getValue(), true);
-            if (refused != null) {
-              tooLong.putIfAbsent(size.getKey(), refused);
-            }
-            for (Config c : configs) {
-              if (size.getKey() > 0 && c != Config.NOTHING && c != Config.SECCOMP && c != Config.FTRACE) {
-                continue; // the growth compares the two engines
-              }
-              if (refused != null && (c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT)) {
-                continue;
-              }
-              if (size.getKey() > 0 && c == Config.EVENT) {
-                continue;
-              }
-              progress.accept("round " + rep + "/" + options.repetitions() + ": " + c.title() + ", " + size.getKey() + " rules added");
-              configure(instance, size.getValue(), c);
-              double v = once(instance, size.getValue(), c, loop(options.calls()));
-              checkCarriedOut(c, size.getKey());
-              ns.computeIfAbsent(c, k -> new LinkedHashMap<>()).computeIfAbsent(size.getKey(), k -> new ArrayList<>()).add(v);
-            }
-          }
+          measureLoop(instance, sizes, configs, rep);
           if (forCommand != null) {
-            filters(instance, forCommand, false); // what an event refuses is noted; the others are measured
-            for (Config c : configs) {
-              if (c == Config.EVENT) {
-                continue;
-              }
-              progress.accept("round " + rep + "/" + options.repetitions() + ": " + String.join(" ", command) + " under " + c.title());
-              configure(instance, forCommand, c);
-              // The start-up of this configuration (the launcher making no timed call), then the command.
-              long s0 = System.nanoTime();
-              once(instance, forCommand, c, loop(0));
-              startMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - s0) / 1e6);
-              long t0 = System.nanoTime();
-              once(instance, forCommand, c, command);
-              commandMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
-            }
+            measureCommand(instance, forCommand, configs, command, rep);
           }
         }
-      } finally {
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException shuttingDown) {
-          // the hook runs anyway
-        }
-      }
+      });
     }
     List<Point> points = new ArrayList<>();
     ns.forEach((c, bySize) -> bySize.forEach((n, v) -> points.add(new Point(c, n, v))));
+    List<CommandPoint> commandPoints = new ArrayList<>();
     commandMillis.forEach((c, v) -> commandPoints.add(new CommandPoint(c, v, startMillis.get(c))));
-    tooLong.forEach((n, why) -> notes.add(n == 0 ? "ftrace was not measured on " + workload + ": " + why
-        : "ftrace could not take the policy with " + n + " rules added: " + why + "; only seccomp was measured there"));
-    refusedEvents.forEach((e, why) -> notes.add("not pushed to " + e + ": " + why));
     List<Pushed> pushed = new ArrayList<>(base.pushed());
     if (forCommand != null) {
       forCommand.pushed().stream().filter(p -> !p.approximated().isEmpty() && !p.syscall().equals(syscall.name()))
           .forEach(pushed::add);
     }
+    notesAfterwards(base, notified, notes);
+    return new Result(workload, configs, points, pushed, notified, executed, notes, commandPoints,
+        command.isEmpty() ? 0 : countSyscalls(command));
+  }
+
+  // The workload's call as the program sees it.
+  private SeccompData call() {
+    long[] callArgs = new long[6];
+    for (int i = 0; i < workload.args().size() && i < 6; i++) {
+      callArgs[i] = Workload.argument(workload.args().get(i));
+    }
+    return new SeccompData(syscall.nr(), (int) Arch.X86_64.auditArch(), 0, callArgs);
+  }
+
+  // The policy prepared so that the call is carried out. The engines are compared on a call the
+  // kernel carries out: one the program refuses would skip the syscall under seccomp (and its
+  // event), not under nothing. When only the policy's default refuses it, an allow after every rule
+  // lets it through (and the policy measured becomes that one); when a rule refuses it, nothing can.
+  private Prepared carriedOutBy(SeccompData call, List<String> notes) throws IOException {
+    Prepared base = prepare(policy, false);
+    int answer = base.plain().program().run(call).value();
+    if (carriedOut(answer)) {
+      return base;
+    }
+    BoundPolicy allow = PolicyBinder.bind("measured call", "allow " + syscall.name() + "\n", KernelFacts.ofThisMachine(), Arch.X86_64);
+    List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
+    rules.addAll(allow.rules());
+    policy = new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+    base = prepare(policy, false);
+    int again = base.plain().program().run(call).value();
+    if (!carriedOut(again)) {
+      throw new IllegalArgumentException("the policy refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(again)
+          + ") by one of its rules: timing it would time a refusal; choose a call it allows (--syscall NAME:ARGS)");
+    }
+    notes.add("the policy's default refuses " + workload + " (" + org.evfilter.lsm.bpf.Disassembler.action(answer) + "): measured with"
+        + " `allow " + syscall.name() + "` added after every rule (all of the policy's rules on it are still evaluated first), so"
+        + " that every configuration carries the call out");
+    return base;
+  }
+
+  // The instructions the program executes for the call: none when the kernel's action cache answers.
+  private long instructions(org.evfilter.lsm.bpf.BpfProgram program, SeccompData call, List<String> notes) {
+    boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
+        SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
+    if (!cached) {
+      return program.run(call).executed();
+    }
+    notes.add("seccomp: the kernel's action cache answers " + syscall.name() + " (allowed whatever its arguments): the program"
+        + " does not run for it, so the seccomp figure is the cost of seccomp's entry path alone");
+    return 0;
+  }
+
+  /** The rounds, which may be stopped. */
+  @FunctionalInterface
+  private interface Measurement {
+    void run() throws IOException, InterruptedException;
+  }
+
+  // Runs the measurement with a shutdown hook that removes the instance: on Ctrl-C nothing stays enabled.
+  private static void removedOnExit(TracingInstance instance, Measurement measurement) throws IOException, InterruptedException {
+    Thread hook = new Thread(() -> {
+      try {
+        remove(instance);
+      } catch (IOException e) {
+        // best effort on the way out
+      }
+    }, "evfilter-kernel-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      measurement.run();
+    } finally {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // the hook runs anyway
+      }
+    }
+  }
+
+  // One round of the loop: every size of the policy under the configurations that size is measured in.
+  private void measureLoop(TracingInstance instance, Map<Integer, Prepared> sizes, List<Config> configs, int rep)
+      throws IOException, InterruptedException {
+    for (Map.Entry<Integer, Prepared> size : sizes.entrySet()) {
+      String refused = filters(instance, size.getValue(), true);
+      if (refused != null) {
+        tooLong.putIfAbsent(size.getKey(), refused);
+      }
+      for (Config c : configs) {
+        if (!measured(c, size.getKey(), refused != null)) {
+          continue;
+        }
+        progress.accept("round " + rep + "/" + options.repetitions() + ": " + c.title() + ", " + size.getKey() + " rules added");
+        configure(instance, size.getValue(), c);
+        double v = once(instance, size.getValue(), c, loop(options.calls()));
+        checkCarriedOut(c, size.getKey());
+        ns.computeIfAbsent(c, k -> new LinkedHashMap<>()).computeIfAbsent(size.getKey(), k -> new ArrayList<>()).add(v);
+      }
+    }
+  }
+
+  // The growth compares the two engines; what ftrace refused is not measured under it.
+  private static boolean measured(Config c, int added, boolean ftraceRefused) {
+    boolean traced = c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT;
+    if (ftraceRefused && traced) {
+      return false;
+    }
+    return added == 0 || c == Config.NOTHING || c == Config.SECCOMP || c == Config.FTRACE;
+  }
+
+  // One round of the command: under each configuration, its start-up alone (the launcher making
+  // no timed call), then the command.
+  private void measureCommand(TracingInstance instance, Prepared forCommand, List<Config> configs, List<String> command, int rep)
+      throws IOException, InterruptedException {
+    filters(instance, forCommand, false); // what an event refuses is noted; the others are measured
+    for (Config c : configs) {
+      if (c == Config.EVENT) {
+        continue;
+      }
+      progress.accept("round " + rep + "/" + options.repetitions() + ": " + String.join(" ", command) + " under " + c.title());
+      configure(instance, forCommand, c);
+      long s0 = System.nanoTime();
+      once(instance, forCommand, c, loop(0));
+      startMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - s0) / 1e6);
+      long t0 = System.nanoTime();
+      once(instance, forCommand, c, command);
+      commandMillis.computeIfAbsent(c, k -> new ArrayList<>()).add((System.nanoTime() - t0) / 1e6);
+    }
+  }
+
+  // What the rounds found that the report must say: refusals, the supervisor's part, Landlock's.
+  private void notesAfterwards(Prepared base, boolean notified, List<String> notes) {
+    tooLong.forEach((n, why) -> notes.add(n == 0 ? "ftrace was not measured on " + workload + ": " + why
+        : "ftrace could not take the policy with " + n + " rules added: " + why + "; only seccomp was measured there"));
+    refusedEvents.forEach((e, why) -> notes.add("not pushed to " + e + ": " + why));
     if (notified) {
       notes.add(workload + " is notified by the policy's program: under seccomp BPF the supervisor decides it (user notification)");
     }
@@ -496,8 +558,6 @@ public final class InKernelComparison {
     if (base.landlock().isEmpty()) {
       notes.add("Landlock: the policy lowers nothing to it here (see `evfilter explain`), so that configuration is not run");
     }
-    return new Result(workload, configs, points, pushed, notified, executed, notes, commandPoints,
-        command.isEmpty() ? 0 : countSyscalls(command));
   }
 
   // The shutdown hook's way to remove the instance while the measuring thread still holds it.
@@ -511,8 +571,6 @@ public final class InKernelComparison {
     out.addAll(workload.args());
     return out;
   }
-
-  private final Map<String, Boolean> enabled = new LinkedHashMap<>();
 
   // Sets p's filters. Why the kernel refused the measured syscall's (null: it took it), when
   // {@code measured}; what the other events refuse is noted and they stay off.
@@ -545,8 +603,6 @@ public final class InKernelComparison {
     }
     return refused;
   }
-
-  private final Map<String, String> refusedEvents = new LinkedHashMap<>();
 
   // The measured syscall's event enabled with a filter that holds nothing but the closing test.
   private void emptyFilter(TracingInstance instance, boolean empty, Prepared p) throws IOException {
@@ -620,11 +676,6 @@ public final class InKernelComparison {
     }
     return loop ? parse(out) : 0;
   }
-
-  // The loop's last run: how many of its timed calls failed, and the errno of the last failure.
-  private long failed;
-  private long failedErrno;
-  private final Map<Integer, Long> failedUnderNothing = new LinkedHashMap<>();
 
   private double parse(Path out) throws IOException {
     String s = Files.readString(out, StandardCharsets.US_ASCII).trim();
