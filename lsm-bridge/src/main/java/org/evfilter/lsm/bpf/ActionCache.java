@@ -13,7 +13,6 @@ import java.util.List;
  * instruction.
  */
 public final class ActionCache {
-  public static final int RET_ALLOW = 0x7fff0000;
 
   private ActionCache() {}
 
@@ -46,7 +45,7 @@ public final class ActionCache {
           }
         }
         case RET | K -> {
-          return k == RET_ALLOW;
+          return k == SeccompReturn.ALLOW;
         }
         case JMP | JA -> pc += k;
         case JMP | JEQ | K -> pc += a == k ? i.jt() : i.jf();

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Errno;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.lsm.bpf.ActionCache;
@@ -20,6 +21,7 @@ import org.evfilter.lsm.bpf.BranchProgram;
 import org.evfilter.lsm.bpf.Opcodes;
 import org.evfilter.lsm.bpf.Optimizer;
 import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.BoundPolicy.Verdict;
 import org.evfilter.predicates.eval.PolicyEngine;
@@ -125,11 +127,11 @@ public final class SeccompCompiler {
     /** Whether the program returns USER_NOTIF anywhere, so it needs a listener. */
     public boolean notifies() {
       return program.instructions().stream().anyMatch(i -> i.code() == (Opcodes.RET | Opcodes.K)
-          && (i.k() & 0xffff0000) == SeccompActions.USER_NOTIF);
+          && (i.k() & SeccompReturn.ACTION) == SeccompReturn.USER_NOTIF);
     }
   }
 
-  private static final Verdict ENOSYS = new Verdict(ActionKind.ERRNO, 38);
+  private static final Verdict ENOSYS = new Verdict(ActionKind.ERRNO, Errno.ENOSYS);
   // Where bit 30 (x32) changes, and -1 alone: a tracer's "skip this syscall", never x32.
   private static final long[] ABI_BOUNDARIES = {0x40000000L, 0x80000000L, 0xc0000000L, 0xffffffffL};
 
@@ -243,7 +245,7 @@ public final class SeccompCompiler {
     }
     if (w.deferredUsed()) {
       asm.bind(deferred);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
     }
     BranchProgram unoptimised = asm.branchProgram();
     BranchProgram chosen = options.optimise() ? Optimizer.optimise(unoptimised) : unoptimised;
@@ -268,7 +270,7 @@ public final class SeccompCompiler {
     decision(w, d, deferred);
     if (w.deferredUsed()) {
       asm.bind(deferred);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
     }
     BranchProgram p = Optimizer.optimise(asm.branchProgram());
     int[] longest = new int[p.size()];
@@ -305,9 +307,9 @@ public final class SeccompCompiler {
       Label allow = asm.label();
       w.condition(d.gate, notify, allow, notify);
       asm.bind(notify);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
       asm.bind(allow);
-      w.ret(SeccompActions.ALLOW);
+      w.ret(SeccompReturn.ALLOW);
       return;
     }
     decisionBody(w, d, deferred);
@@ -439,7 +441,7 @@ public final class SeccompCompiler {
     List<Entry> entries = new ArrayList<>();
     if (supervised && lo == hi && table.byName("seccomp").map(x -> x.nr() == lo).orElse(false)) {
       // seccomp(SECCOMP_SET_MODE_FILTER, flags & SECCOMP_FILTER_FLAG_NEW_LISTENER, ...)
-      entries.add(new Entry(SeccompActions.value(new Verdict(ActionKind.ERRNO, 1)), new Condition.All(List.of(
+      entries.add(new Entry(SeccompActions.value(new Verdict(ActionKind.ERRNO, Errno.EPERM)), new Condition.All(List.of(
           new Condition.Compare(SeccompData.argLow(0), 4, 0xffffffffL, IntervalSet.unsigned(32, 1, 1)),
           new Condition.AnyBit(SeccompData.argLow(1), 4, 8)))));
     }
