@@ -19,7 +19,7 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.events.tracefs.TracingInstance;
 import org.evfilter.lsm.bpf.SeccompData;
-import org.evfilter.lsm.compile.SeccompActions;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
@@ -395,7 +395,7 @@ public final class InKernelComparison {
     // Strings are pointers the program never reads; what it decides on them it defers.
     org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
     int ret = program.run(call).value();
-    boolean notified = (ret & 0xffff0000) == SeccompActions.USER_NOTIF;
+    boolean notified = (ret & SeccompReturn.ACTION) == SeccompReturn.USER_NOTIF;
     boolean cached = org.evfilter.lsm.bpf.ActionCache.allowed(program, (int) Arch.X86_64.auditArch(),
         SyscallTable.of(Arch.X86_64).maxNumber()).get(syscall.nr());
     long executed = cached ? 0 : program.run(call).executed();
@@ -650,8 +650,8 @@ public final class InKernelComparison {
 
   // Whether a seccomp action lets the syscall be carried out (the supervisor's answer included).
   private static boolean carriedOut(int action) {
-    int kind = action & 0xffff0000;
-    return kind == SeccompActions.ALLOW || kind == SeccompActions.LOG || kind == SeccompActions.USER_NOTIF;
+    int kind = action & SeccompReturn.ACTION;
+    return kind == SeccompReturn.ALLOW || kind == SeccompReturn.LOG || kind == SeccompReturn.USER_NOTIF;
   }
 
   private static String vulnerabilities() {
