@@ -29,7 +29,7 @@ public final class ActionCache {
   }
 
   /** Whether the path for {@code nr} reads only nr and arch and ends in ALLOW. */
-  public static boolean constAllow(List<Instruction> insns, int nr, int auditArch) {
+  static boolean constAllow(List<Instruction> insns, int nr, int auditArch) {
     int a = 0;
     for (int pc = 0; pc < insns.size(); pc++) {
       Instruction i = insns.get(pc);

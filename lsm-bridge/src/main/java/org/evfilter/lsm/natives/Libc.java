@@ -39,8 +39,8 @@ public final class Libc {
   public static final int AT_FDCWD = FileFlags.AT_FDCWD;
   public static final int AT_REMOVEDIR = FileFlags.AT_REMOVEDIR;
   public static final int AT_SYMLINK_NOFOLLOW = FileFlags.AT_SYMLINK_NOFOLLOW;
-  public static final short POLLIN = 1;
-  public static final short POLLHUP = 0x10;
+  static final short POLLIN = 1;
+  static final short POLLHUP = 0x10;
 
   public static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
 
@@ -48,7 +48,7 @@ public final class Libc {
 
   public static native int poll(Pointer fds, long nfds, int timeout) throws LastErrorException;
 
-  public static native long process_vm_readv(int pid, Pointer local, long liovcnt, Pointer remote, long riovcnt, long flags)
+  static native long process_vm_readv(int pid, Pointer local, long liovcnt, Pointer remote, long riovcnt, long flags)
       throws LastErrorException;
 
   public static native long syscall(long number, long a, long b, long c) throws LastErrorException;
