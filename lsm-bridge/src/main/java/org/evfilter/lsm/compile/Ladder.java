@@ -2,7 +2,7 @@ package org.evfilter.lsm.compile;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.UnaryOperator;
+import org.evfilter.lsm.bpf.Pass;
 
 /**
  * What one range of syscall numbers decides: rules in order, each a seccomp return value and the
@@ -17,32 +17,19 @@ record Ladder(List<Rung> rungs, int fallback) {
   /** A rule specialised to the range: {@code action} when {@code condition} holds. */
   record Rung(int action, Condition condition) {}
 
-  /** One rewrite; {@code apply} returns its input when it changes nothing. */
-  record Pass(String name, UnaryOperator<Ladder> apply) {}
-
   /** The passes, in the order each round runs them. */
-  static final List<Pass> PASSES = List.of(
-      new Pass("drop-never", Ladder::dropNever),
-      new Pass("cut-at-true", Ladder::cutAtTrue),
-      new Pass("merge-neighbours", Ladder::mergeNeighbours),
-      new Pass("drop-trailing-fallback", Ladder::dropTrailingFallback));
+  static final List<Pass<Ladder>> PASSES = List.of(
+      new Pass<>("drop-never", Ladder::dropNever),
+      new Pass<>("cut-at-true", Ladder::cutAtTrue),
+      new Pass<>("merge-neighbours", Ladder::mergeNeighbours),
+      new Pass<>("drop-trailing-fallback", Ladder::dropTrailingFallback));
 
   // Each pass only shortens the ladder: a round that changes nothing ends it long before this.
   private static final int ROUNDS = 64;
 
   /** Runs every pass until none changes the ladder. */
   Ladder simplified() {
-    Ladder l = this;
-    for (int round = 0; round < ROUNDS; round++) {
-      Ladder before = l;
-      for (Pass pass : PASSES) {
-        l = pass.apply.apply(l);
-      }
-      if (l.equals(before)) {
-        break;
-      }
-    }
-    return l;
+    return Pass.fixedPoint(this, PASSES, ROUNDS);
   }
 
   /** A rule whose condition never holds in the range answers nothing. */

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import java.util.List;
+import org.evfilter.lsm.bpf.Pass;
 import org.evfilter.lsm.bpf.SeccompData;
 import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.Ladder.Rung;
@@ -55,7 +56,7 @@ class LadderTest {
   @Test
   void aPassThatChangesNothingReturnsItsInput() {
     Ladder l = ladder(KILL, new Rung(EPERM, FD_1), new Rung(ALLOW, FLAGS_4));
-    for (Ladder.Pass p : Ladder.PASSES) {
+    for (Pass<Ladder> p : Ladder.PASSES) {
       assertSame(l, p.apply().apply(l), p.name());
     }
   }
