@@ -1,22 +1,24 @@
 /*
  * evfilter-launch: the process that becomes the sandboxed command.
  *
- * usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN(0|1) [RULESET] -- CMD [ARGS...]
+ * usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]
  *
- * With RULESET (written by the JVM: see LandlockRuleset.serialise), the launcher first builds that
- * Landlock ruleset — every directory and file opened O_PATH without following links and checked
- * to be the device and inode the JVM expanded and scanned — and restricts itself with it, then
- * installs the program: the program lets through the calls whose labels the ruleset decides. Any
- * failure stops the launch: the program alone would allow what the ruleset must refuse.
+ * With --landlock (a file the JVM writes: see LandlockRuleset.serialise), the launcher first
+ * builds that Landlock ruleset — every directory and file opened O_PATH without following links
+ * and checked to be the device and inode the JVM expanded and scanned — and restricts itself with
+ * it, then installs the program: the program lets through the calls whose labels the ruleset
+ * decides. Any failure stops the launch: the program alone would allow what the ruleset must
+ * refuse.
  *
  * It connects to the supervisor's control socket, clears the signal mask and dispositions it
  * inherited from the JVM, closes every other descriptor, sets no_new_privs and installs the
- * program on itself (one thread: no TSYNC needed). With LISTEN=1 the filter has a notification
+ * program on itself (one thread: no TSYNC needed). With --listen the filter has a notification
  * listener; the launcher tells the supervisor the descriptor number the listener will get before
  * installing, because after installing it may only make the syscalls the policy allows: it then
  * blocks in read() until the supervisor has taken the listener with pidfd_getfd, and execs CMD.
- * If the policy denies read, the read fails and the exec proceeds: a listener nobody took makes
- * every notified syscall fail with ENOSYS, so nothing is allowed that should not be.
+ * Without the supervisor's word (the policy denies read, or the supervisor is gone) it exits 125
+ * and CMD never runs: a listener nobody holds would let CMD install a listener of its own, which
+ * would then answer the notifications meant for the supervisor (fail closed).
  *
  * Exit status when CMD cannot start: 126 (found but not executable or exec denied), 127 (not
  * found), 125 (the launcher itself failed; the reason is on stderr when it can still be written).
@@ -58,7 +60,9 @@
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <linux/filter.h>
+#include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,6 +86,17 @@
 #endif
 #ifndef SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
 #define SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV (1UL << 5)
+#endif
+/* glibc names the Landlock syscalls after the kernel headers it is built with (2.36 with 6.1's:
+   it does); the numbers are the same on every arch since 5.13. */
+#ifndef SYS_landlock_create_ruleset
+#define SYS_landlock_create_ruleset 444
+#endif
+#ifndef SYS_landlock_add_rule
+#define SYS_landlock_add_rule 445
+#endif
+#ifndef SYS_landlock_restrict_self
+#define SYS_landlock_restrict_self 446
 #endif
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -134,7 +149,9 @@ static long install(struct sock_fprog *prog, int listen) {
   return fd;
 }
 
-#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1) /* <linux/landlock.h>, ABI 7 */
+#ifndef LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON
+#define LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (1U << 1) /* <linux/landlock.h> of 6.15, ABI 7 */
+#endif
 
 struct ruleset_attr {
   unsigned long long handled_access_fs, handled_access_net, scoped;
@@ -159,7 +176,7 @@ static void landlock(const char *file) {
   struct ruleset_attr attr = {.handled_access_fs = handled};
   /* Each ABI knows its own struct size; a smaller one is what older kernels accept. */
   size_t size = abi >= 6 ? sizeof attr : abi >= 4 ? 2 * sizeof(unsigned long long) : sizeof(unsigned long long);
-  int rs = (int) syscall(444 /* landlock_create_ruleset */, &attr, size, 0);
+  int rs = (int) syscall(SYS_landlock_create_ruleset, &attr, size, 0);
   if (rs < 0) {
     die("landlock_create_ruleset");
   }
@@ -187,7 +204,7 @@ static void landlock(const char *file) {
       _exit(125);
     }
     struct path_beneath_attr pb = {.allowed_access = rights, .parent_fd = fd};
-    if (syscall(445 /* landlock_add_rule */, rs, 1 /* LANDLOCK_RULE_PATH_BENEATH */, &pb, 0) != 0) {
+    if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
       die(path);
     }
     close(fd);
@@ -205,7 +222,7 @@ static void landlock(const char *file) {
      be logged (by default Landlock logs only what the restricting executable is refused). The
      kernel writes them only while auditing is on; `evfilter run` reports them from there. */
   unsigned int log_flags = abi >= 7 ? LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON : 0;
-  if (syscall(446 /* landlock_restrict_self */, rs, log_flags) != 0) {
+  if (syscall(SYS_landlock_restrict_self, rs, log_flags) != 0) {
     die("landlock_restrict_self");
   }
   close(rs);
@@ -360,42 +377,260 @@ static unsigned char *read_owned(const char *dir, const char *name, size_t *len)
   return data;
 }
 
-static void exec_java(char **java, int njava, char **args, int nargs, char **extra, int nextra) {
-  char **argv = calloc(njava + nargs + nextra + 1, sizeof *argv);
-  int k = 0;
-  for (int i = 0; i < njava; i++) argv[k++] = java[i];
-  argv[k++] = args[0]; /* "run" */
-  for (int i = 0; i < nextra; i++) argv[k++] = extra[i];
-  for (int i = 1; i < nargs; i++) argv[k++] = args[i];
-  argv[k] = NULL;
-  execvp(argv[0], argv);
-  fprintf(stderr, "evfilter: cannot start %s: %s\n", argv[0], strerror(errno));
+
+/* How long the child may take to install its program, as the JVM's launch waits (Sandbox). */
+#define HANDOFF_TIMEOUT_NS 10000000000LL
+/* The first retries come soon (installing takes microseconds), later ones no more than this apart. */
+#define HANDOFF_MAX_SLEEP_NS 1000000L
+
+static long long monotonic_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000000000LL + t.tv_nsec;
 }
 
-/* The child's listener, once it exists: pidfd_getfd until its descriptor number appears. */
+/* The child's listener, once it exists: pidfd_getfd until its descriptor number appears, while the
+ * child lives, for at most HANDOFF_TIMEOUT_NS; -1 if it never does. */
 static int take_listener(pid_t child, int fd) {
   int pidfd = (int) syscall(SYS_pidfd_open, child, 0);
   if (pidfd < 0) {
     return -1;
   }
-  for (long spins = 0; spins < 100000000L; spins++) {
-    int got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0);
-    if (got >= 0) {
-      close(pidfd);
-      return got;
-    }
-    if (errno != EBADF || waitpid(child, NULL, WNOHANG) != 0) {
+  long long deadline = monotonic_ns() + HANDOFF_TIMEOUT_NS;
+  struct timespec pause = {0, 10000};
+  int got;
+  while ((got = (int) syscall(SYS_pidfd_getfd, pidfd, fd, 0)) < 0) {
+    if (errno != EBADF || waitpid(child, NULL, WNOHANG) != 0 || monotonic_ns() > deadline) {
       break;
     }
+    nanosleep(&pause, NULL);
+    pause.tv_nsec = pause.tv_nsec * 2 > HANDOFF_MAX_SLEEP_NS ? HANDOFF_MAX_SLEEP_NS : pause.tv_nsec * 2;
   }
   close(pidfd);
-  return -1;
+  return got;
 }
 
 static pid_t forward_to;
 
 static void forward(int sig) {
   kill(forward_to, sig);
+}
+
+/* How to start evfilter's main class, and the arguments of `run` that follow it. */
+struct java_command {
+  char **java;
+  int njava;
+  char **args; /* "run", its options, "--", CMD... */
+  int nargs;
+  int sep;     /* the index of "--" in args */
+};
+
+/* Execs the JVM with `extra` options after "run"; returns only when that fails. */
+static void exec_java(const struct java_command *j, char **extra, int nextra) {
+  char **argv = calloc(j->njava + j->nargs + nextra + 1, sizeof *argv);
+  if (argv == NULL) {
+    die("memory");
+  }
+  int k = 0;
+  for (int i = 0; i < j->njava; i++) argv[k++] = j->java[i];
+  argv[k++] = j->args[0]; /* "run" */
+  for (int i = 0; i < nextra; i++) argv[k++] = extra[i];
+  for (int i = 1; i < j->nargs; i++) argv[k++] = j->args[i];
+  argv[k] = NULL;
+  execvp(argv[0], argv);
+  fprintf(stderr, "evfilter: cannot start %s: %s\n", argv[0], strerror(errno));
+}
+
+/* The key: everything the compiled program depends on that is not a file in its manifest; -1 when
+ * the run cannot be cached (the jar is not there, the working directory has no name). */
+static int cache_key(struct buf *key, const char *jar, const struct java_command *j) {
+  put_str(key, "evfilter-run-cache-1");
+  struct utsname u;
+  uname(&u);
+  put_str(key, u.release);
+  char boot[64] = "";
+  int bf = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+  if (bf >= 0) {
+    ssize_t n = read(bf, boot, sizeof boot - 1);
+    boot[n > 0 ? n : 0] = 0;
+    close(bf);
+  }
+  put_str(key, boot);
+  struct stat js;
+  if (stat(jar, &js) != 0) {
+    return -1;
+  }
+  long long jid[5] = {(long long) js.st_dev, (long long) js.st_ino, (long long) js.st_size, js.st_mtim.tv_sec, js.st_mtim.tv_nsec};
+  put(key, jid, sizeof jid);
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == NULL) {
+    return -1; /* relative paths in the arguments would mean something else */
+  }
+  put_str(key, cwd);
+  /* What /proc/kallsyms shows, and so what a policy binds, depends on who reads it. */
+  unsigned int euid = geteuid();
+  put(key, &euid, sizeof euid);
+  for (int i = 0; i < j->sep; i++) put_str(key, j->args[i]);
+  return 0;
+}
+
+/* A cache entry's contents after its key and manifest. */
+struct entry {
+  unsigned int flags; /* bit 0: the program has a listener */
+  unsigned int mlen;
+  const char *messages; /* what `run` says on stderr before the command starts */
+  unsigned int plen;
+  const void *insns;
+};
+
+/* Whether every file of the manifest at `r` is as it was when the entry was written (device, inode,
+ * size, mtime, ctime). */
+static int manifest_unchanged(struct reader *r) {
+  unsigned int nfiles = take_u32(r);
+  for (unsigned int i = 0; i < nfiles; i++) {
+    unsigned int plen = take_u32(r);
+    const char *path = take(r, plen);
+    long long want[7];
+    for (int j = 0; j < 7; j++) want[j] = take_i64(r);
+    struct stat fs;
+    char p[4200];
+    if (!r->ok || plen == 0 || plen >= sizeof p) {
+      return 0;
+    }
+    memcpy(p, path, plen);
+    p[plen] = 0;
+    if (stat(p, &fs) != 0 || want[0] != (long long) fs.st_dev || want[1] != (long long) fs.st_ino
+        || want[2] != (long long) fs.st_size || want[3] != fs.st_mtim.tv_sec || want[4] != fs.st_mtim.tv_nsec
+        || want[5] != fs.st_ctim.tv_sec || want[6] != fs.st_ctim.tv_nsec) {
+      return 0;
+    }
+  }
+  return r->ok;
+}
+
+/* The entry `name` in `dir` made for `key`, when it is there, ours, whole, and none of the files
+ * it was compiled from changed. */
+static int read_entry(const char *dir, const char *name, const struct buf *key, struct entry *e) {
+  size_t len = 0;
+  unsigned char *data = read_owned(dir, name, &len);
+  struct reader r = {data, len, data != NULL};
+  const char *magic = take(&r, 8);
+  unsigned int klen = take_u32(&r);
+  const unsigned char *k = take(&r, klen);
+  if (!r.ok || memcmp(magic, "EVFRUN1\n", 8) != 0 || klen != key->len || memcmp(k, key->p, klen) != 0
+      || !manifest_unchanged(&r)) {
+    return 0;
+  }
+  e->flags = take_u32(&r);
+  e->mlen = take_u32(&r);
+  e->messages = take(&r, e->mlen);
+  e->plen = take_u32(&r);
+  e->insns = take(&r, e->plen);
+  return r.ok && r.left == 0 && e->plen > 0 && e->plen % sizeof(struct sock_filter) == 0
+      && e->plen / sizeof(struct sock_filter) <= 4096;
+}
+
+/* A miss: the JVM compiles and leaves the entry; where and under which key go on its command line
+ * (never in the environment, which the command inherits). Returns only when the exec fails. */
+static void exec_java_to_fill(const struct java_command *j, const char *entry, const struct buf *key) {
+  char *hex = malloc(key->len * 2 + 32);
+  char *where = malloc(strlen(entry) + 32);
+  if (hex == NULL || where == NULL) {
+    exec_java(j, NULL, 0);
+    return;
+  }
+  strcpy(hex, "--cache-key=");
+  for (size_t i = 0; i < key->len; i++) sprintf(hex + 12 + 2 * i, "%02x", key->p[i]);
+  sprintf(where, "--cache-entry=%s", entry);
+  char *extra[] = {where, hex};
+  exec_java(j, extra, 2);
+}
+
+/* Forks CMD under the program; with a listener, CMD says on `sp` which descriptor the listener
+ * will be, installs, and waits there for the word to go (as in the launcher's main mode). */
+static pid_t fork_command(const struct entry *e, int listen, int sp[2], char **cmd) {
+  struct sock_fprog prog = {.len = (unsigned short) (e->plen / sizeof(struct sock_filter)), .filter = (struct sock_filter *) e->insns};
+  pid_t child = fork();
+  if (child != 0) {
+    return child;
+  }
+  if (listen) {
+    close(sp[0]); /* so that a supervisor that never starts means EOF here, not a wait forever */
+  }
+  default_signals();
+  close_others(listen ? sp[1] : -1);
+  if (!listen) {
+    install(&prog, 0);
+    run_command(cmd);
+  }
+  int probe = dup(sp[1]);
+  close(probe);
+  if (write(sp[1], &probe, sizeof probe) != sizeof probe) {
+    _exit(125);
+  }
+  install(&prog, 1);
+  char go = 0;
+  if (read(sp[1], &go, 1) != 1 || go != 'g') {
+    _exit(125);
+  }
+  run_command(cmd);
+  return -1; /* not reached: run_command exits */
+}
+
+/* Nothing to supervise, so no JVM: waits for CMD as a shell would and reports like `evfilter run`. */
+static int wait_command(pid_t child, const char *name) {
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
+  signal(SIGCHLD, SIG_DFL);
+  /* Termination asked of the launcher goes to the command, which we then wait for. */
+  forward_to = child;
+  signal(SIGTERM, forward);
+  signal(SIGHUP, forward);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) {
+      die("waitpid");
+    }
+  }
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    fprintf(stderr, "evfilter run: %s was killed by signal %d%s\n", name, sig,
+            sig == SIGSYS ? " (SIGSYS: the policy's kill or trap action)" : "");
+    return 128 + sig;
+  }
+  return WEXITSTATUS(status);
+}
+
+/* Takes CMD's listener and execs the JVM as its supervisor (exec keeps our pid, so the JVM is CMD's
+ * parent) with the listener, CMD's pid, the program and the channel of the word to go. */
+static int hand_over(pid_t child, int sp0, const struct entry *e, const struct java_command *j) {
+  int predicted = -1;
+  int listener = read(sp0, &predicted, sizeof predicted) == sizeof predicted ? take_listener(child, predicted) : -1;
+  if (listener < 0) {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    fprintf(stderr, "evfilter run: the command never installed its program or ended before the handoff (a policy that denies read stops it): it did not run\n");
+    return 125;
+  }
+  /* The JVM says go, on sp0, only once the program it compiles is, byte for byte, the one the
+   * command runs (given to it in a sealed memfd): nothing of the command runs before. */
+  int prog_fd = (int) syscall(SYS_memfd_create, "evfilter-program", MFD_ALLOW_SEALING);
+  if (prog_fd < 0 || write(prog_fd, e->insns, e->plen) != (ssize_t) e->plen
+      || fcntl(prog_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
+    kill(child, SIGKILL);
+    die("memfd");
+  }
+  fcntl(sp0, F_SETFD, 0);
+  fcntl(listener, F_SETFD, 0);
+  char lopt[32], popt[32], fopt[40], gopt[32];
+  snprintf(lopt, sizeof lopt, "--attach-listener=%d", listener);
+  snprintf(popt, sizeof popt, "--attach-pid=%d", (int) child);
+  snprintf(fopt, sizeof fopt, "--attach-program-fd=%d", prog_fd);
+  snprintf(gopt, sizeof gopt, "--attach-go-fd=%d", sp0);
+  char *extra[] = {lopt, popt, fopt, gopt};
+  exec_java(j, extra, 4);
+  kill(child, SIGKILL);
+  return 125;
 }
 
 static int cached(int argc, char **argv) {
@@ -410,190 +645,38 @@ static int cached(int argc, char **argv) {
     fprintf(stderr, "evfilter-launch: --cached needs --args\n");
     return 125;
   }
-  char **java = argv + 4;
-  int njava = a - 4;
-  char **args = argv + a + 1;
-  int nargs = argc - a - 1;
-  int sep = 0;
-  while (sep < nargs && strcmp(args[sep], "--") != 0) sep++;
-  if (strcmp(args[0], "run") != 0 || sep >= nargs - 1) {
-    exec_java(java, njava, args, nargs, NULL, 0);
-    return 125;
-  }
-
-  /* The key: everything the compiled program depends on that is not a file in its manifest. */
+  struct java_command j = {.java = argv + 4, .njava = a - 4, .args = argv + a + 1, .nargs = argc - a - 1};
+  while (j.sep < j.nargs && strcmp(j.args[j.sep], "--") != 0) j.sep++;
   struct buf key = {0};
-  put_str(&key, "evfilter-run-cache-1");
-  struct utsname u;
-  uname(&u);
-  put_str(&key, u.release);
-  char boot[64] = "";
-  int bf = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
-  if (bf >= 0) {
-    ssize_t n = read(bf, boot, sizeof boot - 1);
-    boot[n > 0 ? n : 0] = 0;
-    close(bf);
-  }
-  put_str(&key, boot);
-  struct stat js;
-  if (stat(jar, &js) != 0) {
-    exec_java(java, njava, args, nargs, NULL, 0);
+  if (strcmp(j.args[0], "run") != 0 || j.sep >= j.nargs - 1 || cache_key(&key, jar, &j) != 0) {
+    exec_java(&j, NULL, 0);
     return 125;
   }
-  long long jid[5] = {(long long) js.st_dev, (long long) js.st_ino, (long long) js.st_size, js.st_mtim.tv_sec, js.st_mtim.tv_nsec};
-  put(&key, jid, sizeof jid);
-  char cwd[4096];
-  if (getcwd(cwd, sizeof cwd) == NULL) {
-    /* Relative paths in the arguments would mean something else: no cache. */
-    exec_java(java, njava, args, nargs, NULL, 0);
-    return 125;
-  }
-  put_str(&key, cwd);
-  /* What /proc/kallsyms shows, and so what a policy binds, depends on who reads it. */
-  unsigned int euid = geteuid();
-  put(&key, &euid, sizeof euid);
-  for (int i = 0; i < sep; i++) put_str(&key, args[i]);
-
   char name[40], entry[4200];
   snprintf(name, sizeof name, "%016llx.run", fnv1a(key.p, key.len));
   snprintf(entry, sizeof entry, "%s/%s", dir, name);
-  size_t len = 0;
-  unsigned char *data = read_owned(dir, name, &len);
-  struct reader r = {data, len, data != NULL};
-  const char *magic = take(&r, 8);
-  unsigned int klen = take_u32(&r);
-  const unsigned char *k = take(&r, klen);
-  int valid = r.ok && memcmp(magic, "EVFRUN1\n", 8) == 0 && klen == key.len && memcmp(k, key.p, klen) == 0;
-  unsigned int nfiles = valid ? take_u32(&r) : 0;
-  for (unsigned int i = 0; valid && i < nfiles; i++) {
-    unsigned int plen = take_u32(&r);
-    const char *path = take(&r, plen);
-    long long want[7];
-    for (int j = 0; j < 7; j++) want[j] = take_i64(&r);
-    struct stat fs;
-    char p[4200];
-    if (!r.ok || plen == 0 || plen >= sizeof p) {
-      valid = 0;
-      break;
-    }
-    memcpy(p, path, plen);
-    p[plen] = 0;
-    valid = stat(p, &fs) == 0 && want[0] == (long long) fs.st_dev && want[1] == (long long) fs.st_ino
-        && want[2] == (long long) fs.st_size && want[3] == fs.st_mtim.tv_sec && want[4] == fs.st_mtim.tv_nsec
-        && want[5] == fs.st_ctim.tv_sec && want[6] == fs.st_ctim.tv_nsec;
-  }
-  unsigned int flags = valid ? take_u32(&r) : 0;
-  unsigned int mlen = valid ? take_u32(&r) : 0;
-  const char *messages = valid ? take(&r, mlen) : NULL;
-  unsigned int plen = valid ? take_u32(&r) : 0;
-  const void *insns = valid ? take(&r, plen) : NULL;
-  valid = valid && r.ok && r.left == 0 && plen > 0 && plen % sizeof(struct sock_filter) == 0
-      && plen / sizeof(struct sock_filter) <= 4096;
-
-  if (!valid) {
-    /* A miss: the JVM compiles and leaves the entry; where and under which key go on its command
-     * line (never in the environment, which the command inherits). */
-    char *hex = malloc(key.len * 2 + 32);
-    char *where = malloc(strlen(entry) + 32);
-    if (hex == NULL || where == NULL) {
-      exec_java(java, njava, args, nargs, NULL, 0);
-      return 125;
-    }
-    strcpy(hex, "--cache-key=");
-    for (size_t i = 0; i < key.len; i++) sprintf(hex + 12 + 2 * i, "%02x", key.p[i]);
-    sprintf(where, "--cache-entry=%s", entry);
-    char *extra[] = {where, hex};
-    exec_java(java, njava, args, nargs, extra, 2);
+  struct entry e = {0};
+  if (!read_entry(dir, name, &key, &e)) {
+    exec_java_to_fill(&j, entry, &key);
     return 125;
   }
-
-  fwrite(messages, 1, mlen, stderr);
+  fwrite(e.messages, 1, e.mlen, stderr);
   fflush(stderr);
-  int listen = flags & 1;
-  struct sock_fprog prog = {.len = (unsigned short) (plen / sizeof(struct sock_filter)), .filter = (struct sock_filter *) insns};
+  int listen = e.flags & 1;
   int sp[2];
   if (listen && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
     die("socketpair");
   }
-  pid_t child = fork();
+  char **cmd = j.args + j.sep + 1;
+  pid_t child = fork_command(&e, listen, sp, cmd);
   if (child < 0) {
     die("fork");
   }
-  if (child == 0) {
-    if (listen) {
-      close(sp[0]); /* so that a supervisor that never starts means EOF here, not a wait forever */
-    }
-    default_signals();
-    close_others(listen ? sp[1] : -1);
-    if (listen) {
-      /* As in the other mode: say the listener's number, install, wait for the word to go. */
-      int probe = dup(sp[1]);
-      close(probe);
-      if (write(sp[1], &probe, sizeof probe) != sizeof probe) {
-        _exit(125);
-      }
-      install(&prog, 1);
-      char go = 0;
-      if (read(sp[1], &go, 1) != 1 || go != 'g') {
-        _exit(125);
-      }
-    } else {
-      install(&prog, 0);
-    }
-    run_command(args + sep + 1);
-  }
   if (!listen) {
-    /* Nothing to supervise: no JVM. Wait for CMD as a shell would and report like `evfilter run`. */
-    signal(SIGINT, SIG_IGN);
-    signal(SIGQUIT, SIG_IGN);
-    signal(SIGCHLD, SIG_DFL);
-    /* Termination asked of the launcher goes to the command, which we then wait for. */
-    forward_to = child;
-    signal(SIGTERM, forward);
-    signal(SIGHUP, forward);
-    int status = 0;
-    while (waitpid(child, &status, 0) < 0) {
-      if (errno != EINTR) {
-        die("waitpid");
-      }
-    }
-    if (WIFSIGNALED(status)) {
-      int sig = WTERMSIG(status);
-      fprintf(stderr, "evfilter run: %s was killed by signal %d%s\n", args[sep + 1], sig,
-              sig == SIGSYS ? " (SIGSYS: the policy's kill or trap action)" : "");
-      return 128 + sig;
-    }
-    return WEXITSTATUS(status);
+    return wait_command(child, cmd[0]);
   }
   close(sp[1]);
-  int predicted = -1;
-  int listener = read(sp[0], &predicted, sizeof predicted) == sizeof predicted ? take_listener(child, predicted) : -1;
-  if (listener < 0) {
-    kill(child, SIGKILL);
-    waitpid(child, NULL, 0);
-    fprintf(stderr, "evfilter run: the command never installed its program or ended before the handoff (a policy that denies read stops it): it did not run\n");
-    return 125;
-  }
-  /* The JVM says go, on sp[0], only once the program it compiles is, byte for byte, the one the
-   * command runs (given to it in a sealed memfd): nothing of the command runs before. */
-  int prog_fd = (int) syscall(SYS_memfd_create, "evfilter-program", MFD_ALLOW_SEALING);
-  if (prog_fd < 0 || write(prog_fd, insns, plen) != (ssize_t) plen
-      || fcntl(prog_fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-    kill(child, SIGKILL);
-    die("memfd");
-  }
-  fcntl(sp[0], F_SETFD, 0);
-  /* The JVM inherits the listener and becomes CMD's parent (exec keeps our pid). */
-  fcntl(listener, F_SETFD, 0);
-  char lopt[32], popt[32], fopt[40], gopt[32];
-  snprintf(lopt, sizeof lopt, "--attach-listener=%d", listener);
-  snprintf(popt, sizeof popt, "--attach-pid=%d", (int) child);
-  snprintf(fopt, sizeof fopt, "--attach-program-fd=%d", prog_fd);
-  snprintf(gopt, sizeof gopt, "--attach-go-fd=%d", sp[0]);
-  char *extra[] = {lopt, popt, fopt, gopt};
-  exec_java(java, njava, args, nargs, extra, 4);
-  kill(child, SIGKILL);
-  return 125;
+  return hand_over(child, sp[0], &e, &j);
 }
 
 /* ---- the xattr scan of Landlock's trees ---- */
@@ -778,8 +861,110 @@ static int scan_xattrs(int argc, char **argv) {
   return fflush(stdout) == 0 ? 0 : 125;
 }
 
+/* The main mode's options. */
+struct launch {
+  const char *control; /* the supervisor's control socket */
+  const char *program; /* the seccomp program, struct sock_filter[] in host order */
+  const char *ruleset; /* the Landlock ruleset (NULL: none) */
+  int listen;          /* whether the filter gets a notification listener */
+  char **cmd;
+};
+
+/* 0 when argv is a whole main-mode command line; CMD must follow "--", so that a command named
+ * like an option is never read as one. */
+static int parse_launch(int argc, char **argv, struct launch *l) {
+  static const struct option options[] = {
+      {"control", required_argument, NULL, 'c'},
+      {"program", required_argument, NULL, 'p'},
+      {"landlock", required_argument, NULL, 'r'},
+      {"listen", no_argument, NULL, 'l'},
+      {NULL, 0, NULL, 0},
+  };
+  *l = (struct launch) {0};
+  int o;
+  /* "+": stop at the first operand, never permute CMD's arguments into ours. */
+  while ((o = getopt_long(argc, argv, "+", options, NULL)) != -1) {
+    switch (o) {
+      case 'c': l->control = optarg; break;
+      case 'p': l->program = optarg; break;
+      case 'r': l->ruleset = optarg; break;
+      case 'l': l->listen = 1; break;
+      default: return -1;
+    }
+  }
+  if (l->control == NULL || l->program == NULL || optind < 2 || optind >= argc || strcmp(argv[optind - 1], "--") != 0) {
+    return -1;
+  }
+  l->cmd = argv + optind;
+  return 0;
+}
+
+/* The program file, read into `insns` (room for the kernel's 4096 instructions). */
+static struct sock_fprog read_program(const char *path, struct sock_filter *insns, size_t room) {
+  int pf = open(path, O_RDONLY | O_CLOEXEC);
+  if (pf < 0) {
+    die(path);
+  }
+  ssize_t n = read(pf, insns, room);
+  close(pf);
+  if (n <= 0 || n % sizeof insns[0] != 0) {
+    errno = EINVAL;
+    die("the program file");
+  }
+  return (struct sock_fprog) {.len = (unsigned short) (n / sizeof insns[0]), .filter = insns};
+}
+
+static int connect_control(const char *path) {
+  int ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (ctl < 0 || strlen(path) >= sizeof addr.sun_path) {
+    die("control socket");
+  }
+  strcpy(addr.sun_path, path);
+  if (connect(ctl, (struct sockaddr *) &addr, sizeof addr) != 0) {
+    die("connect to the supervisor");
+  }
+  return ctl;
+}
+
+static void launch(const struct launch *l) {
+  default_signals();
+  int ctl = connect_control(l->control);
+  static struct sock_filter insns[4096];
+  struct sock_fprog prog = read_program(l->program, insns, sizeof insns);
+  close_others(ctl);
+  if (l->ruleset != NULL) {
+    /* Before the listener's number is said: the supervisor takes it as soon as it reads it. */
+    landlock(l->ruleset);
+  }
+
+  /* The listener takes the lowest free descriptor: say which before installing. */
+  int probe = dup(0 <= ctl ? ctl : 0);
+  if (probe < 0) {
+    die("dup");
+  }
+  close(probe);
+  char line[64];
+  int len = snprintf(line, sizeof line, "%d %d\n", (int) getpid(), l->listen ? probe : -1);
+  if (write(ctl, line, len) != len) {
+    die("tell the supervisor");
+  }
+
+  install(&prog, l->listen);
+  if (l->listen) {
+    char go = 0;
+    /* Blocks until the supervisor holds the listener. Without its word the command does not run:
+     * a listener nobody holds would let the command install its own (fail closed). */
+    if (read(ctl, &go, 1) != 1 || go != 'g') {
+      _exit(125);
+    }
+  }
+  run_command(l->cmd);
+}
+
 int main(int argc, char **argv) {
-  /* Set by older launchers: never let a command inherit where the cache is written. */
+  /* Where the cache is written goes to the JVM on its command line only: a command never inherits
+     it, even from an environment that names it. */
   unsetenv("EVFILTER_RUN_CACHE_ENTRY");
   unsetenv("EVFILTER_RUN_CACHE_KEY");
   if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
@@ -791,68 +976,10 @@ int main(int argc, char **argv) {
   if (argc > 1 && strcmp(argv[1], "--syscall-loop") == 0) {
     return syscall_loop(argv + 2);
   }
-  const char *ruleset = NULL;
-  int cmd = 5;
-  if (argc > 6 && strcmp(argv[4], "--") != 0 && strcmp(argv[5], "--") == 0) {
-    ruleset = argv[4];
-    cmd = 6;
-  }
-  if (argc < cmd + 1 || strcmp(argv[cmd - 1], "--") != 0) {
-    fprintf(stderr, "usage: evfilter-launch CONTROL_SOCKET PROGRAM.bpf LISTEN [RULESET] -- CMD [ARGS...]\n");
+  struct launch l;
+  if (parse_launch(argc, argv, &l) != 0) {
+    fprintf(stderr, "usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]\n");
     return 125;
   }
-  int listen = argv[3][0] == '1';
-  default_signals();
-
-  int ctl = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {.sun_family = AF_UNIX};
-  if (ctl < 0 || strlen(argv[1]) >= sizeof addr.sun_path) {
-    die("control socket");
-  }
-  strcpy(addr.sun_path, argv[1]);
-  if (connect(ctl, (struct sockaddr *) &addr, sizeof addr) != 0) {
-    die("connect to the supervisor");
-  }
-
-  static struct sock_filter insns[4096];
-  int pf = open(argv[2], O_RDONLY | O_CLOEXEC);
-  if (pf < 0) {
-    die(argv[2]);
-  }
-  ssize_t n = read(pf, insns, sizeof insns);
-  close(pf);
-  if (n <= 0 || n % sizeof insns[0] != 0) {
-    errno = EINVAL;
-    die("the program file");
-  }
-  struct sock_fprog prog = {.len = (unsigned short) (n / sizeof insns[0]), .filter = insns};
-
-  close_others(ctl);
-  if (ruleset != NULL) {
-    /* Before the listener's number is said: the supervisor takes it as soon as it reads it. */
-    landlock(ruleset);
-  }
-
-  /* The listener takes the lowest free descriptor: say which before installing. */
-  int probe = dup(0 <= ctl ? ctl : 0);
-  if (probe < 0) {
-    die("dup");
-  }
-  close(probe);
-  char line[64];
-  int len = snprintf(line, sizeof line, "%d %d\n", (int) getpid(), listen ? probe : -1);
-  if (write(ctl, line, len) != len) {
-    die("tell the supervisor");
-  }
-
-  install(&prog, listen);
-  if (listen) {
-    char go = 0;
-    /* Blocks until the supervisor holds the listener. Without its word the command does not run:
-     * a listener nobody holds would let the command install its own (fail closed). */
-    if (read(ctl, &go, 1) != 1 || go != 'g') {
-      _exit(125);
-    }
-  }
-  run_command(argv + cmd);
+  launch(&l);
 }

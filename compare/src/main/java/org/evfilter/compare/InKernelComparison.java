@@ -19,7 +19,7 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.events.tracefs.TracingInstance;
 import org.evfilter.lsm.bpf.SeccompData;
-import org.evfilter.lsm.compile.SeccompActions;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
@@ -385,7 +385,7 @@ public final class InKernelComparison {
     }
     // Strings are pointers the program never reads; what it decides on them it defers.
     org.evfilter.lsm.bpf.BpfProgram program = base.plain().program();
-    boolean notified = (program.run(call).value() & 0xffff0000) == SeccompActions.USER_NOTIF;
+    boolean notified = (program.run(call).value() & SeccompReturn.ACTION) == SeccompReturn.USER_NOTIF;
     long executed = instructions(program, call, notes);
     notes.add("speculation mitigations that apply to seccomp tasks here: " + vulnerabilities());
     Map<Integer, Prepared> sizes = new LinkedHashMap<>();
@@ -701,8 +701,8 @@ public final class InKernelComparison {
 
   // Whether a seccomp action lets the syscall be carried out (the supervisor's answer included).
   private static boolean carriedOut(int action) {
-    int kind = action & 0xffff0000;
-    return kind == SeccompActions.ALLOW || kind == SeccompActions.LOG || kind == SeccompActions.USER_NOTIF;
+    int kind = action & SeccompReturn.ACTION;
+    return kind == SeccompReturn.ALLOW || kind == SeccompReturn.LOG || kind == SeccompReturn.USER_NOTIF;
   }
 
   private static String vulnerabilities() {

@@ -37,6 +37,21 @@ public final class Constants {
     return v == null ? OptionalLong.empty() : OptionalLong.of(v);
   }
 
+  /**
+   * The value of a name the caller knows the headers define, as an {@code int} (flags, errno
+   * numbers): the way {@link Errno} and {@link FileFlags} read their fields from this one table.
+   *
+   * @throws IllegalStateException when the table lacks the name (a typo, or a table generated from
+   *     other headers)
+   */
+  public int require(String name) {
+    Long v = values.get(name);
+    if (v == null) {
+      throw new IllegalStateException("the constants table has no " + name + " (see events/scripts/gen-constants.sh)");
+    }
+    return (int) v.longValue();
+  }
+
   /** Every known name. */
   public Set<String> names() {
     return values.keySet();

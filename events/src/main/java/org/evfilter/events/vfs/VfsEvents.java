@@ -1,5 +1,13 @@
 package org.evfilter.events.vfs;
 
+import static org.evfilter.events.syscalls.FileFlags.AT_REMOVEDIR;
+import static org.evfilter.events.syscalls.FileFlags.O_ACCMODE;
+import static org.evfilter.events.syscalls.FileFlags.O_APPEND;
+import static org.evfilter.events.syscalls.FileFlags.O_CREAT;
+import static org.evfilter.events.syscalls.FileFlags.O_RDWR;
+import static org.evfilter.events.syscalls.FileFlags.O_TRUNC;
+import static org.evfilter.events.syscalls.FileFlags.O_WRONLY;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -12,14 +20,6 @@ import org.evfilter.events.syscalls.Syscall;
  * unix sockets). The paths are the strings the tracer read; an event without them yields nothing.
  */
 public final class VfsEvents {
-  private static final int O_ACCMODE = 3;
-  private static final int O_WRONLY = 1;
-  private static final int O_RDWR = 2;
-  private static final int O_CREAT = 0100;
-  private static final int O_TRUNC = 01000;
-  private static final int O_APPEND = 02000;
-  private static final int AT_REMOVEDIR = 0x200;
-
   private VfsEvents() {}
 
   /** The VFS operation of {@code event}, if it is one and its path is known. */
@@ -60,11 +60,9 @@ public final class VfsEvents {
   }
 
   private static Optional<VfsEvent> open(SyscallEvent event, int pathArg, long flags) {
-    int access = switch ((int) flags & O_ACCMODE) {
-      case O_WRONLY -> VfsEvent.Access.WRITE;
-      case O_RDWR -> VfsEvent.Access.READ | VfsEvent.Access.WRITE;
-      default -> VfsEvent.Access.READ;
-    };
+    int mode = (int) flags & O_ACCMODE;
+    int access = mode == O_WRONLY ? VfsEvent.Access.WRITE
+        : mode == O_RDWR ? VfsEvent.Access.READ | VfsEvent.Access.WRITE : VfsEvent.Access.READ;
     if ((flags & O_TRUNC) != 0) {
       access |= VfsEvent.Access.WRITE;
     }

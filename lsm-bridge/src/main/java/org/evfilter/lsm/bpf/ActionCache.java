@@ -13,7 +13,6 @@ import java.util.List;
  * instruction.
  */
 public final class ActionCache {
-  public static final int RET_ALLOW = 0x7fff0000;
 
   private ActionCache() {}
 
@@ -30,7 +29,7 @@ public final class ActionCache {
   }
 
   /** Whether the path for {@code nr} reads only nr and arch and ends in ALLOW. */
-  public static boolean constAllow(List<Instruction> insns, int nr, int auditArch) {
+  static boolean constAllow(List<Instruction> insns, int nr, int auditArch) {
     int a = 0;
     for (int pc = 0; pc < insns.size(); pc++) {
       Instruction i = insns.get(pc);
@@ -46,7 +45,7 @@ public final class ActionCache {
           }
         }
         case RET | K -> {
-          return k == RET_ALLOW;
+          return k == SeccompReturn.ALLOW;
         }
         case JMP | JA -> pc += k;
         case JMP | JEQ | K -> pc += a == k ? i.jt() : i.jf();

@@ -21,7 +21,7 @@ public record BranchProgram(List<Op> ops) {
       return new Op(code, k, -1, -1);
     }
 
-    public int cls() {
+    int cls() {
       return code & 0x07;
     }
 
@@ -38,7 +38,7 @@ public record BranchProgram(List<Op> ops) {
     }
 
     /** Whether control can fall through to the next instruction. */
-    public boolean fallsThrough() {
+    boolean fallsThrough() {
       return !isJump() && !isReturn();
     }
 

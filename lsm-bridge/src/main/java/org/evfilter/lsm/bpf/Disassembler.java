@@ -108,16 +108,16 @@ public final class Disassembler {
 
   /** A seccomp return value as an action: {@code KILL_PROCESS}, {@code ERRNO(13)}, {@code ALLOW}. */
   public static String action(int value) {
-    int data = value & 0xffff;
-    return switch (value & 0xffff0000) {
-      case 0x80000000 -> "KILL_PROCESS";
-      case 0x00000000 -> "KILL";
-      case 0x00030000 -> "TRAP";
-      case 0x00050000 -> "ERRNO(" + data + ")";
-      case 0x7fc00000 -> "NOTIFY";
-      case 0x7ff00000 -> "TRACE(" + data + ")";
-      case 0x7ffc0000 -> "LOG";
-      case 0x7fff0000 -> "ALLOW";
+    int data = value & SeccompReturn.DATA;
+    return switch (value & SeccompReturn.ACTION) {
+      case SeccompReturn.KILL_PROCESS -> "KILL_PROCESS";
+      case SeccompReturn.KILL_THREAD -> "KILL";
+      case SeccompReturn.TRAP -> "TRAP";
+      case SeccompReturn.ERRNO -> "ERRNO(" + data + ")";
+      case SeccompReturn.USER_NOTIF -> "NOTIFY";
+      case SeccompReturn.TRACE -> "TRACE(" + data + ")";
+      case SeccompReturn.LOG -> "LOG";
+      case SeccompReturn.ALLOW -> "ALLOW";
       default -> "0x" + Integer.toHexString(value);
     };
   }

@@ -25,7 +25,7 @@ public record Instruction(int code, int jt, int jf, int k) {
   }
 
   /** The instruction class ({@link Opcodes#LD} ... {@link Opcodes#MISC}). */
-  public int cls() {
+  int cls() {
     return code & 0x07;
   }
 }

@@ -7,7 +7,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.UnaryOperator;
 
 /**
  * Shrinks and shortens a {@link BranchProgram} with small semantics-preserving passes (jump
@@ -15,15 +14,12 @@ import java.util.function.UnaryOperator;
  * or an instruction the kernel's action cache cannot follow to a path that had none.
  */
 public final class Optimizer {
-  /** One rewrite; {@code apply} returns its input when it changes nothing. */
-  public record Pass(String name, UnaryOperator<BranchProgram> apply) {}
-
   /** The passes, in the order each round runs them. */
-  public static final List<Pass> PASSES = List.of(
-      new Pass("thread-jumps", Optimizer::threadJumps),
-      new Pass("redundant-loads", Optimizer::removeRedundantLoads),
-      new Pass("shared-returns", Optimizer::shareReturns),
-      new Pass("dead-code", Optimizer::removeDeadCode));
+  public static final List<Pass<BranchProgram>> PASSES = List.of(
+      new Pass<>("thread-jumps", Optimizer::threadJumps),
+      new Pass<>("redundant-loads", Optimizer::removeRedundantLoads),
+      new Pass<>("shared-returns", Optimizer::shareReturns),
+      new Pass<>("dead-code", Optimizer::removeDeadCode));
 
   private static final int ROUNDS = 64;
 
@@ -31,16 +27,7 @@ public final class Optimizer {
 
   /** Runs every pass until none changes the program. */
   public static BranchProgram optimise(BranchProgram p) {
-    for (int round = 0; round < ROUNDS; round++) {
-      BranchProgram before = p;
-      for (Pass pass : PASSES) {
-        p = pass.apply.apply(p);
-      }
-      if (p.equals(before)) {
-        break;
-      }
-    }
-    return p;
+    return Pass.fixedPoint(p, PASSES, ROUNDS);
   }
 
   /**

@@ -6,7 +6,7 @@ package org.evfilter.lsm.bpf;
  * (the byte order of every ABI evfilter supports). 64 bytes.
  */
 public record SeccompData(int nr, int arch, long instructionPointer, long[] args) {
-  public static final int SIZE = 64;
+  static final int SIZE = 64;
   public static final int NR = 0;
   public static final int ARCH = 4;
   public static final int IP = 8;

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeSet;
 import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Errno;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.lsm.bpf.ActionCache;
@@ -20,6 +21,7 @@ import org.evfilter.lsm.bpf.BranchProgram;
 import org.evfilter.lsm.bpf.Opcodes;
 import org.evfilter.lsm.bpf.Optimizer;
 import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.BoundPolicy.Verdict;
 import org.evfilter.predicates.eval.PolicyEngine;
@@ -125,11 +127,11 @@ public final class SeccompCompiler {
     /** Whether the program returns USER_NOTIF anywhere, so it needs a listener. */
     public boolean notifies() {
       return program.instructions().stream().anyMatch(i -> i.code() == (Opcodes.RET | Opcodes.K)
-          && (i.k() & 0xffff0000) == SeccompActions.USER_NOTIF);
+          && (i.k() & SeccompReturn.ACTION) == SeccompReturn.USER_NOTIF);
     }
   }
 
-  private static final Verdict ENOSYS = new Verdict(ActionKind.ERRNO, 38);
+  private static final Verdict ENOSYS = new Verdict(ActionKind.ERRNO, Errno.ENOSYS);
   // Where bit 30 (x32) changes, and -1 alone: a tracer's "skip this syscall", never x32.
   private static final long[] ABI_BOUNDARIES = {0x40000000L, 0x80000000L, 0xc0000000L, 0xffffffffL};
 
@@ -167,12 +169,10 @@ public final class SeccompCompiler {
     return new SeccompCompiler(policy, options).run();
   }
 
-  private record Entry(int action, Condition condition) {}
-
   // gate: for a syscall Landlock decides labels for, which calls still go to the supervisor (null:
   // every label-dependent call does).
-  private record Decision(List<Entry> entries, int fallback, Condition gate) {
-    Decision(List<Entry> entries, int fallback) {
+  private record Decision(List<Ladder.Rung> entries, int fallback, Condition gate) {
+    Decision(List<Ladder.Rung> entries, int fallback) {
       this(entries, fallback, null);
     }
   }
@@ -243,7 +243,7 @@ public final class SeccompCompiler {
     }
     if (w.deferredUsed()) {
       asm.bind(deferred);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
     }
     BranchProgram unoptimised = asm.branchProgram();
     BranchProgram chosen = options.optimise() ? Optimizer.optimise(unoptimised) : unoptimised;
@@ -268,7 +268,7 @@ public final class SeccompCompiler {
     decision(w, d, deferred);
     if (w.deferredUsed()) {
       asm.bind(deferred);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
     }
     BranchProgram p = Optimizer.optimise(asm.branchProgram());
     int[] longest = new int[p.size()];
@@ -296,7 +296,7 @@ public final class SeccompCompiler {
   // asked only when the answer really depends on the label). One pending chain per action.
   private void decision(ProgramWriter w, Decision d, Label deferred) {
     Assembler asm = w.assembler();
-    if (d.gate != null && d.entries.stream().anyMatch(e -> e.condition.defers())) {
+    if (d.gate != null && d.entries.stream().anyMatch(e -> e.condition().defers())) {
       // Where the label decides, Landlock does (ALLOW here), but for the calls it cannot see.
       Label landlock = asm.label();
       decisionBody(w, d, landlock);
@@ -305,9 +305,9 @@ public final class SeccompCompiler {
       Label allow = asm.label();
       w.condition(d.gate, notify, allow, notify);
       asm.bind(notify);
-      w.ret(SeccompActions.USER_NOTIF);
+      w.ret(SeccompReturn.USER_NOTIF);
       asm.bind(allow);
-      w.ret(SeccompActions.ALLOW);
+      w.ret(SeccompReturn.ALLOW);
       return;
     }
     decisionBody(w, d, deferred);
@@ -315,23 +315,23 @@ public final class SeccompCompiler {
 
   private void decisionBody(ProgramWriter w, Decision d, Label deferred) {
     Assembler asm = w.assembler();
-    List<Entry> es = d.entries;
+    List<Ladder.Rung> es = d.entries;
     int n = es.size();
     Map<Integer, Label[]> pending = new LinkedHashMap<>();
     Map<Integer, Integer> firstPending = new java.util.HashMap<>();
     for (int i = 0; i < n; i++) {
-      Entry e = es.get(i);
+      Ladder.Rung e = es.get(i);
       Label unsure = deferred;
-      if (e.condition.defers() && (d.fallback == e.action || es.subList(i + 1, n).stream().anyMatch(x -> x.action == e.action))) {
-        Label[] chain = pending.computeIfAbsent(e.action, k -> labels(asm, n + 1));
-        firstPending.merge(e.action, i + 1, Math::min);
+      if (e.condition().defers() && (d.fallback == e.action() || es.subList(i + 1, n).stream().anyMatch(x -> x.action() == e.action()))) {
+        Label[] chain = pending.computeIfAbsent(e.action(), k -> labels(asm, n + 1));
+        firstPending.merge(e.action(), i + 1, Math::min);
         unsure = chain[i + 1];
       }
       Label yes = asm.label();
       Label no = asm.label();
-      w.condition(e.condition, yes, no, unsure);
+      w.condition(e.condition(), yes, no, unsure);
       asm.bind(yes);
-      w.ret(e.action);
+      w.ret(e.action());
       asm.bind(no);
     }
     w.ret(d.fallback);
@@ -341,8 +341,8 @@ public final class SeccompCompiler {
       Label same = asm.label();
       for (int j = firstPending.get(action); j < n; j++) {
         asm.bind(chain[j]);
-        Entry e = es.get(j);
-        w.condition(e.condition, e.action == action ? same : deferred, chain[j + 1], deferred);
+        Ladder.Rung e = es.get(j);
+        w.condition(e.condition(), e.action() == action ? same : deferred, chain[j + 1], deferred);
       }
       asm.bind(chain[n]);
       if (d.fallback == action) {
@@ -436,10 +436,10 @@ public final class SeccompCompiler {
   private Decision decision(long lo, long hi) {
     boolean known = lo <= table.maxNumber() && table.byNumber(lo).isPresent();
     int fallback = SeccompActions.value(!known && options.enosysForUnknown() ? ENOSYS : policy.defaultAction());
-    List<Entry> entries = new ArrayList<>();
+    List<Ladder.Rung> rungs = new ArrayList<>();
     if (supervised && lo == hi && table.byName("seccomp").map(x -> x.nr() == lo).orElse(false)) {
       // seccomp(SECCOMP_SET_MODE_FILTER, flags & SECCOMP_FILTER_FLAG_NEW_LISTENER, ...)
-      entries.add(new Entry(SeccompActions.value(new Verdict(ActionKind.ERRNO, 1)), new Condition.All(List.of(
+      rungs.add(new Ladder.Rung(SeccompActions.value(new Verdict(ActionKind.ERRNO, Errno.EPERM)), new Condition.All(List.of(
           new Condition.Compare(SeccompData.argLow(0), 4, 0xffffffffL, IntervalSet.unsigned(32, 1, 1)),
           new Condition.AnyBit(SeccompData.argLow(1), 4, 8)))));
     }
@@ -448,38 +448,11 @@ public final class SeccompCompiler {
       // split the number space into hundreds of ranges, where one jset does.
       boolean everySyscall = cr.rule().syscalls().isEmpty();
       Condition c = Condition.specialise(condition(cr.rule()), t -> fold(t, lo, hi, !everySyscall));
-      if (c.equals(Condition.FALSE)) {
-        continue;
-      }
-      int action = SeccompActions.value(cr.rule().action());
-      if (c.equals(Condition.TRUE)) {
-        fallback = action;
-        break;
-      }
-      entries.add(new Entry(action, c));
+      rungs.add(new Ladder.Rung(SeccompActions.value(cr.rule().action()), c));
     }
-    // Neighbouring rules with one action are one rule: their comparisons can merge.
-    for (int i = entries.size() - 1; i > 0; i--) {
-      Entry a = entries.get(i - 1);
-      Entry b = entries.get(i);
-      if (a.action == b.action) {
-        Condition any = Condition.specialise(new Condition.Any(List.of(a.condition, b.condition)), t -> null);
-        entries.set(i - 1, new Entry(a.action, any));
-        entries.remove(i);
-      }
-    }
-    for (int i = 0; i < entries.size(); i++) {
-      if (entries.get(i).condition.equals(Condition.TRUE)) {
-        fallback = entries.get(i).action;
-        entries.subList(i, entries.size()).clear();
-      }
-    }
-    // A last rule with the fallback's action decides nothing.
-    while (!entries.isEmpty() && entries.get(entries.size() - 1).action == fallback) {
-      entries.remove(entries.size() - 1);
-    }
+    Ladder ladder = new Ladder(rungs, fallback).simplified();
     LandlockGate gate = lo == hi ? options.landlocked().get((int) lo) : null;
-    return new Decision(List.copyOf(entries), fallback, gate == null ? null : gate.condition());
+    return new Decision(ladder.rungs(), ladder.fallback(), gate == null ? null : gate.condition());
   }
 
   // What a test of nr or arch is known to be for the numbers lo..hi (null: not known); bit tests of

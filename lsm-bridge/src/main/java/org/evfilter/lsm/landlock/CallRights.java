@@ -1,5 +1,12 @@
 package org.evfilter.lsm.landlock;
 
+import static org.evfilter.events.syscalls.FileFlags.AT_REMOVEDIR;
+import static org.evfilter.events.syscalls.FileFlags.O_ACCMODE;
+import static org.evfilter.events.syscalls.FileFlags.O_CREAT;
+import static org.evfilter.events.syscalls.FileFlags.O_PATH;
+import static org.evfilter.events.syscalls.FileFlags.O_TMPFILE_BIT;
+import static org.evfilter.events.syscalls.FileFlags.O_TRUNC;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,14 +22,6 @@ import org.evfilter.lsm.compile.LandlockGate;
 record CallRights(String name, Kind kind, int flagsArg, long fixedFlags) {
   /** What the call does. */
   enum Kind { OPEN, MKDIR, UNLINK, RMDIR }
-
-  static final long O_ACCMODE = 3;
-  static final long O_CREAT = 0100;
-  static final long O_TRUNC = 01000;
-  static final long O_DIRECTORY = 0200000;
-  static final long O_PATH = 010000000;
-  static final long O_TMPFILE_BIT = 020000000;
-  static final long AT_REMOVEDIR = 0x200;
 
   private static final Map<String, CallRights> LOWERABLE = Map.of(
       "open", new CallRights("open", Kind.OPEN, 1, 0),

@@ -1,5 +1,7 @@
 package org.evfilter.lsm.landlock;
 
+import static org.evfilter.events.syscalls.Errno.EACCES;
+
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
@@ -17,6 +19,7 @@ import org.evfilter.grammar.ast.Operator;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.lsm.bpf.BpfProgram;
 import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.LandlockGate;
 import org.evfilter.lsm.compile.SeccompActions;
 import org.evfilter.lsm.compile.SeccompCompiler;
@@ -44,7 +47,6 @@ import org.evfilter.predicates.labels.FileContexts;
  * says: said in the notes.
  */
 public final class LandlockLowering {
-  private static final int EACCES = 13;
   private static final int MAX_FLAG_BITS = 14;
   private static final String[] XATTR_WRITERS = {"setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr",
       "fremovexattr", "setxattrat", "removexattrat"};
@@ -593,15 +595,15 @@ public final class LandlockLowering {
             args[c.model.flagsArg()] = f;
           }
           int ret = program.run(new SeccompData(nr, (int) options.arch().auditArch(), 0, args)).value();
-          int action = ret & 0xffff0000;
-          if (action == SeccompActions.USER_NOTIF) {
+          int action = ret & SeccompReturn.ACTION;
+          if (action == SeccompReturn.USER_NOTIF) {
             continue;
           }
           boolean gated = c.model.gated(c.model.flags(f));
           for (long set : labelSets) {
             Verdict want = c.decisions.get(set)[i];
-            if (action != SeccompActions.ALLOW || gated) {
-              if (SeccompActions.value(want) != ret && !(action == SeccompActions.ALLOW && allows(want))) {
+            if (action != SeccompReturn.ALLOW || gated) {
+              if (SeccompActions.value(want) != ret && !(action == SeccompReturn.ALLOW && allows(want))) {
                 why = c.name + " with flags 0x" + Long.toHexString(f) + ": the program says " + SeccompActions.verdict(ret)
                     + ", the policy " + want;
               }

@@ -1,5 +1,8 @@
 package org.evfilter.lsm.natives;
 
+import static org.evfilter.events.syscalls.Errno.EINTR;
+import static org.evfilter.events.syscalls.Errno.EPERM;
+
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
@@ -9,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import org.evfilter.events.syscalls.Constants;
 
 /**
  * A {@code NETLINK_AUDIT} socket ({@code <linux/audit.h>}, {@code <linux/netlink.h>}): the kernel's
@@ -24,7 +28,7 @@ public final class AuditNetlink implements AutoCloseable {
 
   private static final int AF_NETLINK = 16;
   private static final int SOCK_RAW = 3;
-  private static final int SOCK_CLOEXEC = 02000000;
+  private static final int SOCK_CLOEXEC = Constants.linux().require("SOCK_CLOEXEC");
   private static final int NETLINK_AUDIT = 9;
   private static final int AUDIT_NLGRP_READLOG = 1;
   private static final int NLMSG_ERROR = 2;
@@ -150,7 +154,7 @@ public final class AuditNetlink implements AutoCloseable {
       try {
         return Libc.poll(pfd, 1, timeoutMillis) > 0;
       } catch (LastErrorException e) {
-        if (e.getErrorCode() == 4) { // EINTR
+        if (e.getErrorCode() == EINTR) {
           return false;
         }
         throw new IOException("poll on the audit socket: " + e.getMessage());
@@ -181,7 +185,7 @@ public final class AuditNetlink implements AutoCloseable {
         int error = m.getInt(HEADER);
         if (error != 0) {
           throw new IOException("the kernel refused an audit request: errno " + -error
-              + (-error == 1 ? " (EPERM: CAP_AUDIT_CONTROL is needed, and auditing may be locked)" : ""));
+              + (-error == EPERM ? " (EPERM: CAP_AUDIT_CONTROL is needed, and auditing may be locked)" : ""));
         }
         if (type == NLMSG_ERROR) {
           return m;

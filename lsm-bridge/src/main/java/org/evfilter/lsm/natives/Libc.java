@@ -3,6 +3,8 @@ package org.evfilter.lsm.natives;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import org.evfilter.events.syscalls.Constants;
+import org.evfilter.events.syscalls.FileFlags;
 
 /**
  * The libc calls of the supervisor's hot path, bound by JNA direct mapping (about twice as fast
@@ -16,28 +18,29 @@ public final class Libc {
 
   private Libc() {}
 
-  // x86_64 syscall numbers for calls glibc 2.36 has no wrapper for.
+  // The supervisor's names for the flags of the one table (FileFlags, Constants), and the x86_64
+  // syscall numbers of calls glibc 2.36 has no wrapper for.
   public static final long SYS_PIDFD_OPEN = 434;
   public static final long SYS_PIDFD_GETFD = 438;
   public static final long SYS_OPENAT2 = 437;
   public static final long SYS_CAPSET = 126;
-  public static final int O_NONBLOCK = 04000;
-  public static final int F_GETFL = 3;
-  public static final int F_SETFL = 4;
+  public static final int O_NONBLOCK = FileFlags.O_NONBLOCK;
+  public static final int F_GETFL = Constants.linux().require("F_GETFL");
+  public static final int F_SETFL = Constants.linux().require("F_SETFL");
   public static final long RESOLVE_NO_MAGICLINKS = 0x02;
 
-  public static final int O_PATH = 010000000;
-  public static final int O_CLOEXEC = 02000000;
-  public static final int O_NOFOLLOW = 0400000;
-  public static final int O_CREAT = 0100;
-  public static final int O_EXCL = 0200;
-  public static final int O_TRUNC = 01000;
-  public static final int O_ACCMODE = 3;
-  public static final int AT_FDCWD = -100;
-  public static final int AT_REMOVEDIR = 0x200;
-  public static final int AT_SYMLINK_NOFOLLOW = 0x100;
-  public static final short POLLIN = 1;
-  public static final short POLLHUP = 0x10;
+  public static final int O_PATH = FileFlags.O_PATH;
+  public static final int O_CLOEXEC = FileFlags.O_CLOEXEC;
+  public static final int O_NOFOLLOW = FileFlags.O_NOFOLLOW;
+  public static final int O_CREAT = FileFlags.O_CREAT;
+  public static final int O_EXCL = FileFlags.O_EXCL;
+  public static final int O_TRUNC = FileFlags.O_TRUNC;
+  public static final int O_ACCMODE = FileFlags.O_ACCMODE;
+  public static final int AT_FDCWD = FileFlags.AT_FDCWD;
+  public static final int AT_REMOVEDIR = FileFlags.AT_REMOVEDIR;
+  public static final int AT_SYMLINK_NOFOLLOW = FileFlags.AT_SYMLINK_NOFOLLOW;
+  static final short POLLIN = 1;
+  static final short POLLHUP = 0x10;
 
   public static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
 
@@ -45,7 +48,7 @@ public final class Libc {
 
   public static native int poll(Pointer fds, long nfds, int timeout) throws LastErrorException;
 
-  public static native long process_vm_readv(int pid, Pointer local, long liovcnt, Pointer remote, long riovcnt, long flags)
+  static native long process_vm_readv(int pid, Pointer local, long liovcnt, Pointer remote, long riovcnt, long flags)
       throws LastErrorException;
 
   public static native long syscall(long number, long a, long b, long c) throws LastErrorException;
@@ -68,7 +71,7 @@ public final class Libc {
   public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
 
   public static final long SYS_FCHMODAT2 = 452;
-  public static final int AT_EMPTY_PATH = 0x1000;
+  public static final int AT_EMPTY_PATH = FileFlags.AT_EMPTY_PATH;
 
   /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;

@@ -1,5 +1,7 @@
 package org.evfilter.lsm.natives;
 
+import static org.evfilter.events.syscalls.Errno.ERANGE;
+
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import java.nio.file.Path;
@@ -12,7 +14,6 @@ import org.evfilter.predicates.labels.XattrReader;
  * from {@code security.selinux} too (the JDK reads only {@code user.*}).
  */
 public final class LinuxXattrs implements XattrReader {
-  private static final int ERANGE = 34;
   private static final boolean AVAILABLE = register();
 
   private static boolean register() {
@@ -37,7 +38,7 @@ public final class LinuxXattrs implements XattrReader {
    * names}: one {@code llistxattr} call, so a tree of files without xattrs is scanned without
    * reading any (true when the list cannot be read: the caller reads the attributes themselves).
    */
-  public static boolean mayCarry(Path path, java.util.List<String> names) {
+  static boolean mayCarry(Path path, java.util.List<String> names) {
     if (!AVAILABLE) {
       return true;
     }

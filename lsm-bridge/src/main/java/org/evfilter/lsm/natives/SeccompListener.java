@@ -1,9 +1,13 @@
 package org.evfilter.lsm.natives;
 
+import static org.evfilter.events.syscalls.Errno.EINTR;
+import static org.evfilter.events.syscalls.Errno.ENOENT;
+
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.evfilter.events.syscalls.FileFlags;
 
 /**
  * A seccomp user-notification listener ({@code SECCOMP_FILTER_FLAG_NEW_LISTENER}): receives the
@@ -18,7 +22,6 @@ public final class SeccompListener implements AutoCloseable {
   private static final long SET_FLAGS = 0x40082104L;
   private static final int ADDFD_FLAG_SEND = 2;
   private static final int SYNC_WAKE_UP = 1;
-  private static final int ENOENT = 2;
 
   private final int fd;
   private final Memory notif = new Memory(80);
@@ -74,7 +77,7 @@ public final class SeccompListener implements AutoCloseable {
       try {
         Libc.ioctl(fd, RECV, notif);
       } catch (LastErrorException e) {
-        if (e.getErrorCode() == ENOENT || e.getErrorCode() == 4) {
+        if (e.getErrorCode() == ENOENT || e.getErrorCode() == EINTR) {
           continue; // the task died or a signal interrupted it before we received
         }
         throw e;
@@ -122,7 +125,7 @@ public final class SeccompListener implements AutoCloseable {
    * the notification is gone.
    */
   public int inject(long notification, int srcfd, boolean cloexec) {
-    a.putLong(0, notification).putInt(8, ADDFD_FLAG_SEND).putInt(12, srcfd).putInt(16, 0).putInt(20, cloexec ? Libc.O_CLOEXEC : 0);
+    a.putLong(0, notification).putInt(8, ADDFD_FLAG_SEND).putInt(12, srcfd).putInt(16, 0).putInt(20, cloexec ? FileFlags.O_CLOEXEC : 0);
     try {
       return Libc.ioctl(fd, ADDFD, addfd);
     } catch (LastErrorException e) {

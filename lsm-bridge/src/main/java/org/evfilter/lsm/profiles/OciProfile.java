@@ -1,5 +1,7 @@
 package org.evfilter.lsm.profiles;
 
+import static org.evfilter.events.syscalls.Errno.EPERM;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -29,7 +31,6 @@ public final class OciProfile {
   /** The policy text, and what did not make it in. */
   public record Imported(String policy, List<String> unknownNames, int entries, int skippedEntries) {}
 
-  private static final int EPERM = 1;
   private static final Map<Arch, String> GO_ARCH = Map.of(Arch.X86_64, "amd64", Arch.I386, "386", Arch.AARCH64, "arm64", Arch.X32, "x32");
   private static final Map<Arch, String> SCMP_ARCH = Map.of(Arch.X86_64, "SCMP_ARCH_X86_64", Arch.I386, "SCMP_ARCH_X86",
       Arch.AARCH64, "SCMP_ARCH_AARCH64", Arch.X32, "SCMP_ARCH_X32");

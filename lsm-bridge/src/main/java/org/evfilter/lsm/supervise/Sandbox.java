@@ -117,11 +117,14 @@ public final class Sandbox implements AutoCloseable {
     Files.write(prog, program.toRaw());
     try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
       server.bind(UnixDomainSocketAddress.of(socket));
-      List<String> argv = new ArrayList<>(List.of(launcher(work).toString(), socket.toString(), prog.toString(), listen ? "1" : "0"));
+      List<String> argv = new ArrayList<>(List.of(launcher(work).toString(), "--control=" + socket, "--program=" + prog));
+      if (listen) {
+        argv.add("--listen");
+      }
       if (landlock.isPresent()) {
         Path rules = work.resolve("landlock.rules");
         Files.write(rules, landlock.get());
-        argv.add(rules.toString());
+        argv.add("--landlock=" + rules);
       }
       argv.add("--");
       argv.addAll(command);

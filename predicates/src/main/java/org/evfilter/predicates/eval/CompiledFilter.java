@@ -73,7 +73,7 @@ public final class CompiledFilter {
   }
 
   /** The slots the filter reads: the projection of an event that decides it. */
-  public int[] slotsRead() {
+  int[] slotsRead() {
     return slotsRead.clone();
   }
 

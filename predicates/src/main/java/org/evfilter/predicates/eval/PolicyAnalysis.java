@@ -88,7 +88,7 @@ public final class PolicyAnalysis {
   }
 
   /** Syscalls that get around path-based checks, and why. */
-  public static final Map<String, String> BYPASSES = Map.of(
+  static final Map<String, String> BYPASSES = Map.of(
       "io_uring_setup", "io_uring opens files and does I/O in the kernel without the syscalls a filter sees",
       "io_uring_enter", "io_uring opens files and does I/O in the kernel without the syscalls a filter sees",
       "ptrace", "a tracer can change another process's syscall arguments after they were checked",
@@ -162,7 +162,7 @@ public final class PolicyAnalysis {
   }
 
   /** Syscalls that reach the same objects another way: a path rule on one must be on all. */
-  public static final List<List<String>> PATH_FAMILIES = List.of(
+  static final List<List<String>> PATH_FAMILIES = List.of(
       List.of("openat", "open", "creat", "openat2"),
       List.of("unlinkat", "unlink", "rmdir"),
       List.of("renameat2", "renameat", "rename"),
@@ -193,7 +193,7 @@ public final class PolicyAnalysis {
   }
 
   /** Whether some rule of the policy reads {@code label}, the label set of the object a syscall touches. */
-  public static boolean hasLabelRules(BoundPolicy p) {
+  static boolean hasLabelRules(BoundPolicy p) {
     return p.rules().stream().anyMatch(r -> r.filter().map(PolicyAnalysis::readsLabel).orElse(false));
   }
 

@@ -104,7 +104,7 @@ public final class PolicyEngine {
    * The slots that decide syscall {@code nr}: what the decision cache keys on (always nr and
    * arch, then every field any of its rules reads).
    */
-  public int[] projection(int nr) {
+  int[] projection(int nr) {
     return slots(nr).clone();
   }
 

@@ -10,7 +10,7 @@ import org.evfilter.predicates.BoundPolicy;
  * and the most restrictive decision wins, so a child may add a policy ({@link #push}) but can
  * never remove or relax one. Immutable: pushing returns a new stack.
  */
-public final class PolicyStack {
+final class PolicyStack {
   private final List<PolicyEngine> policies;
 
   private PolicyStack(List<PolicyEngine> policies) {
@@ -18,23 +18,23 @@ public final class PolicyStack {
   }
 
   /** A stack with one policy. */
-  public static PolicyStack of(PolicyEngine first) {
+  static PolicyStack of(PolicyEngine first) {
     return new PolicyStack(List.of(first));
   }
 
   /** This stack with {@code policy} added on top. */
-  public PolicyStack push(PolicyEngine policy) {
+  PolicyStack push(PolicyEngine policy) {
     List<PolicyEngine> more = new ArrayList<>(policies);
     more.add(policy);
     return new PolicyStack(more);
   }
 
-  public List<PolicyEngine> policies() {
+  List<PolicyEngine> policies() {
     return policies;
   }
 
   /** The most restrictive decision of all policies (ties: the lower data, as for one policy). */
-  public BoundPolicy.Verdict decide(SeccompView view, CompiledFilter.Counter counter) {
+  BoundPolicy.Verdict decide(SeccompView view, CompiledFilter.Counter counter) {
     BoundPolicy.Verdict best = null;
     for (PolicyEngine p : policies) {
       BoundPolicy.Verdict v = p.decide(view, counter);

@@ -1,5 +1,8 @@
 package org.evfilter.samples.fileserver;
 
+import static org.evfilter.events.syscalls.FileFlags.AT_FDCWD;
+import static org.evfilter.events.syscalls.FileFlags.O_RDONLY;
+
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
@@ -37,8 +40,6 @@ import org.evfilter.predicates.labels.LabelResolver;
  * Where that matters, decide on the opened descriptor as the supervisor in {@code lsm-bridge} does.
  */
 public final class LabelledFileServer implements AutoCloseable {
-  private static final int O_RDONLY = 0;
-  private static final long AT_FDCWD = -100;
 
   private final Path root;
   private final BoundPolicy policy;

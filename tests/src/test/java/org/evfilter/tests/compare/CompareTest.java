@@ -15,7 +15,7 @@ import org.evfilter.events.syscalls.Arch;
 import org.evfilter.lsm.bpf.BpfProgram;
 import org.evfilter.lsm.bpf.Instruction;
 import org.evfilter.lsm.bpf.Opcodes;
-import org.evfilter.lsm.compile.SeccompActions;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.KernelFacts;
@@ -78,8 +78,8 @@ class CompareTest {
     int broken = 0;
     for (int i = 0; i < insns.size(); i++) {
       Instruction in = insns.get(i);
-      if (in.code() == (Opcodes.RET | Opcodes.K) && in.k() == SeccompActions.ALLOW && broken++ == 0) {
-        insns.set(i, new Instruction(in.code(), 0, 0, SeccompActions.ERRNO | 1));
+      if (in.code() == (Opcodes.RET | Opcodes.K) && in.k() == SeccompReturn.ALLOW && broken++ == 0) {
+        insns.set(i, new Instruction(in.code(), 0, 0, SeccompReturn.ERRNO | 1));
       }
     }
     assertTrue(broken > 0, "no allow to break");

@@ -18,6 +18,7 @@ import org.evfilter.lsm.bpf.BpfProgram;
 import org.evfilter.lsm.bpf.Instruction;
 import org.evfilter.lsm.bpf.Opcodes;
 import org.evfilter.lsm.bpf.SeccompData;
+import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.KernelFacts;
@@ -263,7 +264,7 @@ class KernelCompilerTest {
     for (Instruction i : p.instructions()) {
       if (i.code() == (Opcodes.RET | Opcodes.K)) {
         int errno = errnos.computeIfAbsent(i.k(), k -> ERRNO_BASE + errnos.size());
-        out.add(Instruction.stmt(i.code(), 0x00050000 | errno));
+        out.add(Instruction.stmt(i.code(), SeccompReturn.ERRNO | errno));
       } else {
         out.add(i);
       }
