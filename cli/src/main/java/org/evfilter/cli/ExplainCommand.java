@@ -71,7 +71,9 @@ final class ExplainCommand implements Callable<Integer> {
     List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
     LandlockPlan plan;
     try {
-      plan = LandlockLowering.plan(loaded.get(), SeccompCompiler.Options.defaults(),
+      // Planned for the program run installs: its rules are the policy's, in order, then the supervisor's.
+      BoundPolicy program = org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
+      plan = LandlockLowering.plan(program, SeccompCompiler.Options.defaults(),
           landlockAbi != null ? landlockAbi : LandlockAbi.version());
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
@@ -98,6 +100,8 @@ final class ExplainCommand implements Callable<Integer> {
               .put("origin", r.rule().origin()).put("enforced", Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
         }
       }
+      ArrayNode relabel = root.putArray("relabelling");
+      relabelling(loaded.get()).forEach(relabel::add);
       ArrayNode w = root.putArray("warnings");
       findings.forEach(f -> w.addObject().put("kind", f.kind().name()).put("origin", f.origin()).put("message", f.message()));
       ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
@@ -142,6 +146,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.println(decided + " syscalls have rules; the other " + (SyscallTable.of(Arch.X86_64).all().size() - decided)
         + " get the default" + (all ? "" : " (--all lists them)"));
+    out.println("labels belong to objects: " + String.join("; ", relabelling(loaded.get())));
     out.println("enforcement:");
     Enforcement.print(out, "  ", plan, Optional.empty());
     if (!findings.isEmpty()) {
@@ -149,5 +154,16 @@ final class ExplainCommand implements Callable<Integer> {
       findings.forEach(f -> out.println("  " + f.origin() + ": " + f.message()));
     }
     return 0;
+  }
+
+  // What the policy says of relabelling: nothing to keep (no label rules), nothing allowed, or the rules that allow it.
+  private static List<String> relabelling(BoundPolicy p) {
+    if (!p.readsLabels()) {
+      return List.of("no label rules");
+    }
+    List<String> allowing = p.relabellingRules().stream().map(r -> "relabelling allowed by " + r.origin() + ": " + r.action()
+        + " " + Enforcement.syscalls(new java.util.TreeSet<>(r.syscalls())) + ": " + r.filterText().orElse("")).toList();
+    return allowing.isEmpty() ? List.of("no rule allows relabelling (no rule reads new_label): a move or link that would change"
+        + " an object's labels is refused (EXDEV), a label xattr write or removal too (EACCES)") : allowing;
   }
 }

@@ -206,7 +206,7 @@ public final class OciExport {
     }
     org.evfilter.events.schema.EventField field = a instanceof Atom.Numeric n ? n.field() : a instanceof Atom.Member m ? m.field() : null;
     OptionalInt slot = field == null ? OptionalInt.empty() : SeccompView.LAYOUT.slot(field);
-    if (slot.isEmpty() || slot.getAsInt() == SeccompView.LABELS) {
+    if (slot.isEmpty() || SeccompView.labelSlot(slot.getAsInt())) {
       deferred[0] = true;
       return List.of(List.of());
     }

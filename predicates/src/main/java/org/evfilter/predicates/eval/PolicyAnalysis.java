@@ -131,7 +131,7 @@ public final class PolicyAnalysis {
       }
       org.evfilter.events.schema.EventField f = atom instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
           : atom instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
-      return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
+      return f != null && SeccompView.labelSlot(SeccompView.LAYOUT.slot(f).orElse(-1));
     });
   }
 
