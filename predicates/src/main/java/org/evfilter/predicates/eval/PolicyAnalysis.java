@@ -64,7 +64,9 @@ public final class PolicyAnalysis {
         }
         for (int j = i + 1; j < rules.size(); j++) {
           BoundPolicy.Rule later = rules.get(j).rule();
-          if (!later.syscalls().isEmpty() && reported.add(later.origin() + "shadow" + s.nr())) {
+          // A relabelling rule still decides label xattr writes: only it allows them.
+          boolean relabels = later.readsNewLabel() && !r.rule().readsNewLabel() && BoundPolicy.permits(r.rule().action().kind());
+          if (!later.syscalls().isEmpty() && !relabels && reported.add(later.origin() + "shadow" + s.nr())) {
             out.add(new Finding(Kind.SHADOWED, later.origin(), "rule '" + later.action() + "' on " + s.name()
                 + " never decides: '" + r.rule().action() + "' at " + r.rule().origin() + " matches every " + s.name() + " first"));
           }
