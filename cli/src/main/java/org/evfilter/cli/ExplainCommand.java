@@ -79,10 +79,17 @@ final class ExplainCommand implements Callable<Integer> {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+    // The moves and xattr writes the supervisor checks for relabelling: what the policy lets through there, it performs.
+    java.util.Set<Integer> kept = new java.util.HashSet<>();
+    org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get())).rules().stream()
+        .filter(r -> r.origin().equals(org.evfilter.lsm.supervise.Supervisor.LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
     java.util.Map<BoundPolicy.Rule, Integer> index = new java.util.IdentityHashMap<>();
     for (int i = 0; i < loaded.get().rules().size(); i++) {
       index.put(loaded.get().rules().get(i), i);
     }
+    java.util.function.BiFunction<PolicyEngine.CompiledRule, Integer, String> enforced = (r, nr) ->
+        kept.contains(nr) && BoundPolicy.permits(r.rule().action().kind()) ? "supervisor"
+            : Enforcement.where(plan.where(index.get(r.rule()), nr));
     if (json) {
       ObjectMapper m = new ObjectMapper();
       ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
@@ -97,7 +104,7 @@ final class ExplainCommand implements Callable<Integer> {
         ArrayNode rs = o.putArray("rules");
         for (PolicyEngine.CompiledRule r : rules) {
           rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
-              .put("origin", r.rule().origin()).put("enforced", Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
+              .put("origin", r.rule().origin()).put("enforced", enforced.apply(r, s.nr()));
         }
       }
       ArrayNode relabel = root.putArray("relabelling");
@@ -134,7 +141,7 @@ final class ExplainCommand implements Callable<Integer> {
       boolean unconditional = false;
       for (PolicyEngine.CompiledRule r : rules) {
         out.printf("    %-16s %-50s %s [%s]%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"),
-            r.rule().origin(), Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
+            r.rule().origin(), enforced.apply(r, s.nr()));
         if (r.filter() == null) {
           unconditional = true;
           break;
