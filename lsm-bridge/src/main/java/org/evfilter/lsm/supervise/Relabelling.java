@@ -43,6 +43,9 @@ final class Relabelling {
     if (here.equals(there)) {
       return true;
     }
+    if (!Files.exists(Path.of(here), LinkOption.NOFOLLOW_LINKS)) {
+      return true; // nothing is moved: the kernel answers (ENOENT)
+    }
     try (Stream<Path> all = Files.walk(Path.of(here))) {
       return all.allMatch(p -> keepsOne(p, there + p.toString().substring(here.length())));
     } catch (IOException | UncheckedIOException | SecurityException e) {
