@@ -1,13 +1,16 @@
 package org.evfilter.lsm.supervise;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Stream;
+import java.nio.file.FileVisitResult;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import org.evfilter.events.vfs.VfsEvent.FileType;
+import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.predicates.labels.LabelResolver;
 
 /**
@@ -46,25 +49,40 @@ final class Relabelling {
     if (!Files.exists(Path.of(here), LinkOption.NOFOLLOW_LINKS)) {
       return true; // nothing is moved: the kernel answers (ENOENT)
     }
-    try (Stream<Path> all = Files.walk(Path.of(here))) {
-      return all.allMatch(p -> keepsOne(p, there + p.toString().substring(here.length())));
-    } catch (IOException | UncheckedIOException | SecurityException e) {
+    boolean[] kept = {true};
+    try {
+      Files.walkFileTree(Path.of(here), new SimpleFileVisitor<Path>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a) throws IOException {
+          return visitFile(dir, a);
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path object, BasicFileAttributes a) throws IOException {
+          kept[0] = keepsOne(object, a, there + object.toString().substring(here.length()));
+          return kept[0] ? FileVisitResult.CONTINUE : FileVisitResult.TERMINATE;
+        }
+
+        @Override
+        public FileVisitResult visitFileFailed(Path object, IOException e) throws IOException {
+          throw e;
+        }
+      });
+      return kept[0];
+    } catch (IOException | SecurityException e) {
       return false;
     }
   }
 
-  // One object: its xattrs label it wherever it is; else its path does, here and there.
-  private boolean keepsOne(Path object, String there) {
-    if (labels.xattrLabels(object).isPresent()) {
+  // One object: its xattrs label it wherever it is; else its path does, here and there. One
+  // llistxattr tells most objects carry no label xattr.
+  private boolean keepsOne(Path object, BasicFileAttributes a, String there) throws IOException {
+    if (LinuxXattrs.mayCarry(object, LabelResolver.XATTRS) && labels.xattrLabels(object).isPresent()) {
       return true;
     }
-    try {
-      int mode = (Integer) Files.getAttribute(object, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-      var type = LabelResolver.type(mode);
-      return labels.byPath(object.toString(), type) == labels.byPath(there, type);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    FileType type = a.isDirectory() ? FileType.DIRECTORY : a.isRegularFile() ? FileType.REGULAR : a.isSymbolicLink() ? FileType.SYMLINK
+        : LabelResolver.type((Integer) Files.getAttribute(object, "unix:mode", LinkOption.NOFOLLOW_LINKS));
+    return labels.byPath(object.toString(), type) == labels.byPath(there, type);
   }
 
   /**
