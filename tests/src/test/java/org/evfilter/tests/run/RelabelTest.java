@@ -274,6 +274,39 @@ class RelabelTest {
     assertTrue(r.err().contains("new_label"), r.err());
   }
 
+  @Test
+  void theIssuesShellAttemptsUnderADockerLikePolicyNeverReadTheSecret() throws Exception {
+    // As reported: everything allowed (Docker's profile allows links, renames and xattr writes)
+    // but opening secret_t; the secret labelled by file_contexts, and another by its xattr.
+    fresh(true);
+    String r = tree().toString();
+    Files.writeString(work.resolve("contexts"), r + "/secret(/.*)?  secret_t\n" + r + "/pub(/.*)?  pub_t\n"
+        + r + "/work(/.*)?  work_t\n");
+    Path p = Files.writeString(work.resolve("docker-like.evf"), "labels \"contexts\"\ndefault allow\n"
+        + "errno(EACCES) open, openat, openat2: label & secret_t\n");
+    String script = String.join("\n", "cd " + r,
+        "ln secret/s pub/h; cat pub/h",
+        "mv secret/s pub/m; cat pub/m",
+        "mv secret pub/x; cat pub/x/s pub/x/d/t",
+        "cp secret/s pub/c; cat pub/c",
+        "setfattr -x user.evfilter.label work/xs; cat work/xs",
+        "setfattr -n user.evfilter.label -v work_t work/xs; cat work/xs",
+        "mv work/xs pub/xs; cat pub/xs",
+        "mv work/x pub/x2 && cat pub/x2",
+        "mv work/y work/y2 && cat work/y2",
+        "true");
+    ChildJvm.Result res = ChildJvm.evfilter(work, List.of(), "run", "--landlock=off", "--policy", p.toString(), "--", "sh", "-c", script);
+    System.err.println("\nthe issue's shell attempts (sh, ln, mv, cp, setfattr, cat):\n" + res.out() + res.err());
+    assertFalse(res.out().contains(SECRET) || res.err().contains(SECRET), res.out() + res.err());
+    // work/x crosses labels as a copy (mv falls back from EXDEV), work/y is renamed within its label.
+    assertEquals("work-x\nwork-y\n", res.out(), res.err());
+    assertTrue(Files.exists(tree().resolve("pub/x2")) && !Files.exists(tree().resolve("work/x")), "moved by copying");
+    assertTrue(res.err().contains("ln: failed to create hard link 'pub/h' => 'secret/s': Invalid cross-device link"), res.err());
+    assertTrue(res.err().contains("mv: cannot open 'secret/s' for reading: Permission denied"), res.err());
+    assertTrue(res.err().contains("setfattr: work/xs: Permission denied"), res.err());
+    assertTrue(Files.exists(tree().resolve("secret/s")) && Files.exists(tree().resolve("secret/d/t")), "the secrets stayed");
+  }
+
   private static void add(List<String> ops, List<String> want, String op, String outcome) {
     ops.add(op);
     want.add(outcome);
