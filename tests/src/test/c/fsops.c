@@ -4,6 +4,12 @@
  *
  *   read|write|rdwr|append|trunc|create|creat-ro|readdir|opath|mkdir|rmdir|unlink PATH
  *   rename|link|symlink FROM TO
+ *   exchange FROM TO          renameat2(RENAME_EXCHANGE)
+ *   copy FROM TO              read FROM, create TO (O_EXCL) and write it: what mv does across labels
+ *   setlabel PATH VALUE       setxattr user.evfilter.label (fsetlabel: fsetxattr on a descriptor of PATH)
+ *   rmlabel|frmlabel PATH     removexattr user.evfilter.label (frmlabel: fremovexattr)
+ *   setother PATH             setxattr user.other
+ *   show PATH                 read PATH: "ok:" and its first word when it could
  *
  * and prints per operation "OP PATH [TO] (exists|missing): ok|ERRNO-NAME", where exists says
  * whether PATH (following links) existed before the operation. Every call is the *at syscall with
@@ -16,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 static const char *name(int e) {
@@ -42,6 +49,57 @@ static int open_op(const char *path, int flags) {
   }
   close(fd);
   return 0;
+}
+
+static int copy_op(const char *from, const char *to) {
+  int in = (int) syscall(SYS_openat, AT_FDCWD, from, O_RDONLY | O_CLOEXEC, 0);
+  if (in < 0) {
+    return errno;
+  }
+  int out = (int) syscall(SYS_openat, AT_FDCWD, to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (out < 0) {
+    int e = errno;
+    close(in);
+    return e;
+  }
+  char buf[4096];
+  ssize_t n;
+  int e = 0;
+  while ((n = read(in, buf, sizeof buf)) > 0) {
+    if (write(out, buf, (size_t) n) != n) {
+      e = errno;
+      break;
+    }
+  }
+  close(in);
+  close(out);
+  return e;
+}
+
+// The file's first word, if it can be read: what a confined program would learn of it.
+static char shown[64];
+
+static int show_op(const char *path) {
+  int fd = (int) syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    return errno;
+  }
+  ssize_t n = read(fd, shown, sizeof shown - 1);
+  close(fd);
+  shown[n < 0 ? 0 : n] = 0;
+  shown[strcspn(shown, " \n")] = 0;
+  return 0;
+}
+
+static int fd_xattr_op(const char *path, const char *value) {
+  int fd = (int) syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) {
+    return errno;
+  }
+  int r = value ? fsetxattr(fd, "user.evfilter.label", value, strlen(value), 0) : fremovexattr(fd, "user.evfilter.label");
+  int e = r == 0 ? 0 : errno;
+  close(fd);
+  return e;
 }
 
 int main(int argc, char **argv) {
@@ -76,11 +134,20 @@ int main(int argc, char **argv) {
     else if (!strcmp(op, "rename")) r = syscall(SYS_renameat, AT_FDCWD, a, AT_FDCWD, b) == 0 ? 0 : errno;
     else if (!strcmp(op, "link")) r = syscall(SYS_linkat, AT_FDCWD, a, AT_FDCWD, b, 0) == 0 ? 0 : errno;
     else if (!strcmp(op, "symlink")) r = syscall(SYS_symlinkat, a, AT_FDCWD, b) == 0 ? 0 : errno;
+    else if (!strcmp(op, "exchange")) r = syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE) == 0 ? 0 : errno;
+    else if (!strcmp(op, "copy")) r = copy_op(a, b);
+    else if (!strcmp(op, "setlabel")) r = setxattr(a, "user.evfilter.label", b, strlen(b), 0) == 0 ? 0 : errno;
+    else if (!strcmp(op, "fsetlabel")) r = fd_xattr_op(a, b);
+    else if (!strcmp(op, "rmlabel")) r = removexattr(a, "user.evfilter.label") == 0 ? 0 : errno;
+    else if (!strcmp(op, "frmlabel")) r = fd_xattr_op(a, NULL);
+    else if (!strcmp(op, "setother")) r = setxattr(a, "user.other", "x", 1, 0) == 0 ? 0 : errno;
+    else if (!strcmp(op, "show")) r = show_op(a);
     else {
       fprintf(stderr, "fsops: unknown operation %s\n", op);
       return 2;
     }
-    printf("%s %s%s%s (%s): %s\n", op, a, *b ? " " : "", b, exists ? "exists" : "missing", name(r));
+    printf("%s %s%s%s (%s): %s%s%s\n", op, a, *b ? " " : "", b, exists ? "exists" : "missing", name(r),
+        !strcmp(op, "show") && r == 0 ? ":" : "", !strcmp(op, "show") && r == 0 ? shown : "");
     fflush(stdout);
   }
   return 0;

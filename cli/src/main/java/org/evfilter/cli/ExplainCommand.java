@@ -72,16 +72,25 @@ final class ExplainCommand implements Callable<Integer> {
     List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
     LandlockPlan plan;
     try {
-      plan = LandlockLowering.plan(loaded.get(), SeccompCompiler.Options.defaults(),
+      // Planned for the program run installs: its rules are the policy's, in order, then the supervisor's.
+      BoundPolicy program = org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
+      plan = LandlockLowering.plan(program, SeccompCompiler.Options.defaults(),
           landlockAbi != null ? landlockAbi : LandlockAbi.version());
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+    // The moves and xattr writes the supervisor checks for relabelling: what the policy lets through there, it performs.
+    java.util.Set<Integer> kept = new java.util.HashSet<>();
+    org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get())).rules().stream()
+        .filter(r -> r.origin().equals(org.evfilter.lsm.supervise.Supervisor.LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
     java.util.Map<BoundPolicy.Rule, Integer> index = new java.util.IdentityHashMap<>();
     for (int i = 0; i < loaded.get().rules().size(); i++) {
       index.put(loaded.get().rules().get(i), i);
     }
+    java.util.function.BiFunction<PolicyEngine.CompiledRule, Integer, String> enforced = (r, nr) ->
+        kept.contains(nr) && BoundPolicy.permits(r.rule().action().kind()) ? "supervisor"
+            : Enforcement.where(plan.where(index.get(r.rule()), nr));
     if (json) {
       ObjectMapper m = new ObjectMapper();
       ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
@@ -96,9 +105,11 @@ final class ExplainCommand implements Callable<Integer> {
         ArrayNode rs = o.putArray("rules");
         for (PolicyEngine.CompiledRule r : rules) {
           rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
-              .put("origin", r.rule().origin()).put("enforced", Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
+              .put("origin", r.rule().origin()).put("enforced", enforced.apply(r, s.nr()));
         }
       }
+      ArrayNode relabel = root.putArray("relabelling");
+      relabelling(loaded.get()).forEach(relabel::add);
       ArrayNode w = root.putArray("warnings");
       findings.forEach(f -> Findings.json(w, f));
       ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
@@ -131,7 +142,7 @@ final class ExplainCommand implements Callable<Integer> {
       boolean unconditional = false;
       for (PolicyEngine.CompiledRule r : rules) {
         out.printf("    %-16s %-50s %s [%s]%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"),
-            r.rule().origin(), Enforcement.where(plan.where(index.get(r.rule()), s.nr())));
+            r.rule().origin(), enforced.apply(r, s.nr()));
         if (r.filter() == null) {
           unconditional = true;
           break;
@@ -143,6 +154,7 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.println(decided + " syscalls have rules; the other " + (SyscallTable.of(Arch.X86_64).all().size() - decided)
         + " get the default" + (all ? "" : " (--all lists them)"));
+    out.println("labels belong to objects: " + String.join("; ", relabelling(loaded.get())));
     out.println("enforcement:");
     Enforcement.print(out, "  ", plan, Optional.empty());
     if (!findings.isEmpty()) {
@@ -150,5 +162,16 @@ final class ExplainCommand implements Callable<Integer> {
       findings.forEach(f -> out.println("  " + Findings.line(f)));
     }
     return 0;
+  }
+
+  // What the policy says of relabelling: nothing to keep (no label rules), nothing allowed, or the rules that allow it.
+  private static List<String> relabelling(BoundPolicy p) {
+    if (!p.readsLabels()) {
+      return List.of("no label rules");
+    }
+    List<String> allowing = p.relabellingRules().stream().map(r -> "relabelling allowed by " + r.origin() + ": " + r.action()
+        + " " + Enforcement.syscalls(new java.util.TreeSet<>(r.syscalls())) + ": " + r.filterText().orElse("")).toList();
+    return allowing.isEmpty() ? List.of("no rule allows relabelling (no rule reads new_label): a move or link that would change"
+        + " an object's labels is refused (EXDEV), a label xattr write or removal too (EACCES)") : allowing;
   }
 }

@@ -12,8 +12,9 @@ final class Findings {
   static String message(PolicyAnalysis.Finding f) {
     if (f instanceof PolicyAnalysis.LabelHole h) {
       return String.join(", ", h.syscalls()) + (h.syscalls().size() == 1 ? " is" : " are")
-          + " allowed around the label rules: " + why(h.hole()) + "; deny " + String.join(", ", h.syscalls())
-          + " to close it";
+          + " allowed around the label rules: " + why(h.hole()) + (h.hole() == PolicyAnalysis.Hole.RELABEL
+              ? "; narrow the rule's new_label condition, or remove the rule, to close it"
+              : "; deny " + String.join(", ", h.syscalls()) + " to close it");
     }
     return ((PolicyAnalysis.Remark) f).message();
   }
@@ -46,6 +47,8 @@ final class Findings {
           + " path, with that path's labels";
       case USERFAULTFD -> "a fault on the task's memory stalls the supervisor's reads of it, so the task can change a"
           + " path between the check and the call";
+      case RELABEL -> "this rule reads new_label: the task may write or remove the label xattr where it holds, so the"
+          + " labels it names stop belonging to their objects there";
     };
   }
 }

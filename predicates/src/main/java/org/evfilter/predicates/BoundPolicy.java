@@ -40,6 +40,39 @@ public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, Li
       Objects.requireNonNull(filter, "filter");
       Objects.requireNonNull(filterText, "filterText");
     }
+
+    /** Whether its filter reads {@code label} or {@code new_label}: a label rule. */
+    public boolean readsLabels() {
+      return reads(PolicySchemas.LABEL_FIELD) || reads(PolicySchemas.NEW_LABEL_FIELD);
+    }
+
+    /**
+     * Whether its filter reads {@code new_label}: only such a rule allows relabelling (writing or
+     * removing a label xattr); one that allows the syscall without reading it does not.
+     */
+    public boolean readsNewLabel() {
+      return reads(PolicySchemas.NEW_LABEL_FIELD);
+    }
+
+    private boolean reads(String field) {
+      return filter.map(f -> f.anyAtom(a -> a instanceof Atom.Numeric n && n.field().name().equals(field)
+          || a instanceof Atom.Member m && m.field().name().equals(field))).orElse(false);
+    }
+  }
+
+  /** Whether some rule reads labels: then labels must belong to objects (no relabelling by a move or an xattr). */
+  public boolean readsLabels() {
+    return rules.stream().anyMatch(Rule::readsLabels);
+  }
+
+  /** The rules that allow relabelling: those reading {@code new_label} whose action lets the call through. */
+  public List<Rule> relabellingRules() {
+    return rules.stream().filter(r -> r.readsNewLabel() && permits(r.action().kind())).toList();
+  }
+
+  /** Whether a supervisor deciding a call with this action performs it (allow, log, user_notif). */
+  public static boolean permits(ActionKind kind) {
+    return kind == ActionKind.ALLOW || kind == ActionKind.LOG || kind == ActionKind.USER_NOTIF;
   }
 
   public BoundPolicy {

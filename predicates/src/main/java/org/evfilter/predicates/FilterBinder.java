@@ -282,7 +282,7 @@ public final class FilterBinder {
 
     private long symbol(EventField field, Value v, SourceText src) {
       String name = v.text();
-      if (field.name().equals(PolicySchemas.LABEL_FIELD)) {
+      if (PolicySchemas.labelled(field.name())) {
         Long bit = labels.get(name);
         if (bit == null) {
           throw fail(src, ErrorCode.UNKNOWN_SYMBOL, v.position().offset(),

@@ -13,16 +13,28 @@ import org.evfilter.events.syscalls.SyscallTable;
 /**
  * The fields a policy rule's filter can read: what seccomp sees ({@code nr}, {@code arch}, {@code
  * instruction_pointer}, {@code arg0}..{@code arg5}), the syscall's named arguments when the rule
- * names syscalls, and the object's {@code label} set.
+ * names syscalls, and the object's {@code label} set; on the syscalls that write or remove an xattr,
+ * also {@code new_label}, the label set the object would have once the call is done (what makes a
+ * rule a relabelling rule).
  */
 final class PolicySchemas {
   static final String LABEL_FIELD = "label";
+  static final String NEW_LABEL_FIELD = "new_label";
+
+  /** The syscalls that write or remove an xattr: where a label xattr may be changed. */
+  static final java.util.Set<String> XATTR_WRITERS = java.util.Set.of("setxattr", "lsetxattr", "fsetxattr", "setxattrat",
+      "removexattr", "lremovexattr", "fremovexattr", "removexattrat");
 
   // An argument with one of these names (io_submit's 'nr') is reachable as argN only.
   private static final java.util.Set<String> SECCOMP_NAMES = java.util.Set.of(
-      "nr", "arch", "instruction_pointer", "label", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5");
+      "nr", "arch", "instruction_pointer", "label", "new_label", "arg0", "arg1", "arg2", "arg3", "arg4", "arg5");
 
   private PolicySchemas() {}
+
+  /** Whether label names ({@code tmp_t}) stand for their bits on {@code field}. */
+  static boolean labelled(String field) {
+    return field.equals(LABEL_FIELD) || field.equals(NEW_LABEL_FIELD);
+  }
 
   /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
   static EventSchema of(Optional<String> syscall, Arch arch) {
@@ -34,6 +46,9 @@ final class PolicySchemas {
       fields.add(EventField.of("arg" + i, "u64", 16 + 8 * i, 8, false));
     }
     fields.add(new EventField(LABEL_FIELD, "u64", 64, 8, false, FieldKind.NUMERIC));
+    if (syscall.isPresent() && XATTR_WRITERS.contains(syscall.get())) {
+      fields.add(new EventField(NEW_LABEL_FIELD, "u64", 72, 8, false, FieldKind.NUMERIC));
+    }
     // Named arguments at their real width: an 'int' compares its low 32 bits, as the kernel reads it.
     syscall
         .flatMap(name -> SyscallTable.of(arch).byName(name))

@@ -154,9 +154,10 @@ public final class LandlockLowering {
     }
     for (String w : XATTR_WRITERS) {
       Optional<Integer> nr = table.byName(w).map(s -> s.nr());
-      if (nr.isPresent() && mayReachKernel(nr.get())) {
-        return nothing("the policy may let the command set xattrs (" + w + "), so labels may change under a ruleset built"
-            + " from paths: label rules stay with the supervisor");
+      // Sent to the supervisor, a call writes a label xattr only where a rule reading new_label allows it.
+      if (nr.isPresent() && (reachesKernelUnchecked(nr.get()) || relabels(nr.get()))) {
+        return nothing("the policy may let the command set label xattrs (" + w + "), so labels may change under a ruleset"
+            + " built from paths: label rules stay with the supervisor");
       }
     }
     for (String w : new String[] {"rename", "renameat", "renameat2", "link", "linkat"}) {
@@ -217,9 +218,17 @@ public final class LandlockLowering {
     return false;
   }
 
+  // Whether a rule of the policy allows relabelling (reads new_label) on nr.
+  private boolean relabels(int nr) {
+    return policy.relabellingRules().stream().anyMatch(r -> r.syscalls().isEmpty() || r.syscalls().contains(nr));
+  }
+
   // Whether some call of nr may be let through to the kernel by the program itself (not by a
   // supervisor that decides it).
   private boolean reachesKernelUnchecked(int nr) {
+    if (engine.rules(nr).stream().anyMatch(cr -> cr.rule().action().kind() == ActionKind.USER_NOTIF && cr.rule().filter().isEmpty())) {
+      return false; // every call of nr goes to the supervisor, or is refused before it
+    }
     Verdict d = policy.defaultAction();
     if (d.kind() == ActionKind.ALLOW || d.kind() == ActionKind.LOG || d.kind() == ActionKind.TRACE) {
       return true;
@@ -720,7 +729,7 @@ public final class LandlockLowering {
       SeccompCompiler.RuleLowering rl = c.rules().get(i);
       EnumSet<LandlockPlan.Where> where = EnumSet.noneOf(LandlockPlan.Where.class);
       boolean args = r.filter().isPresent()
-          && atoms(r.filter().get(), new ArrayList<>()).stream().anyMatch(a -> slot(a) != SeccompView.LABELS);
+          && atoms(r.filter().get(), new ArrayList<>()).stream().anyMatch(a -> !SeccompView.labelSlot(slot(a)));
       if (!rl.deferred()) {
         where.add(LandlockPlan.Where.BPF);
       } else {

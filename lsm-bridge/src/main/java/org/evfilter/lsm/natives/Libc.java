@@ -55,6 +55,8 @@ public final class Libc {
 
   public static native long syscall(long number, long a, long b, long c, long d) throws LastErrorException;
 
+  public static native long syscall(long number, long a, long b, long c, long d, long e) throws LastErrorException;
+
   public static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
 
   public static native int close(int fd) throws LastErrorException;

@@ -38,7 +38,7 @@ public final class LinuxXattrs implements XattrReader {
    * names}: one {@code llistxattr} call, so a tree of files without xattrs is scanned without
    * reading any (true when the list cannot be read: the caller reads the attributes themselves).
    */
-  static boolean mayCarry(Path path, java.util.List<String> names) {
+  public static boolean mayCarry(Path path, java.util.List<String> names) {
     if (!AVAILABLE) {
       return true;
     }

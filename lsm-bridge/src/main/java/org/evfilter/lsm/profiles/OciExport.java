@@ -307,7 +307,7 @@ public final class OciExport {
       }
       EventField field = a instanceof Atom.Numeric n ? n.field() : a instanceof Atom.Member m ? m.field() : null;
       OptionalInt slot = field == null ? OptionalInt.empty() : SeccompView.LAYOUT.slot(field);
-      if (slot.isEmpty() || slot.getAsInt() == SeccompView.LABELS) {
+      if (slot.isEmpty() || SeccompView.labelSlot(slot.getAsInt())) {
         if (!deferred) {
           warnings.add(new ExportWarning.SentToListener(rule.origin(), syscall.name()));
         }

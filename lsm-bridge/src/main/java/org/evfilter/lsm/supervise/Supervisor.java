@@ -56,6 +56,8 @@ public final class Supervisor {
   private static final int ENOENT = 2;
   private static final int ENOTDIR = 20;
   private static final int EXDEV = 18;
+  private static final int E2BIG = 7;
+  private static final int RENAME_EXCHANGE = 2;
   private static final int S_IFMT = 0170000;
   private static final int S_IFREG = 0100000;
   private static final int S_IFDIR = 0040000;
@@ -66,6 +68,10 @@ public final class Supervisor {
   private final DecisionCache avc;
   private final LabelResolver labels;
   private final AuditLog audit;
+  // Only rules reading new_label, default EACCES: what may write or remove a label xattr.
+  private final DecisionCache relabelAvc;
+  private final Relabelling relabelling;
+  private final org.evfilter.predicates.labels.XattrReader xattrs = org.evfilter.lsm.natives.LinuxXattrs.reader();
   private java.util.function.Consumer<String> denials = s -> { };
   private final SyscallTable table = SyscallTable.of(Arch.X86_64);
   private final TargetMemory memory = new TargetMemory();
@@ -84,6 +90,9 @@ public final class Supervisor {
     this.avc = new DecisionCache(PolicyEngine.compile(policy, Arch.X86_64), avcSize);
     this.labels = Objects.requireNonNull(labels, "labels");
     this.audit = Objects.requireNonNull(audit, "audit");
+    this.relabelAvc = new DecisionCache(PolicyEngine.compile(new BoundPolicy(policy.arch(), new Verdict(ActionKind.ERRNO, EACCES),
+        policy.relabellingRules(), policy.labels(), policy.fileContexts()), Arch.X86_64), avcSize);
+    this.relabelling = new Relabelling(labels);
   }
 
   /**
@@ -102,7 +111,32 @@ public final class Supervisor {
     List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
     rules.add(new BoundPolicy.Rule("supervisor (credential tracking)", new Verdict(ActionKind.USER_NOTIF, 0), tracked,
         Optional.empty(), Optional.empty()));
+    if (policy.readsLabels()) {
+      // Labels belong to objects: the moves and xattr writes the policy may let through come here,
+      // where a move that would change an object's labels is refused and a label xattr is written
+      // only where a rule reading new_label allows it. The policy's own refusals still win in BPF.
+      java.util.Set<Integer> kept = new java.util.TreeSet<>();
+      RELABELLERS.forEach(name -> t.byName(name).filter(s -> mayPermit(policy, s.nr())).ifPresent(s -> kept.add(s.nr())));
+      if (!kept.isEmpty()) {
+        rules.add(new BoundPolicy.Rule(LABELS_KEPT, new Verdict(ActionKind.USER_NOTIF, 0), kept, Optional.empty(), Optional.empty()));
+      }
+    }
     return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+  }
+
+  /** The origin of the rule {@link #programPolicy} adds for the syscalls that could relabel an object. */
+  public static final String LABELS_KEPT = "supervisor (labels belong to objects)";
+
+  /** The syscalls that could change an object's labels: moves, links, xattr writes. */
+  public static final List<String> RELABELLERS = List.of("rename", "renameat", "renameat2", "link", "linkat", "setxattr",
+      "lsetxattr", "fsetxattr", "setxattrat", "removexattr", "lremovexattr", "fremovexattr", "removexattrat");
+
+  // Whether some call of nr may be let through by the policy: a rule on it (or on every syscall),
+  // or the default, whose action the supervisor would perform or the kernel run.
+  private static boolean mayPermit(BoundPolicy policy, int nr) {
+    java.util.function.Predicate<Verdict> through = v -> BoundPolicy.permits(v.kind()) || v.kind() == ActionKind.TRACE;
+    return through.test(policy.defaultAction())
+        || policy.rules().stream().anyMatch(r -> (r.syscalls().isEmpty() || r.syscalls().contains(nr)) && through.test(r.action()));
   }
 
   // Inodes (device, inode) that may not be renamed or linked: what a Landlock ruleset is attached to.
@@ -190,6 +224,11 @@ public final class Supervisor {
       tracked(listener, n, name);
       return;
     }
+    Optional<XattrSyscall> x = XattrSyscall.of(n.nr());
+    if (x.isPresent() && n.arch() == (int) Arch.X86_64.auditArch()) {
+      xattr(listener, n, name, x.get());
+      return;
+    }
     if (spec.isEmpty() || n.arch() != (int) Arch.X86_64.auditArch()) {
       // Only path syscalls are deferred to this supervisor; anything else is refused, never let through.
       deny(listener, n, name, List.of(), 0, "not a path syscall: the supervisor does not decide it", EPERM, null, false);
@@ -258,7 +297,8 @@ public final class Supervisor {
           rule = audit.enabled() || v.kind() != ActionKind.ALLOW ? avc.engine().decidingRule(view) : Optional.empty();
         }
       }
-      act(listener, n, name, p, targets, flags, how, verdict, rule, labelSet, cached, task);
+      Performer perform = p.kind() == PathSyscall.Kind.EXEC ? null : () -> perform(listener, n, p, targets, flags, how, task);
+      act(listener, n, name, targets, verdict, rule, labelSet, cached, task, perform);
     } catch (LastErrorException ex) {
       deny(listener, n, name, targets, 0, "supervisor: " + ex.getMessage(), ex.getErrorCode(), null, false);
     } finally {
@@ -268,6 +308,150 @@ public final class Supervisor {
           closeQuietly(t.base);
         }
       }
+    }
+  }
+
+  // An xattr write or removal: its name and value read once; decided with the object's labels and,
+  // for a label xattr, new_label, the labels the object would carry after it, which only a rule
+  // reading new_label may allow (EACCES otherwise); performed on the very object that was labelled.
+  private void xattr(SeccompListener listener, SeccompListener.Notification n, String name, XattrSyscall x) {
+    List<Target> targets = new ArrayList<>();
+    try {
+      long[] a = n.args();
+      Optional<byte[]> xname = memory.string(n.tid(), a[x.xattr()], XattrSyscall.NAME_MAX);
+      Optional<byte[]> path = x.path() < 0 ? Optional.of(new byte[0]) : memory.string(n.tid(), a[x.path()], TargetMemory.PATH_MAX);
+      long[] valueAt = x.set() ? xattrValue(n, x) : new long[3];
+      if (xname.isEmpty() || path.isEmpty() || valueAt == null) {
+        deny(listener, n, name, List.of(), 0, "unreadable argument", EFAULT, null, false);
+        return;
+      }
+      if (valueAt[1] > XattrSyscall.SIZE_MAX) {
+        deny(listener, n, name, List.of(), 0, "xattr value too large", E2BIG, null, false);
+        return;
+      }
+      Optional<byte[]> value = x.set() ? bytes(n.tid(), valueAt[0], (int) valueAt[1]) : Optional.empty();
+      if (x.set() && value.isEmpty()) {
+        deny(listener, n, name, List.of(), 0, "unreadable argument", EFAULT, null, false);
+        return;
+      }
+      int atFlags = x.atFlags() >= 0 ? (int) a[x.atFlags()] : 0;
+      boolean byFd = x.naming() == XattrSyscall.Naming.FD
+          || x.naming() == XattrSyscall.Naming.AT && path.get().length == 0 && (atFlags & Libc.AT_EMPTY_PATH) != 0;
+      Optional<TaskCredentials.Creds> creds = credentials.of(n.tid());
+      if (creds.isEmpty() || !listener.valid(n.id())) {
+        return; // the task is gone
+      }
+      TaskCredentials.Creds task = creds.get();
+      if (byFd) {
+        targets.add(descriptor(n, (int) a[x.dirfd()], task));
+      } else {
+        boolean follow = x.naming() == XattrSyscall.Naming.PATH
+            || x.naming() == XattrSyscall.Naming.AT && (atFlags & Libc.AT_SYMLINK_NOFOLLOW) == 0;
+        targets.add(target(n, x.naming() == XattrSyscall.Naming.AT ? x.dirfd() : -1, selfless(path.get(), task.tgid(), n.tid()),
+            follow, task, 0));
+      }
+      Target t = targets.get(0);
+      boolean relabels = Relabelling.labelling(xname.get());
+      long after = relabels && t.pinned >= 0
+          ? relabelling.after(xn -> xattrs.readOpen(t.pinned, xn), latin1(xname.get()), value, readlink("/proc/self/fd/" + t.pinned),
+              t.identity.mode())
+          : t.labels;
+      Map<Integer, String> strings = new java.util.HashMap<>();
+      strings.put(x.xattr(), latin1(xname.get()));
+      if (x.path() >= 0) {
+        strings.put(x.path(), latin1(path.get()));
+      }
+      SyscallEvent e = SyscallEvent.builder(Arch.X86_64, n.nr(), a).tid(n.tid()).pid(n.tid()).instructionPointer(n.ip())
+          .strings(strings).build();
+      DecisionCache.Outcome o = avc.outcome(view.set(e, t.labels, after), counter);
+      Verdict verdict = o.verdict();
+      Optional<BoundPolicy.Rule> rule = audit.enabled() || !BoundPolicy.permits(verdict.kind())
+          ? avc.engine().decidingRule(view) : Optional.empty();
+      if (relabels && BoundPolicy.permits(verdict.kind())) {
+        if (!BoundPolicy.permits(relabelAvc.outcome(view, counter).verdict().kind())) {
+          List<String> names = policy.labelNames(after);
+          deny(listener, n, name, targets, t.labels, "writing " + latin1(xname.get()) + " relabels the object (to "
+              + (names.isEmpty() ? "no label" : String.join(", ", names)) + "); only a rule reading new_label allows it", EACCES, null,
+              o.cached());
+          return;
+        }
+        rule = relabelAvc.engine().decidingRule(view);
+      }
+      int flags = (int) valueAt[2];
+      act(listener, n, name, targets, verdict, rule, t.labels, o.cached(), task, () -> {
+        if (t.pinned < 0) {
+          throw new LastErrorException(t.absentErrno == 0 ? ENOENT : t.absentErrno);
+        }
+        if (!byFd && (t.identity.mode() & S_IFMT) == S_IFLNK) {
+          // A symlink's own xattrs (l*xattr): its magic link would lead past it. The kernel refuses
+          // user.* on symlinks with EPERM; other namespaces there are refused the same way.
+          throw new LastErrorException(EPERM);
+        }
+        XattrSyscall.perform(t.pinned, !byFd, xname.get(), value, flags);
+        return listener.succeed(n.id(), 0) ? 0 : -1;
+      });
+    } catch (LastErrorException ex) {
+      deny(listener, n, name, targets, 0, "supervisor: " + ex.getMessage(), ex.getErrorCode(), null, false);
+    } finally {
+      for (Target t : targets) {
+        closeQuietly(t.pinned);
+        if (t.base >= 0) {
+          closeQuietly(t.base);
+        }
+      }
+    }
+  }
+
+  // Where an xattr write's value is and how it is set: {address, size, flags}; null when unreadable
+  // (setxattrat keeps them in a struct xattr_args: a size below its first version is EINVAL there,
+  // refused here as unreadable).
+  private long[] xattrValue(SeccompListener.Notification n, XattrSyscall x) {
+    long[] a = n.args();
+    if (x.args() < 0) {
+      return new long[] {a[x.value()], a[x.size()], a[x.flags()] & 0xffffffffL};
+    }
+    if (a[x.args() + 1] < XattrSyscall.ARGS_SIZE) {
+      return null;
+    }
+    Optional<byte[]> raw = memory.bytes(n.tid(), a[x.args()], XattrSyscall.ARGS_SIZE);
+    if (raw.isEmpty()) {
+      return null;
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(raw.get()).order(java.nio.ByteOrder.nativeOrder());
+    return new long[] {b.getLong(0), b.getInt(8) & 0xffffffffL, b.getInt(12) & 0xffffffffL};
+  }
+
+  // length bytes of the task's memory, read a page at a time (a value may be up to 64 KiB).
+  private Optional<byte[]> bytes(int tid, long address, int length) {
+    byte[] out = new byte[length];
+    for (int at = 0; at < length; at += 4096) {
+      int chunk = Math.min(4096, length - at);
+      Optional<byte[]> part = memory.bytes(tid, address + at, chunk);
+      if (part.isEmpty()) {
+        return Optional.empty();
+      }
+      System.arraycopy(part.get(), 0, out, at, chunk);
+    }
+    return Optional.of(out);
+  }
+
+  // The object the task holds open as fd, taken with pidfd_getfd: labelled and written through that
+  // very descriptor, whatever its path is now.
+  private Target descriptor(SeccompListener.Notification n, int fd, TaskCredentials.Creds task) {
+    int pidfd = (int) Libc.syscall(Libc.SYS_PIDFD_OPEN, task.tgid(), 0, 0);
+    int got;
+    try {
+      got = (int) Libc.syscall(Libc.SYS_PIDFD_GETFD, pidfd, fd, 0);
+    } finally {
+      closeQuietly(pidfd);
+    }
+    try {
+      LabelResolver.Identity id = identity(got);
+      String where = readlink("/proc/self/fd/" + got);
+      return new Target(new byte[0], where, -1, got, id, labels.labelsOfOpen(got, id, () -> where), 0);
+    } catch (RuntimeException e) {
+      closeQuietly(got);
+      throw e;
     }
   }
 
@@ -288,16 +472,22 @@ public final class Supervisor {
     Optional<TaskCredentials.Creds> task = credentials.of(n.tid());
     // Its thread group is the one signalled by kill and trap: the notification must still be its.
     if (task.isPresent() && listener.valid(n.id())) {
-      act(listener, n, name, null, List.of(), 0, null, v, rule, 0, o.cached(), task.get());
+      act(listener, n, name, List.of(), v, rule, 0, o.cached(), task.get(), null);
     }
   }
 
-  private void act(SeccompListener listener, SeccompListener.Notification n, String name, PathSyscall p, List<Target> targets,
-      int flags, long[] how, Verdict verdict, Optional<BoundPolicy.Rule> rule, long labelSet, boolean cached, TaskCredentials.Creds task) {
+  /** A call the supervisor performs for the task once it is allowed: answers it and returns its result (-1: gone). */
+  private interface Performer {
+    long perform();
+  }
+
+  // Answers a decided call: performs it (perform null: it cannot be, as exec) or refuses it as the verdict says.
+  private void act(SeccompListener listener, SeccompListener.Notification n, String name, List<Target> targets, Verdict verdict,
+      Optional<BoundPolicy.Rule> rule, long labelSet, boolean cached, TaskCredentials.Creds task, Performer perform) {
     String origin = rule.map(BoundPolicy.Rule::origin).orElse("default");
     switch (verdict.kind()) {
       case ALLOW, LOG, USER_NOTIF -> {
-        if (p.kind() == PathSyscall.Kind.EXEC) {
+        if (perform == null) {
           deny(listener, n, name, targets, labelSet, origin + " (exec cannot be performed for the task without a race: denied)",
               EACCES, verdict, cached);
           return;
@@ -308,7 +498,7 @@ public final class Supervisor {
           if (wear) {
             credentials.enter(task);
           }
-          result = perform(listener, n, p, targets, flags, how, task);
+          result = perform.perform();
         } catch (LastErrorException ex) {
           allowed++;
           listener.fail(n.id(), ex.getErrorCode());
@@ -433,6 +623,14 @@ public final class Supervisor {
             throw new LastErrorException(EXDEV);
           }
           int f = p.flags() >= 0 ? (int) a[p.flags()] : 0;
+          // linkat(AT_SYMLINK_FOLLOW) links the object the symlink led to when it was labelled.
+          String here = p.kind() == PathSyscall.Kind.LINK && (f & AT_SYMLINK_FOLLOW) != 0 && t.pinned >= 0
+              ? readlink("/proc/self/fd/" + t.pinned) : at(from);
+          if (!keepsLabels(here, at(to), p.kind() == PathSyscall.Kind.RENAME && (f & RENAME_EXCHANGE) != 0)) {
+            // Labels belong to objects: EXDEV, as Landlock refuses a move that would change access;
+            // mv then copies, and the copy is a new object, made only where reading the source is allowed.
+            throw new LastErrorException(EXDEV);
+          }
           if (p.kind() == PathSyscall.Kind.RENAME) {
             Libc.renameat2(from.parent, from.name, to.parent, to.name, f);
           } else if ((f & AT_SYMLINK_FOLLOW) != 0) {
@@ -589,6 +787,22 @@ public final class Supervisor {
     }
   }
 
+  // Whether the object at here keeps its labels (and all beneath it) at there; for an exchange, the
+  // object at there too, at here. Both paths are read from the pinned entries the call is made on.
+  private boolean keepsLabels(String here, String there, boolean exchange) {
+    if (!policy.readsLabels()) {
+      return true;
+    }
+    return relabelling.keeps(here, there) && (!exchange || relabelling.keeps(there, here));
+  }
+
+  private static String at(Entry e) {
+    String dir = readlink("/proc/self/fd/" + e.parent);
+    byte[] name = e.name;
+    int len = name.length > 0 && name[name.length - 1] == 0 ? name.length - 1 : name.length;
+    return dir + (dir.endsWith("/") ? "" : "/") + new String(name, 0, len, StandardCharsets.ISO_8859_1);
+  }
+
   private final com.sun.jna.Memory stat = new com.sun.jna.Memory(144);
   // Read through a buffer view: each Memory.getLong would be a JNI call.
   private final java.nio.ByteBuffer st = stat.getByteBuffer(0, 144).order(java.nio.ByteOrder.nativeOrder());
@@ -614,8 +828,6 @@ public final class Supervisor {
       return true;
     }
   }
-
-  private final org.evfilter.predicates.labels.XattrReader xattrs = org.evfilter.lsm.natives.LinuxXattrs.reader();
 
   private static boolean sameInode(LabelResolver.Identity a, LabelResolver.Identity b) {
     return a.device() == b.device() && a.inode() == b.inode();

@@ -38,7 +38,7 @@ class SupervisorTest {
         KernelFacts.ofThisMachine(), Arch.X86_64);
     assertEquals(p, Supervisor.programPolicy(p, false));
     BoundPolicy supervised = Supervisor.programPolicy(p, true);
-    BoundPolicy.Rule added = supervised.rules().get(supervised.rules().size() - 1);
+    BoundPolicy.Rule added = supervised.rules().get(p.rules().size());
     assertEquals(ActionKind.USER_NOTIF, added.action().kind());
     SyscallTable t = SyscallTable.of(Arch.X86_64);
     for (String name : TaskCredentials.TRACKED) {
@@ -46,5 +46,29 @@ class SupervisorTest {
     }
     assertEquals(Optional.empty(), added.filter());
     assertEquals(p.rules(), supervised.rules().subList(0, p.rules().size()));
+  }
+
+  @Test
+  void aPolicyWithLabelRulesSendsTheMovesAndXattrWritesItMayAllowToTheSupervisor() {
+    SyscallTable t = SyscallTable.of(Arch.X86_64);
+    BoundPolicy open = PolicyBinder.bind("p.evf", "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\n",
+        KernelFacts.ofThisMachine(), Arch.X86_64);
+    BoundPolicy.Rule kept = Supervisor.programPolicy(open, true).rules().stream()
+        .filter(r -> r.origin().equals(Supervisor.LABELS_KEPT)).findFirst().orElseThrow();
+    assertEquals(ActionKind.USER_NOTIF, kept.action().kind());
+    assertEquals(Optional.empty(), kept.filter());
+    for (String name : Supervisor.RELABELLERS) {
+      assertTrue(kept.syscalls().contains(t.byName(name).orElseThrow().nr()), name);
+    }
+    // Default deny, only linkat allowed: the others never reach the kernel, nor the supervisor.
+    BoundPolicy closed = PolicyBinder.bind("p.evf", "label secret_t\ndefault errno(EPERM)\nallow openat: !(label & secret_t)\n"
+        + "allow linkat\n", KernelFacts.ofThisMachine(), Arch.X86_64);
+    BoundPolicy.Rule onlyLink = Supervisor.programPolicy(closed, true).rules().stream()
+        .filter(r -> r.origin().equals(Supervisor.LABELS_KEPT)).findFirst().orElseThrow();
+    assertEquals(java.util.Set.of(t.byName("linkat").orElseThrow().nr()), onlyLink.syscalls());
+    // Without label rules, nothing is added for them.
+    BoundPolicy unlabelled = PolicyBinder.bind("p.evf", "default allow\nerrno(EACCES) openat: filename == \"/x\"\n",
+        KernelFacts.ofThisMachine(), Arch.X86_64);
+    assertTrue(Supervisor.programPolicy(unlabelled, true).rules().stream().noneMatch(r -> r.origin().equals(Supervisor.LABELS_KEPT)));
   }
 }

@@ -73,7 +73,10 @@ public final class PolicyAnalysis {
     /** Re-arranges paths: a labelled tree reappears where another label's paths are. */
     MOUNT("mount", "umount2", "move_mount", "open_tree", "fsmount", "fsopen", "pivot_root"),
     /** Stalls the supervisor's reads of a task's memory while the task changes it. */
-    USERFAULTFD("userfaultfd");
+    USERFAULTFD("userfaultfd"),
+    /** A rule reading {@code new_label} lets the task change the labels of what it matches. */
+    RELABEL("setxattr", "lsetxattr", "fsetxattr", "setxattrat", "removexattr", "lremovexattr", "fremovexattr",
+        "removexattrat");
 
     private final List<String> syscalls;
 
@@ -121,7 +124,9 @@ public final class PolicyAnalysis {
         }
         for (int j = i + 1; j < rules.size(); j++) {
           BoundPolicy.Rule later = rules.get(j).rule();
-          if (!later.syscalls().isEmpty() && reported.add(later.origin() + "shadow" + s.nr())) {
+          // A relabelling rule still decides label xattr writes: only it allows them.
+          boolean relabels = later.readsNewLabel() && !r.rule().readsNewLabel() && BoundPolicy.permits(r.rule().action().kind());
+          if (!later.syscalls().isEmpty() && !relabels && reported.add(later.origin() + "shadow" + s.nr())) {
             out.add(new Remark(Kind.SHADOWED, later.origin(), "rule '" + later.action() + "' on " + s.name()
                 + " never decides: '" + r.rule().action() + "' at " + r.rule().origin() + " matches every " + s.name() + " first"));
           }
@@ -178,10 +183,24 @@ public final class PolicyAnalysis {
   // and rule (or default) that lets them through.
   private static List<LabelHole> holes(PolicyEngine engine, SyscallTable table) {
     List<LabelHole> out = new ArrayList<>();
-    if (!hasLabelRules(engine.policy())) {
+    if (!engine.policy().readsLabels()) {
       return out;
     }
+    // A rule on several syscalls is bound as one rule per syscall, all with its origin: one finding.
+    Map<String, List<String>> relabelling = new java.util.LinkedHashMap<>();
+    for (BoundPolicy.Rule r : engine.policy().relabellingRules()) {
+      List<String> names = relabelling.computeIfAbsent(r.origin(), o -> new ArrayList<>());
+      for (String n : Hole.RELABEL.syscalls()) {
+        if (!names.contains(n) && table.byName(n).map(sc -> r.syscalls().isEmpty() || r.syscalls().contains(sc.nr())).orElse(false)) {
+          names.add(n);
+        }
+      }
+    }
+    relabelling.forEach((where, names) -> out.add(new LabelHole(Hole.RELABEL, where, names)));
     for (Hole hole : Hole.values()) {
+      if (hole == Hole.RELABEL) {
+        continue; // named at the rules that allow it, above: an allow that does not read new_label does not relabel
+      }
       Map<String, List<String>> byOrigin = new java.util.LinkedHashMap<>();
       for (String name : hole.syscalls()) {
         table.byName(name).flatMap(s -> openedBy(engine, s.nr()))
@@ -192,16 +211,11 @@ public final class PolicyAnalysis {
     return out;
   }
 
-  /** Whether some rule of the policy reads {@code label}, the label set of the object a syscall touches. */
-  static boolean hasLabelRules(BoundPolicy p) {
-    return p.rules().stream().anyMatch(r -> r.filter().map(PolicyAnalysis::readsLabel).orElse(false));
-  }
-
   private static boolean readsLabel(BoundExpression e) {
     return e.anyAtom(atom -> {
       org.evfilter.events.schema.EventField f = atom instanceof org.evfilter.predicates.Atom.Numeric n ? n.field()
           : atom instanceof org.evfilter.predicates.Atom.Member m ? m.field() : null;
-      return f != null && SeccompView.LAYOUT.slot(f).orElse(-1) == SeccompView.LABELS;
+      return f != null && SeccompView.labelSlot(SeccompView.LAYOUT.slot(f).orElse(-1));
     });
   }
 

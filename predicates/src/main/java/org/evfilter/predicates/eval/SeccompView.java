@@ -7,7 +7,7 @@ import org.evfilter.events.schema.EventField;
 /**
  * A reusable view of a {@link SyscallEvent} (plus the label set of the object it touches) for
  * compiled filters: slots 0-5 are the arguments (and their strings), then nr, arch, instruction
- * pointer, label set, pid, return value and comm. {@link #LAYOUT} places the fields of policy
+ * pointer, label set, pid, return value, comm and the label set an xattr write would give the object. {@link #LAYOUT} places the fields of policy
  * schemas and of tracefs {@code syscalls/*} events.
  */
 public final class SeccompView implements EventView {
@@ -18,18 +18,31 @@ public final class SeccompView implements EventView {
   public static final int PID = 10;
   public static final int RET = 11;
   public static final int COMM = 12;
+  public static final int NEW_LABELS = 13;
 
   /** Syscall fields by name, and syscall arguments by their offset (16 + 8 × index, as tracefs lays them). */
   public static final SlotLayout LAYOUT = SeccompView::slotOf;
 
   private SyscallEvent event;
   private long labels;
+  private long newLabels;
 
   /** Points the view at an event; returns this. */
   public SeccompView set(SyscallEvent e, long labelSet) {
+    return set(e, labelSet, labelSet);
+  }
+
+  /** Points the view at an event that would change its object's label set to {@code newLabelSet}; returns this. */
+  public SeccompView set(SyscallEvent e, long labelSet, long newLabelSet) {
     this.event = e;
     this.labels = labelSet;
+    this.newLabels = newLabelSet;
     return this;
+  }
+
+  /** Whether {@code slot} holds a label set (the object's, or the one an xattr write would give it). */
+  public static boolean labelSlot(int slot) {
+    return slot == LABELS || slot == NEW_LABELS;
   }
 
   public SyscallEvent event() {
@@ -47,6 +60,8 @@ public final class SeccompView implements EventView {
         return event.instructionPointer();
       case LABELS:
         return labels;
+      case NEW_LABELS:
+        return newLabels;
       case PID:
         return event.pid();
       case RET:
@@ -74,6 +89,8 @@ public final class SeccompView implements EventView {
         return OptionalInt.of(IP);
       case "label":
         return OptionalInt.of(LABELS);
+      case "new_label":
+        return OptionalInt.of(NEW_LABELS);
       case "common_pid":
         return OptionalInt.of(PID);
       case "ret":

@@ -146,7 +146,8 @@ public final class LabelResolver {
     return t.to(java.util.concurrent.TimeUnit.NANOSECONDS);
   }
 
-  private static FileType type(int mode) {
+  /** The file type a {@code st_mode} names. */
+  public static FileType type(int mode) {
     return switch (mode & 0170000) {
       case 0100000 -> FileType.REGULAR;
       case 0040000 -> FileType.DIRECTORY;

@@ -22,7 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The proof of the Landlock lowering on the real kernel: one generated workload (opens of every
- * kind, creations, removals, renames, hard links, symbolic links, paths through {@code ..}) over
+ * kind, creations, removals, renames and exchanges of files and directories, hard links, symbolic
+ * links, copies, label and other xattr writes, paths through {@code ..}) over
  * one generated file tree, run under the notification-only lowering and under the Landlock
  * lowering from identical trees, must allow exactly the same operations and refuse the same ones.
  * The one difference allowed is the one Landlock makes by design: the kernel's own checks run
@@ -72,7 +73,11 @@ class LandlockEquivalenceTest {
     Files.writeString(p, "labels \"contexts\"\ndefault errno(EACCES)\n" + SYSCALLS
         + "allow openat: label & pub_t && (flags & O_ACCMODE) == O_RDONLY\n"
         + "allow openat, mkdirat, unlinkat: label & work_t\n"
-        + "allow renameat, linkat, symlinkat: label & work_t\n");
+        + "allow renameat, renameat2, linkat, symlinkat: label & work_t\n"
+        // pub_t objects may be moved and linked, also into work_t's trees: there the supervisor refuses (EXDEV).
+        + "allow renameat, renameat2, linkat: label & pub_t\n"
+        // As Docker's profile: xattrs written freely; the label xattr only where relabelling is allowed (nowhere).
+        + "allow setxattr, removexattr\n");
     return p;
   }
 
@@ -131,7 +136,7 @@ class LandlockEquivalenceTest {
       String some = rnd.nextInt(4) == 0 && !made.isEmpty() ? made.get(rnd.nextInt(made.size())) : existing.get(rnd.nextInt(existing.size()));
       String moved = rnd.nextInt(4) == 0 && !made.isEmpty() ? made.get(rnd.nextInt(made.size())) : movable.get(rnd.nextInt(movable.size()));
       String fresh = r + "/" + dirs.get(rnd.nextInt(dirs.size())) + "/n" + i;
-      switch (rnd.nextInt(12)) {
+      switch (rnd.nextInt(16)) {
         case 0, 1, 2, 3 -> ops.add(opens[rnd.nextInt(opens.length)] + " " + some);
         case 4 -> {
           ops.add("create " + fresh);
@@ -153,6 +158,17 @@ class LandlockEquivalenceTest {
         }
         case 10 -> {
           ops.add("symlink " + some + " " + fresh);
+          made.add(fresh);
+        }
+        case 11 -> {
+          // Both move: neither may be what Landlock's rules are attached to (see movable).
+          String other = rnd.nextInt(4) == 0 && !made.isEmpty() ? made.get(rnd.nextInt(made.size())) : movable.get(rnd.nextInt(movable.size()));
+          ops.add("exchange " + moved + " " + other);
+        }
+        case 12 -> ops.add(List.of("setlabel", "rmlabel", "setother").get(rnd.nextInt(3)) + " " + some
+            + (rnd.nextBoolean() ? "" : " " + List.of("pub_t", "work_t", "secret_t").get(rnd.nextInt(3))));
+        case 13 -> {
+          ops.add("copy " + some + " " + fresh);
           made.add(fresh);
         }
         default -> ops.add("read " + some);
@@ -224,8 +240,10 @@ class LandlockEquivalenceTest {
       boolean top = (ms.group(1).equals("unlink") || ms.group(1).equals("rmdir")) && ml.group(4).equals("EACCES")
           && roots.contains(Path.of(ms.group(2)).normalize()) && !ms.group(4).equals("ok");
       // A tree's top, or a directory above it, is kept in place: moving it would move Landlock's rule.
-      boolean kept = (ms.group(1).equals("rename") || ms.group(1).equals("link")) && ml.group(4).equals("EXDEV")
-          && roots.contains(Path.of(ms.group(2).split(" ")[0]).normalize());
+      // (An exchange moves both.)
+      String[] paths = ms.group(2).split(" ");
+      boolean kept = List.of("rename", "link", "exchange").contains(ms.group(1)) && ml.group(4).equals("EXDEV")
+          && (roots.contains(Path.of(paths[0]).normalize()) || ms.group(1).equals("exchange") && roots.contains(Path.of(paths[1]).normalize()));
       String name = Path.of(ms.group(2).split(" ")[0]).getFileName().toString();
       String history = String.join("\n", supervisor.subList(0, i).stream().filter(x -> x.contains("/" + name + " ") || x.contains("/" + name + " (")).toList());
       assertTrue(sameOp && (ms.group(4).equals("EACCES") && kernelFirst || top || kept),
@@ -253,11 +271,25 @@ class LandlockEquivalenceTest {
         + " missing or existing; supervised syscalls %d (notification only) vs %d (Landlock)%n", supervisor.lines().size(),
         allowed, refused - existence, existence, supervisor.supervised(), landlock.supervised());
     assertTrue(allowed > 50 && refused > 100, "the workload exercises both outcomes: " + allowed + " / " + refused);
-    // What still reaches the supervisor with Landlock: O_PATH and O_CREAT opens, renames, links, symlinks.
-    long kept = supervisor.lines().stream().filter(l -> l.matches("(opath|create|creat-ro|rename|link|symlink) .*")).count();
-    assertEquals(kept, landlock.supervised(), landlock.err());
-    // Without Landlock every operation (and the open of the operations file) reaches the supervisor.
-    assertEquals(supervisor.lines().size() + 1, supervisor.supervised(), supervisor.err());
+    // What still reaches the supervisor with Landlock: O_PATH and O_CREAT opens, renames, exchanges,
+    // links, symlinks, xattr writes; and a copy's creation, made when its source could be read.
+    long kept = supervisor.lines().stream().filter(l -> l.matches("(opath|create|creat-ro|rename|exchange|link|symlink|setlabel|rmlabel"
+        + "|setother) .*")).count();
+    long copies = supervisor.lines().stream().filter(l -> l.startsWith("copy ")).count();
+    assertTrue(landlock.supervised() >= kept && landlock.supervised() <= kept + copies, landlock.supervised() + " supervised, "
+        + kept + " expected, plus up to " + copies + " copies\n" + landlock.err());
+    // Without Landlock every operation (and the open of the operations file) reaches the supervisor, a copy twice when it reads.
+    assertTrue(supervisor.supervised() >= supervisor.lines().size() + 1
+        && supervisor.supervised() <= supervisor.lines().size() + 1 + copies, supervisor.err());
+    List<String> relabelled = supervisor.lines().stream().filter(l -> l.matches("(setlabel|rmlabel) .*: ok")).toList();
+    assertEquals(List.of(), relabelled, "no rule allows relabelling");
+    System.err.printf("  of which: %d exchanges (%d done), %d moves or links refused EXDEV, %d label xattr writes refused, %d copies"
+        + " (%d done)%n", supervisor.lines().stream().filter(l -> l.startsWith("exchange ")).count(),
+        supervisor.lines().stream().filter(l -> l.matches("exchange .*: ok")).count(), count(supervisor.lines(), "EXDEV"),
+        supervisor.lines().stream().filter(l -> l.matches("(setlabel|rmlabel) .*")).count(), copies,
+        supervisor.lines().stream().filter(l -> l.matches("copy .*: ok")).count());
+    assertTrue(supervisor.lines().stream().anyMatch(l -> l.matches("exchange .*: ok")), "the workload exchanges");
+    assertTrue(supervisor.lines().stream().anyMatch(l -> l.matches("(rename|exchange|link) .*: EXDEV")), "moves across labels");
   }
 
   @Test
