@@ -82,7 +82,7 @@ class CompareTest {
         insns.set(i, new Instruction(in.code(), 0, 0, SeccompActions.ERRNO | 1));
       }
     }
-    assertEquals(1, Math.min(broken, 1), "no allow to break");
+    assertTrue(broken > 0, "no allow to break");
     Path bpf = work.resolve("broken.bpf");
     Files.write(bpf, BpfProgram.of(insns).toRaw());
     ChildJvm.Result r = compare("--bpf", bpf.toString());
