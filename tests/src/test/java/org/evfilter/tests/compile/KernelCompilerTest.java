@@ -24,6 +24,7 @@ import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * must equal the interpreter's. Every action is first turned into a distinct errno, so no probe
  * actually executes; that every program installs is part of the check.
  */
+@Tag("kernel")
 class KernelCompilerTest {
   private static final int POLICIES = 120;
   private static final int PROBES = 160;
