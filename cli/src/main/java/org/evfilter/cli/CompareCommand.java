@@ -167,15 +167,15 @@ final class CompareCommand implements Callable<Integer> {
     List<Integer> sizes = sweep.stream().filter(n -> n >= 0).distinct().sorted().toList();
     if (sizes.size() > 1 || sizes.size() == 1 && sizes.get(0) > 0) {
       int timedSweep = Math.min(timed, 20000);
+      ProgressBar progress = ProgressBar.ofSteps(err, "evfilter compare: sweep, ");
       for (int n : sizes) {
-        err.print("\revfilter compare: sweep, policy + " + n + " rules ...");
-        err.flush();
+        progress.step("policy + " + n + " rules ...");
         BoundPolicy grown = PolicyGrowth.grow(policyFile, policy, n);
         SeccompCompiler.Compilation gc = SeccompCompiler.compile(grown, SeccompCompiler.Options.defaults().withArch(grown.arch()));
         DesignComparison.Result g = DesignComparison.compare(grown, gc, gc.program(), events, labelSets, 0, timedSweep, 65536);
         points.add(new CompareReport.SweepPoint(n, grown.rules().size(), g));
       }
-      err.println();
+      progress.done();
     }
     Files.createDirectories(out);
     CompareReport.write(out, policyFile, traces, bpf, result, points);

@@ -6,6 +6,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import org.commonmark.Extension;
+import org.commonmark.ext.gfm.tables.TablesExtension;
+import org.commonmark.node.Node;
+import org.commonmark.parser.Parser;
+import org.commonmark.renderer.html.HtmlRenderer;
 import org.evfilter.compare.DesignComparison;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -19,6 +24,7 @@ import org.knowm.xchart.style.Styler;
 /** The comparison as a Markdown report and an HTML page, with its charts as PNG and SVG. */
 final class CompareReport {
   private static final int TOP_SYSCALLS = 15;
+  private static final List<Extension> MARKDOWN = List.of(TablesExtension.create());
 
   /** One policy size of the sweep. */
   record SweepPoint(int added, int rules, DesignComparison.Result result) {}
@@ -63,7 +69,7 @@ final class CompareReport {
     }
     String md = markdown(policy, traces, bpf, r, sweep, top, charts);
     Files.writeString(dir.resolve("report.md"), md);
-    Files.writeString(dir.resolve("report.html"), html(md, charts));
+    Files.writeString(dir.resolve("report.html"), html(md));
   }
 
   static void save(Chart<?, ?> chart, Path dir, String name) throws IOException {
@@ -127,53 +133,12 @@ final class CompareReport {
     return b.toString();
   }
 
-  // The Markdown rendered for a browser: tables and headings, nothing more is used.
-  static String html(String md, List<String> charts) {
-    StringBuilder h = new StringBuilder("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>evfilter compare</title>\n"
+  /** The report's Markdown as a page for a browser (CommonMark, with GitHub's tables). */
+  static String html(String md) {
+    Node document = Parser.builder().extensions(MARKDOWN).build().parse(md);
+    return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>evfilter compare</title>\n"
         + "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
         + "td,th{border:1px solid #ccc;padding:4px 8px}td:not(:first-child){text-align:right}code{background:#f4f4f4}</style>"
-        + "</head><body>\n");
-    boolean inTable = false;
-    for (String line : md.split("\n")) {
-      if (line.startsWith("|")) {
-        if (line.matches("\\|[-:|]+\\|?")) {
-          continue;
-        }
-        String tag = inTable ? "td" : "th";
-        if (!inTable) {
-          h.append("<table>\n");
-          inTable = true;
-        }
-        h.append("<tr>");
-        for (String cell : line.substring(1, line.length() - 1).split("(?<!\\\\)\\|")) {
-          h.append('<').append(tag).append('>').append(inline(cell.trim().replace("\\|", "|"))).append("</").append(tag).append('>');
-        }
-        h.append("</tr>\n");
-        continue;
-      }
-      if (inTable) {
-        h.append("</table>\n");
-        inTable = false;
-      }
-      if (line.startsWith("## ")) {
-        h.append("<h2>").append(inline(line.substring(3))).append("</h2>\n");
-      } else if (line.startsWith("# ")) {
-        h.append("<h1>").append(inline(line.substring(2))).append("</h1>\n");
-      } else if (line.startsWith("![")) {
-        String name = line.substring(2, line.indexOf(']'));
-        if (charts.contains(name)) {
-          h.append("<p><img src=\"").append(name).append(".svg\" alt=\"").append(name).append("\"> <a href=\"").append(name)
-              .append(".png\">PNG</a></p>\n");
-        }
-      } else if (!line.isBlank()) {
-        h.append("<p>").append(inline(line)).append("</p>\n");
-      }
-    }
-    return h.append("</body></html>\n").toString();
-  }
-
-  private static String inline(String s) {
-    String e = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
-    return e.replaceAll("\\*\\*([^*]+)\\*\\*", "<b>$1</b>").replaceAll("`([^`]+)`", "<code>$1</code>");
+        + "</head><body>\n" + HtmlRenderer.builder().extensions(MARKDOWN).build().render(document) + "</body></html>\n";
   }
 }

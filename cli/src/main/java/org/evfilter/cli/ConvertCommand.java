@@ -77,7 +77,7 @@ final class ConvertCommand implements Callable<Integer> {
         TraceReader reader = Traces.reader(in.get(), is);
         OutputStream os = output.equals("-") ? StandardStreams.out() : Files.newOutputStream(Path.of(output));
         TraceWriter writer = Traces.writer(out.get(), os)) {
-      ProgressBar progress = new ProgressBar(err, input.equals("-") ? -1 : Files.size(Path.of(input)));
+      ProgressBar progress = ProgressBar.overBytes(err, input.equals("-") ? -1 : Files.size(Path.of(input)));
       Optional<SyscallEvent> e;
       while ((e = reader.read()).isPresent()) {
         writer.write(e.get());

@@ -60,16 +60,13 @@ final class KernelCompare {
     }
     List<Integer> sizes = c.rules.stream().filter(n -> n > 0).distinct().sorted().toList();
     InKernelComparison.Result r;
+    ProgressBar progress = ProgressBar.ofSteps(err, "evfilter compare --kernel: ");
     try {
-      r = InKernelComparison.run(loaded.get(), workload.get(), c.positional, new InKernelComparison.Options(c.repeat, c.calls, sizes),
-          tracefs.get(), abi, step -> {
-            if (System.console() != null) {
-              err.print("\r\033[Kevfilter compare --kernel: " + step);
-              err.flush();
-            }
-          });
-      if (System.console() != null) {
-        err.println();
+      try {
+        r = InKernelComparison.run(loaded.get(), workload.get(), c.positional,
+            new InKernelComparison.Options(c.repeat, c.calls, sizes), tracefs.get(), abi, progress::step);
+      } finally {
+        progress.done(); // before any message, which then starts on a clean line
       }
     } catch (IllegalArgumentException | org.evfilter.grammar.FilterException e) {
       err.println("evfilter compare --kernel: " + e.getMessage());
@@ -166,7 +163,6 @@ final class KernelCompare {
 
   private static void write(Path dir, Path policy, InKernelComparison.Result r, List<String> command, int repeat, long calls)
       throws IOException {
-    List<String> charts = new ArrayList<>();
     CategoryChart bars = new CategoryChartBuilder().width(1000).height(480).title(r.workload() + ": ns per call (median)")
         .xAxisTitle("configuration").yAxisTitle("ns per call").build();
     List<String> names = new ArrayList<>();
@@ -180,7 +176,6 @@ final class KernelCompare {
     bars.addSeries("median", names, medians);
     bars.getStyler().setLegendVisible(false);
     CompareReport.save(bars, dir, "kernel-configurations");
-    charts.add("kernel-configurations");
     boolean grew = r.points().stream().anyMatch(p -> p.addedRules() > 0);
     if (grew) {
       XYChart growth = new XYChartBuilder().width(900).height(480).title("ns per call as the policy grows (" + r.workload().syscall() + ")")
@@ -194,7 +189,6 @@ final class KernelCompare {
         }
       }
       CompareReport.save(growth, dir, "kernel-growth");
-      charts.add("kernel-growth");
     }
     StringBuilder md = new StringBuilder();
     md.append("# evfilter compare --kernel: ").append(policy).append("\n\n");
@@ -228,7 +222,7 @@ final class KernelCompare {
       point(r, c, 0).ifPresent(p -> md.append(String.format("| %s | %.1f | %.1f | %.1f | %+.1f ns (%.2fx) |%n", c.title(),
           Median.of(p.nsPerCall()), min(p.nsPerCall()), max(p.nsPerCall()), Median.of(p.nsPerCall()) - nothing, Median.of(p.nsPerCall()) / nothing)));
     }
-    md.append("\n![kernel-configurations](kernel-configurations.svg)\n\n");
+    md.append("\n![kernel-configurations](kernel-configurations.svg) ([PNG](kernel-configurations.png))\n\n");
     if (grew) {
       md.append("## As the policy grows\n\nEach added rule is `errno(EPERM) ").append(r.workload().syscall())
           .append(": ARG0 == V` with a V the loop never passes: none decides. ftrace evaluates every one in turn; the")
@@ -247,7 +241,7 @@ final class KernelCompare {
         slope(r, c).ifPresent(s -> md.append(String.format("%n%s: %+.2f ns per rule added (%d to %d rules).%n", c.title(), s[0],
             (int) s[1], (int) s[2])));
       }
-      md.append("\n![kernel-growth](kernel-growth.svg)\n\n");
+      md.append("\n![kernel-growth](kernel-growth.svg) ([PNG](kernel-growth.png))\n\n");
     }
     md.append("## What ftrace carried\n\n");
     for (InKernelComparison.Pushed p : r.pushed()) {
@@ -289,6 +283,6 @@ final class KernelCompare {
     r.notes().forEach(n -> md.append("- ").append(n).append('\n'));
     String text = md.toString();
     Files.writeString(dir.resolve("report.md"), text);
-    Files.writeString(dir.resolve("report.html"), CompareReport.html(text, charts));
+    Files.writeString(dir.resolve("report.html"), CompareReport.html(text));
   }
 }

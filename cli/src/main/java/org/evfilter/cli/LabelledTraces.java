@@ -43,7 +43,7 @@ final class LabelledTraces {
         err.println("evfilter " + command + ": no such trace: " + trace);
         return -1;
       }
-      ProgressBar progress = new ProgressBar(err, size);
+      ProgressBar progress = ProgressBar.overBytes(err, size);
       try (TraceReader reader = Traces.open(trace)) {
         Optional<SyscallEvent> e;
         while ((e = reader.read()).isPresent()) {

@@ -71,7 +71,7 @@ final class AstBuilder implements ParseTreeListener {
       return;
     }
     Token t = node.getSymbol();
-    if (t.getType() == EvFilterLexer.IN && strict && node.getParent() instanceof EvFilterParser.PredicateContext) {
+    if (t.getType() == EvFilterLexer.IN && strict && node.getParent() instanceof EvFilterParser.MembershipContext) {
       aborted = true;
       throw fail(ErrorCode.INVALID_OP, t.getStartIndex() + 1,
           "'in' sets are an evfilter extension, not ftrace syntax");
@@ -110,53 +110,26 @@ final class AstBuilder implements ParseTreeListener {
     }
   }
 
+  // One case per labelled alternative or rule; rules that build nothing of their own (operator,
+  // value, setElement, ...) are read by their parents.
   private Object build(ParserRuleContext ctx) {
-    if (ctx instanceof EvFilterParser.PredicateContext c && c.IN() == null) {
-      Comparison cmp =
-          new Comparison(pendingField, operator(c.op), pos(c.op.start), value(c.value(), c.op));
-      checker.predicate(cmp, source);
-      return cmp;
+    if (ctx instanceof EvFilterParser.ComparisonContext c) {
+      return comparison(c);
     }
-    if (ctx instanceof EvFilterParser.PredicateContext m) {
-      List<Membership.Element> elements = new ArrayList<>();
-      for (EvFilterParser.SetElementContext e : m.elements) {
-        elements.add(new Membership.Element(setValue(e.low),
-            Optional.ofNullable(e.high).map(this::setValue)));
-      }
-      Membership membership = new Membership(pendingField, pos(m.IN().getSymbol()), elements);
-      checker.predicate(membership, source);
-      return membership;
+    if (ctx instanceof EvFilterParser.MembershipContext m) {
+      return membership(m);
+    }
+    if (ctx instanceof EvFilterParser.PredicateContext p) {
+      return nodes.get(p.relation());
     }
     if (ctx instanceof EvFilterParser.GroupContext g) {
-      Expression inner = (Expression) nodes.get(g.expression());
-      if (g.op == null) {
-        return inner;
-      }
-      if (strict) {
-        throw fail(ErrorCode.TOO_MANY_PREDS, g.op.start.getStartIndex(),
-            "masked comparisons '(field & mask) == value' are an evfilter extension");
-      }
-      if (!(inner instanceof Comparison mask) || mask.operator() != Operator.BAND) {
-        throw fail(ErrorCode.INVALID_MASK, g.start.getStartIndex(),
-            "only '(field & MASK) " + g.op.getText() + " VALUE' can be compared; this group is not"
-                + " a single '&' predicate");
-      }
-      MaskedComparison masked = new MaskedComparison(
-          mask, operator(g.op), pos(g.op.start), value(g.value(), g.op), pos(g.start));
-      checker.predicate(masked, source);
-      return masked;
+      return group(g);
     }
     if (ctx instanceof EvFilterParser.AtomContext a) {
       return nodes.get(a.predicate());
     }
     if (ctx instanceof EvFilterParser.FactorContext f) {
-      Expression e = (Expression) nodes.get(f.primary());
-      // '!!' cancels, as in the kernel, where each '!' toggles one inversion flag; so does
-      // '!(!x)', so that the canonical text reads back to the same tree.
-      if (f.nots.size() % 2 == 0) {
-        return e;
-      }
-      return e instanceof Not inner ? inner.operand() : new Not(e, pos(f.nots.get(0)));
+      return factor(f);
     }
     if (ctx instanceof EvFilterParser.TermContext t) {
       List<Expression> operands = flatten(t.factors, And.class);
@@ -167,13 +140,7 @@ final class AstBuilder implements ParseTreeListener {
       return operands.size() == 1 ? operands.get(0) : new Or(operands, operands.get(0).position());
     }
     if (ctx instanceof EvFilterParser.FilterContext f) {
-      if (f.trailer() != null) {
-        // Kernels that let a filter end in '&&' or '||' read it as if the operator were absent;
-        // current ones refuse it at the end of the filter, and so does evfilter.
-        throw fail(ErrorCode.INVALID_FILTER, f.trailer().stop.getStopIndex() + 1,
-            "the filter ends with '" + f.trailer().getChild(0).getText() + "': a predicate must follow it");
-      }
-      return nodes.get(f.expression());
+      return filter(f);
     }
     if (ctx instanceof EvFilterParser.StatementContext s) {
       return statement(s);
@@ -184,6 +151,64 @@ final class AstBuilder implements ParseTreeListener {
           source);
     }
     return null;
+  }
+
+  private Comparison comparison(EvFilterParser.ComparisonContext c) {
+    Comparison cmp =
+        new Comparison(pendingField, operator(c.op), pos(c.op.start), value(c.value(), c.op));
+    checker.predicate(cmp, source);
+    return cmp;
+  }
+
+  private Membership membership(EvFilterParser.MembershipContext m) {
+    List<Membership.Element> elements = new ArrayList<>();
+    for (EvFilterParser.SetElementContext e : m.elements) {
+      elements.add(new Membership.Element(setValue(e.low),
+          Optional.ofNullable(e.high).map(this::setValue)));
+    }
+    Membership membership = new Membership(pendingField, pos(m.IN().getSymbol()), elements);
+    checker.predicate(membership, source);
+    return membership;
+  }
+
+  private Expression group(EvFilterParser.GroupContext g) {
+    Expression inner = (Expression) nodes.get(g.expression());
+    if (g.op == null) {
+      return inner;
+    }
+    if (strict) {
+      throw fail(ErrorCode.TOO_MANY_PREDS, g.op.start.getStartIndex(),
+          "masked comparisons '(field & mask) == value' are an evfilter extension");
+    }
+    if (!(inner instanceof Comparison mask) || mask.operator() != Operator.BAND) {
+      throw fail(ErrorCode.INVALID_MASK, g.start.getStartIndex(),
+          "only '(field & MASK) " + g.op.getText() + " VALUE' can be compared; this group is not"
+              + " a single '&' predicate");
+    }
+    MaskedComparison masked = new MaskedComparison(
+        mask, operator(g.op), pos(g.op.start), value(g.value(), g.op), pos(g.start));
+    checker.predicate(masked, source);
+    return masked;
+  }
+
+  private Expression factor(EvFilterParser.FactorContext f) {
+    Expression e = (Expression) nodes.get(f.primary());
+    // '!!' cancels, as in the kernel, where each '!' toggles one inversion flag; so does
+    // '!(!x)', so that the canonical text reads back to the same tree.
+    if (f.nots.size() % 2 == 0) {
+      return e;
+    }
+    return e instanceof Not inner ? inner.operand() : new Not(e, pos(f.nots.get(0)));
+  }
+
+  private Object filter(EvFilterParser.FilterContext f) {
+    if (f.trailer() != null) {
+      // Kernels that let a filter end in '&&' or '||' read it as if the operator were absent;
+      // current ones refuse it at the end of the filter, and so does evfilter.
+      throw fail(ErrorCode.INVALID_FILTER, f.trailer().stop.getStopIndex() + 1,
+          "the filter ends with '" + f.trailer().getChild(0).getText() + "': a predicate must follow it");
+    }
+    return nodes.get(f.expression());
   }
 
   private List<Expression> flatten(List<? extends ParserRuleContext> children, Class<?> kind) {

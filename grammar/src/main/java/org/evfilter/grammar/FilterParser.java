@@ -1,9 +1,16 @@
 package org.evfilter.grammar;
 
 import java.util.Optional;
+import java.util.function.Function;
+import org.antlr.v4.runtime.BailErrorStrategy;
 import org.antlr.v4.runtime.CharStreams;
 import org.antlr.v4.runtime.CommonTokenStream;
+import org.antlr.v4.runtime.Parser;
+import org.antlr.v4.runtime.ParserRuleContext;
+import org.antlr.v4.runtime.RecognitionException;
+import org.antlr.v4.runtime.Token;
 import org.antlr.v4.runtime.atn.PredictionMode;
+import org.antlr.v4.runtime.misc.ParseCancellationException;
 import org.evfilter.grammar.antlr.EvFilterLexer;
 import org.evfilter.grammar.antlr.EvFilterParser;
 import org.evfilter.grammar.ast.Expression;
@@ -101,10 +108,9 @@ public final class FilterParser {
     }
     String input = text;
     return DeepStack.call(pre.maxDepth(), () -> {
-      EvFilterParser parser = parser(input, false, !strict, source, checker, strict);
+      Input in = new Input(input, false, !strict, source, checker, strict);
       try {
-        EvFilterParser.FilterContext ctx = parser.filter();
-        return new ParsedFilter(source, Optional.of((Expression) builderOf(parser).get(ctx)));
+        return new ParsedFilter(source, Optional.of((Expression) parse(in, EvFilterParser::filter)));
       } catch (StackOverflowError e) {
         throw tooLarge(source, "the expression is nested too deeply for this thread's stack");
       }
@@ -127,39 +133,81 @@ public final class FilterParser {
     SourceText source = new SourceText(sourceName, text);
     int depth = PolicyPrescan.check(source, MAX_NESTING);
     return DeepStack.call(depth, () -> {
-      EvFilterParser parser = parser(text, true, true, source, PredicateChecker.NONE, false);
+      Input in = new Input(text, true, true, source, PredicateChecker.NONE, false);
       try {
-        EvFilterParser.PolicyContext ctx = parser.policy();
-        return (Policy) builderOf(parser).get(ctx);
+        return (Policy) parse(in, EvFilterParser::policy);
       } catch (StackOverflowError e) {
         throw tooLarge(source, "a rule's filter is nested too deeply for this thread's stack");
       }
     });
   }
 
-  private static EvFilterParser parser(
+  /** What one parse reads and how: the text, the lexer's modes and the builder's settings. */
+  private record Input(
       String text,
       boolean policy,
       boolean comments,
       SourceText source,
       PredicateChecker checker,
-      boolean strict) {
-    EvFilterLexer lexer = new EvFilterLexer(CharStreams.fromString(text, source.name()));
-    lexer.policyMode = policy;
-    lexer.comments = comments;
+      boolean strict) {}
+
+  /**
+   * Runs {@code rule} with SLL prediction and no error recovery, which is cheaper and enough for
+   * almost every input; if that fails, parses the same tokens again from the start with full LL
+   * and the kernel's error strategy. Every syntax error is therefore found and worded by the LL
+   * parse, exactly as by a single LL parse. Errors the builder throws during the SLL parse stand:
+   * it reads the tokens in the same order, so the LL parse would stop at the same place.
+   */
+  private static Object parse(Input in, Function<EvFilterParser, ParserRuleContext> rule) {
+    EvFilterLexer lexer = new EvFilterLexer(CharStreams.fromString(in.text(), in.source().name()));
+    lexer.policyMode = in.policy();
+    lexer.comments = in.comments();
     lexer.removeErrorListeners();
     CommonTokenStream tokens = new CommonTokenStream(lexer);
+    EvFilterParser fast = parser(in, tokens, PredictionMode.SLL);
+    AstBuilder fastBuilder = builderOf(fast);
+    fast.setErrorHandler(new Bail(fastBuilder));
+    try {
+      return fastBuilder.get(rule.apply(fast));
+    } catch (ParseCancellationException e) {
+      tokens.seek(0);
+      EvFilterParser exact = parser(in, tokens, PredictionMode.LL);
+      exact.setErrorHandler(new KernelErrorStrategy(in.source(), tokens, builderOf(exact)));
+      return builderOf(exact).get(rule.apply(exact));
+    }
+  }
+
+  private static EvFilterParser parser(Input in, CommonTokenStream tokens, PredictionMode mode) {
     EvFilterParser parser = new EvFilterParser(tokens);
     parser.removeErrorListeners();
-    parser.getInterpreter().setPredictionMode(PredictionMode.LL);
-    AstBuilder builder = new AstBuilder(parser, source, checker, strict, policy);
-    parser.setErrorHandler(new KernelErrorStrategy(source, tokens, builder));
-    parser.addParseListener(builder);
+    parser.getInterpreter().setPredictionMode(mode);
+    parser.addParseListener(new AstBuilder(parser, in.source(), in.checker(), in.strict(), in.policy()));
     return parser;
   }
 
   private static AstBuilder builderOf(EvFilterParser parser) {
     return (AstBuilder) parser.getParseListeners().get(0);
+  }
+
+  /** Gives up at the first error of the SLL parse, stopping the builder that it abandons. */
+  private static final class Bail extends BailErrorStrategy {
+    private final AstBuilder builder;
+
+    Bail(AstBuilder builder) {
+      this.builder = builder;
+    }
+
+    @Override
+    public void recover(Parser recognizer, RecognitionException e) {
+      builder.abort();
+      super.recover(recognizer, e);
+    }
+
+    @Override
+    public Token recoverInline(Parser recognizer) {
+      builder.abort();
+      return super.recoverInline(recognizer);
+    }
   }
 
   private static FilterException tooLarge(SourceText source, String detail) {

@@ -1,6 +1,9 @@
-// Structure of filters and policy files. Every alternative is labelled; the AST builder has one
-// case per label. The grammar is LL(1) except for the trailing-operator rule, so that checks run
-// from the parse listener in exactly the kernel's left-to-right order.
+// Structure of filters and policy files. Every rule whose alternatives build different nodes
+// labels them (primary, relation, item), and the AST builder has one case per label; the other
+// alternatives are sets of tokens (operator, value, setValue, word) read by token type. The grammar
+// is LL(1) except for the trailing-operator rule, so that checks run from the parse listener in
+// exactly the kernel's left-to-right order. FilterParser predicts with SLL first and parses again
+// with full LL only when that fails, so that every error is found and worded by the LL parse.
 parser grammar EvFilterParser;
 
 options { tokenVocab = EvFilterLexer; }
@@ -34,13 +37,16 @@ primary
   | predicate                                                #atom
   ;
 
-// The field is matched before anything after it is looked at, so the kernel's field check
-// comes first, whatever follows.
+// The field is matched before anything after it is looked at (the choice between a comparison
+// and a set is a rule of its own, predicted after the field), so the kernel's field check comes
+// first, whatever follows.
 predicate
-  : field=FIELD
-    ( op=operator value?
-    | IN LBRACE (elements+=setElement (S_COMMA elements+=setElement)*)? RBRACE
-    )
+  : field=FIELD relation
+  ;
+
+relation
+  : op=operator value?                                                      #comparison
+  | IN LBRACE (elements+=setElement (S_COMMA elements+=setElement)*)? RBRACE  #membership
   ;
 
 operator

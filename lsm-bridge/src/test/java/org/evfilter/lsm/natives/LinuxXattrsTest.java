@@ -10,9 +10,11 @@ import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+@Tag("kernel")
 class LinuxXattrsTest {
   @Test
   void readsSecurityXattrsTheJdkCannot(@TempDir Path dir) throws Exception {

@@ -3,7 +3,6 @@ package org.evfilter.lsm.profiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -67,15 +66,8 @@ class DockerProfileTest {
     return SeccompActions.verdict(program.run(new SeccompData(nr, (int) Arch.X86_64.auditArch(), 0, new long[6])).value()).toString();
   }
 
-  // The steering repository's shared/profiles, next to the checkout or to the worktree's parent.
   private static Path dockerProfile() {
-    Optional<Path> found = Optional.empty();
-    for (Path dir = Path.of("").toAbsolutePath(); dir != null && found.isEmpty(); dir = dir.getParent()) {
-      Path candidate = dir.resolve("shared/profiles/docker-default.json");
-      if (Files.isRegularFile(candidate)) {
-        found = Optional.of(candidate);
-      }
-    }
+    Optional<Path> found = ProfileRoundTripTest.sharedProfile("docker-default.json");
     if (found.isEmpty()) {
       System.err.println("\n*** SKIPPED: Docker's profile not imported: no shared/profiles/docker-default.json above "
           + Path.of("").toAbsolutePath() + " ***\n");

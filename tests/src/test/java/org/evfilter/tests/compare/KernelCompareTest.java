@@ -11,10 +11,12 @@ import java.util.List;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code evfilter compare --kernel} on the real kernel: the report, the teardown, the refusal without root. */
+@Tag("kernel")
 class KernelCompareTest {
   private static final Path SAMPLES = Path.of("../samples/policies/valid").toAbsolutePath().normalize();
   @TempDir Path work;

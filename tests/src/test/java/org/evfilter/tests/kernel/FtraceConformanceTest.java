@@ -17,6 +17,7 @@ import org.evfilter.grammar.FilterException;
 import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code --strict-ftrace} binding accepts and refuses exactly what the kernel does, with the kernel's
  * message and the caret in the kernel's column. Skips, loudly, only where tracefs cannot be had.
  */
+@Tag("kernel")
 class FtraceConformanceTest {
   private static final long SEED = 20111;
 

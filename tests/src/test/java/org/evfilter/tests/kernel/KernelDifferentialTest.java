@@ -28,6 +28,7 @@ import org.evfilter.predicates.FtraceFilter;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.eval.CompiledFilter;
 import org.evfilter.predicates.eval.SeccompView;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * engine matches among the unfiltered events. Filters use the evfilter dialect and reach the kernel
  * through {@link FtraceFilter}, so the lowering is checked too.
  */
+@Tag("kernel")
 class KernelDifferentialTest {
   private static final List<String> EVENTS = List.of(
       "syscalls/sys_enter_openat", "syscalls/sys_enter_read", "syscalls/sys_enter_write",

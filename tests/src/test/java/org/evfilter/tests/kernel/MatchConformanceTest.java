@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.evfilter.tests.run.CPrograms;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (each width and sign, arrays, fixed, dynamic and user strings, {@code comm}, {@code cpu},
  * {@code CPUS{...}}, every glob form). Goal and assertion: 100 % agreement in every category.
  */
+@Tag("kernel")
 class MatchConformanceTest {
   private static final ObjectMapper JSON = new ObjectMapper();
 

@@ -25,6 +25,7 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.tests.run.CPrograms;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * tracefs event for must be in the table, with the same argument names and types, and the numbers
  * of the newer syscalls must be the ones the kernel dispatches.
  */
+@Tag("kernel")
 class SyscallTableKernelTest {
   private static final String REFRESH = "the tables are numbered from pinned copies of the kernel's syscall tables"
       + " (events/src/main/kernel-tables); refresh them from this kernel's source tree with"

@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +21,7 @@ class LearnTest {
   private static final Path CONTEXTS = Path.of("../samples/policies/valid/file_contexts").toAbsolutePath().normalize();
   @TempDir Path work;
 
-  @BeforeAll
-  static void needsStraceAndSeccomp() throws Exception {
+  private static void needsStraceAndSeccomp() throws Exception {
     boolean strace = new ProcessBuilder("sh", "-c", "command -v strace").start().waitFor() == 0;
     if (!strace || !Files.exists(Path.of("/proc/sys/kernel/seccomp/actions_avail"))) {
       System.err.println("\n*** SKIPPED: learn round trip not tested: needs strace and seccomp ***\n");
@@ -32,7 +31,9 @@ class LearnTest {
   }
 
   @Test
+  @Tag("kernel")
   void aLearnedPolicyRunsItsWorkloadAndDeniesWhatLiesOutsideIt() throws Exception {
+    needsStraceAndSeccomp();
     Path policy = work.resolve("learned.evf");
     String workload = "cat /etc/hostname && ls /usr/share > /dev/null && echo done";
     ChildJvm.Result learned = ChildJvm.evfilter(work, List.of(), "learn", "--labels", CONTEXTS.toString(), "-o", policy.toString(),

@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,6 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * by path. (i386 through int 0x80, x32 numbers, numbers beyond the table, -1, high bits on 32-bit
  * arguments and signed/unsigned boundaries are probed against the kernel by KernelCompilerTest.)
  */
+@Tag("kernel")
 class AdversarialTest {
   private static final Path BASE = Path.of("../samples/policies/valid/base.evf").toAbsolutePath().normalize();
   private static Path adversary;

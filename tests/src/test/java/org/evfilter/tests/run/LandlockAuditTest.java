@@ -16,6 +16,7 @@ import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is machine-wide: these tests switch it on only through {@code run --enable-audit}, which switches
  * it back off, and check that it did (after a normal end and after SIGTERM).
  */
+@Tag("kernel")
 class LandlockAuditTest {
   @TempDir Path work;
 

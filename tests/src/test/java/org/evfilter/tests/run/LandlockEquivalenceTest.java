@@ -17,6 +17,7 @@ import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * top directory of a tree is removed from its parent, which Landlock checks (the policy asks the
  * directory's own label), and it may not be moved (EXDEV: Landlock's rule would move with it).
  */
+@Tag("kernel")
 class LandlockEquivalenceTest {
   private static Path fsops;
   @TempDir Path work;

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * attempt reads a secret, and moves that keep labels still work. Each test prints its attempts and
  * outcomes as a table.
  */
+@Tag("kernel")
 class RelabelTest {
   private static final String SECRET = "TOPSECRET";
   private static Path fsops;

@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  * policies, labels from xattrs and file_contexts, the kernel's actions, the path race, the
  * supervisor's death.
  */
+@Tag("kernel")
 class RunTest {
   private static final Path SAMPLES = Path.of("../samples/policies/valid").toAbsolutePath().normalize();
   private static Path bin;

@@ -10,6 +10,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.evfilter.tests.trace.ChildJvm;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,6 +19,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (the supervisor counts exactly the opens made beyond a run that makes none, and every open got
  * the right descriptor). The full load and its figures are bench/scripts/supervisor-load.sh.
  */
+@Tag("kernel")
 class SupervisorLoadTest {
   private static final int THREADS = 8;
   private static final int OPENS = 2000;

@@ -8,10 +8,12 @@ import java.util.Arrays;
 import java.util.List;
 import org.evfilter.tests.kernel.KernelAccess;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** {@code evfilter trace} on the live kernel: kernel-side filtering, scoping, teardown. */
+@Tag("kernel")
 class LiveTraceTest {
   @TempDir Path work;
   private String before;

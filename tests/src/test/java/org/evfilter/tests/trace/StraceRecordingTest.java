@@ -19,10 +19,12 @@ import org.evfilter.events.vfs.VfsEvents;
 import org.evfilter.events.vfs.VfsOp;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Real programs under strace, recorded here, read back as syscall and VFS events. */
+@Tag("kernel")
 class StraceRecordingTest {
   @TempDir Path work;
 
