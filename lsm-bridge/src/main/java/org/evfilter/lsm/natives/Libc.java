@@ -27,18 +27,7 @@ public final class Libc {
   public static final int O_NONBLOCK = FileFlags.O_NONBLOCK;
   public static final int F_GETFL = Constants.linux().require("F_GETFL");
   public static final int F_SETFL = Constants.linux().require("F_SETFL");
-  public static final long RESOLVE_NO_MAGICLINKS = 0x02;
 
-  public static final int O_PATH = FileFlags.O_PATH;
-  public static final int O_CLOEXEC = FileFlags.O_CLOEXEC;
-  public static final int O_NOFOLLOW = FileFlags.O_NOFOLLOW;
-  public static final int O_CREAT = FileFlags.O_CREAT;
-  public static final int O_EXCL = FileFlags.O_EXCL;
-  public static final int O_TRUNC = FileFlags.O_TRUNC;
-  public static final int O_ACCMODE = FileFlags.O_ACCMODE;
-  public static final int AT_FDCWD = FileFlags.AT_FDCWD;
-  public static final int AT_REMOVEDIR = FileFlags.AT_REMOVEDIR;
-  public static final int AT_SYMLINK_NOFOLLOW = FileFlags.AT_SYMLINK_NOFOLLOW;
   static final short POLLIN = 1;
   static final short POLLHUP = 0x10;
 
@@ -73,7 +62,6 @@ public final class Libc {
   public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
 
   public static final long SYS_FCHMODAT2 = 452;
-  public static final int AT_EMPTY_PATH = FileFlags.AT_EMPTY_PATH;
 
   /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;

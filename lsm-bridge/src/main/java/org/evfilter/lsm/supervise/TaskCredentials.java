@@ -207,6 +207,21 @@ final class TaskCredentials {
     return !task.sameAccess(own);
   }
 
+  /** What {@code action} returns, run wearing {@code task}'s credentials when they differ from the supervisor's. */
+  <T> T wearing(Creds task, java.util.function.Supplier<T> action) {
+    boolean wear = differs(task);
+    try {
+      if (wear) {
+        enter(task);
+      }
+      return action.get();
+    } finally {
+      if (wear) {
+        leave();
+      }
+    }
+  }
+
   /** Wears {@code task}'s credentials on this thread (groups first, while this thread may still set them). */
   void enter(Creds task) {
     set(task.groups);
@@ -254,7 +269,7 @@ final class TaskCredentials {
 
   private String statusText(String task) {
     try {
-      int fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/" + task + "/status"), Libc.O_CLOEXEC, 0);
+      int fd = Libc.openat(org.evfilter.events.syscalls.FileFlags.AT_FDCWD, Libc.c("/proc/" + task + "/status"), org.evfilter.events.syscalls.FileFlags.O_CLOEXEC, 0);
       try {
         long n = Libc.read(fd, status, status.size());
         return new String(status.getByteArray(0, (int) n), StandardCharsets.ISO_8859_1);
