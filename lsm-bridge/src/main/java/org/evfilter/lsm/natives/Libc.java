@@ -56,14 +56,14 @@ public final class Libc {
 
   public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
-  /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */
+  /** {@code statbuf}: a {@link Structs.Stat}. */
   public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;
 
   public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
 
   public static final long SYS_FCHMODAT2 = 452;
 
-  /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
+  /** {@code stat(2)} into a {@link Structs.Stat}. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
