@@ -8,6 +8,11 @@ import org.evfilter.lsm.natives.SeccompListener;
  * the objects pinned for it (closed by the supervisor once it is answered).
  */
 record Call(Channel channel, SeccompListener.Notification n, String name, List<PinnedObject> targets) {
+  /** Answers the notification; false when it is gone. */
+  boolean answer(NotificationAnswer a) {
+    return channel.answer(n.id(), a);
+  }
+
   long arg(int index) {
     return n.args()[index];
   }

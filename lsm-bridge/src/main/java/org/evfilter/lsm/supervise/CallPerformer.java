@@ -86,7 +86,7 @@ final class CallPerformer {
       case TRUNCATE -> truncate(t, c.arg(1));
       case EXEC -> throw new IllegalStateException("exec is never performed");
     }
-    return c.channel().succeed(c.n().id(), 0) ? 0 : -1;
+    return c.answer(NotificationAnswer.returning(0)) ? 0 : -1;
   }
 
   private static int pinned(PinnedObject t) {
@@ -101,7 +101,7 @@ final class CallPerformer {
       // The kernel injects no O_PATH descriptor (ADDFD takes only files open for I/O): the open
       // continues in the kernel. A path swapped meanwhile yields an O_PATH descriptor of another
       // object: good for fstat and as the base of *at calls, which are labelled again.
-      c.channel().proceed(c.n().id());
+      c.answer(NotificationAnswer.CONTINUE);
       return 0;
     }
     int mode = (int) (long) how.map(TaskArguments.OpenHow::mode).orElse(p.mode() >= 0 ? c.arg(p.mode()) : 0L) & ~task.umask();
@@ -264,6 +264,6 @@ final class CallPerformer {
       throw new LastErrorException(EPERM);
     }
     natives.writeXattr(t.pinned(), !byFd, name, value, flags);
-    return c.channel().succeed(c.n().id(), 0) ? 0 : -1;
+    return c.answer(NotificationAnswer.returning(0)) ? 0 : -1;
   }
 }

@@ -7,14 +7,8 @@ interface Channel {
   /** Whether the notification is still pending (its task has not died or been interrupted). */
   boolean valid(long id);
 
-  /** The syscall fails with {@code errno}; false when the notification is gone. */
-  boolean fail(long id, int errno);
-
-  /** The syscall runs in the kernel as the task asked; false when the notification is gone. */
-  boolean proceed(long id);
-
-  /** The syscall returns {@code value} without running; false when the notification is gone. */
-  boolean succeed(long id, long value);
+  /** Answers the notification; false when it is gone. */
+  boolean answer(long id, NotificationAnswer a);
 
   /** Installs {@code fd} in the task as the syscall's result: the task's descriptor, -1 when the notification is gone. */
   int inject(long id, int fd, boolean cloexec);
@@ -27,18 +21,12 @@ interface Channel {
       }
 
       @Override
-      public boolean fail(long id, int errno) {
-        return listener.fail(id, errno);
-      }
-
-      @Override
-      public boolean proceed(long id) {
-        return listener.proceed(id);
-      }
-
-      @Override
-      public boolean succeed(long id, long value) {
-        return listener.succeed(id, value);
+      public boolean answer(long id, NotificationAnswer a) {
+        return switch (a.kind()) {
+          case CONTINUE -> listener.proceed(id);
+          case ERRNO -> listener.fail(id, (int) a.value());
+          case RETURN -> listener.succeed(id, a.value());
+        };
       }
 
       @Override

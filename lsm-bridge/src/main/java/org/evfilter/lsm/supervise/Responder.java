@@ -87,7 +87,7 @@ final class Responder {
     try {
       result = credentials.wearing(task, perform::perform);
     } catch (LastErrorException ex) {
-      c.channel().fail(c.n().id(), ex.getErrorCode());
+      c.answer(NotificationAnswer.errno(ex.getErrorCode()));
       result = -ex.getErrorCode();
     }
     allowed++;
@@ -104,7 +104,7 @@ final class Responder {
   /** Lets a call run in the kernel as the task asked, and records it. */
   void proceed(Call c, Decision d) {
     allowed++;
-    c.channel().proceed(c.n().id());
+    c.answer(NotificationAnswer.CONTINUE);
     audit.record(c.n().tid(), c.name(), List.of(), List.of(), d.origin(), d.verdict().toString(), d.cached(), 0);
   }
 
@@ -115,7 +115,7 @@ final class Responder {
     String decision = verdict == null ? "errno(" + errno + ")" : verdict.toString();
     denials.accept("denied " + c.name() + " " + String.join(" -> ", paths(c.targets()).stream().map(Supervisor::printable).toList())
         + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")") + ": " + why + ": " + decision);
-    c.channel().fail(c.n().id(), errno);
+    c.answer(NotificationAnswer.errno(errno));
     audit.record(c.n().tid(), c.name(), paths(c.targets()), names, why, decision, cached, -errno);
   }
 
@@ -128,7 +128,7 @@ final class Responder {
   void failed(Call c, Throwable e) {
     denied++;
     denials.accept("denied syscall " + c.n().nr() + ": supervisor error: " + e);
-    c.channel().fail(c.n().id(), EPERM);
+    c.answer(NotificationAnswer.errno(EPERM));
   }
 
   private List<String> paths(List<PinnedObject> targets) {

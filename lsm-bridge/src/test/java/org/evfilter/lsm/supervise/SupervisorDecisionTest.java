@@ -39,20 +39,8 @@ class SupervisorDecisionTest {
     }
 
     @Override
-    public boolean fail(long id, int errno) {
-      answers.add("errno " + errno);
-      return true;
-    }
-
-    @Override
-    public boolean proceed(long id) {
-      answers.add("continue");
-      return true;
-    }
-
-    @Override
-    public boolean succeed(long id, long value) {
-      answers.add("return " + value);
+    public boolean answer(long id, NotificationAnswer a) {
+      answers.add(a.toString());
       return true;
     }
 
