@@ -4,7 +4,6 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import org.evfilter.events.syscalls.Constants;
-import org.evfilter.events.syscalls.FileFlags;
 
 /**
  * The libc calls of the supervisor's hot path, bound by JNA direct mapping (about twice as fast
@@ -18,13 +17,12 @@ public final class Libc {
 
   private Libc() {}
 
-  // The supervisor's names for the flags of the one table (FileFlags, Constants), and the x86_64
+  // The fcntl commands of the one table (Constants), and the x86_64
   // syscall numbers of calls glibc 2.36 has no wrapper for.
   public static final long SYS_PIDFD_OPEN = 434;
   public static final long SYS_PIDFD_GETFD = 438;
   public static final long SYS_OPENAT2 = 437;
   public static final long SYS_CAPSET = 126;
-  public static final int O_NONBLOCK = FileFlags.O_NONBLOCK;
   public static final int F_GETFL = Constants.linux().require("F_GETFL");
   public static final int F_SETFL = Constants.linux().require("F_SETFL");
 
