@@ -179,9 +179,8 @@ final class RunCommand implements Callable<Integer> {
       }
       // The command waits in the launcher's code for this word: only now does it run.
       try {
-        org.evfilter.lsm.natives.Libc.write(attachGoFd, new byte[] {'g'}, 1);
-        org.evfilter.lsm.natives.Libc.close(attachGoFd);
-      } catch (com.sun.jna.LastErrorException e) {
+        Sandbox.release(attachGoFd);
+      } catch (java.io.IOException e) {
         killAttached();
         err.println("evfilter run: cannot start the command: " + e.getMessage());
         return Main.ENVIRONMENT_ERROR;

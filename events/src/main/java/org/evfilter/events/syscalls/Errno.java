@@ -7,6 +7,7 @@ package org.evfilter.events.syscalls;
 public final class Errno {
   public static final int EPERM = of("EPERM");
   public static final int ENOENT = of("ENOENT");
+  public static final int E2BIG = of("E2BIG");
   public static final int ESRCH = of("ESRCH");
   public static final int EINTR = of("EINTR");
   public static final int EBADF = of("EBADF");

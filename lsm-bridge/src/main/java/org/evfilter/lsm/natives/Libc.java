@@ -4,7 +4,6 @@ import com.sun.jna.LastErrorException;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import org.evfilter.events.syscalls.Constants;
-import org.evfilter.events.syscalls.FileFlags;
 
 /**
  * The libc calls of the supervisor's hot path, bound by JNA direct mapping (about twice as fast
@@ -18,27 +17,15 @@ public final class Libc {
 
   private Libc() {}
 
-  // The supervisor's names for the flags of the one table (FileFlags, Constants), and the x86_64
+  // The fcntl commands of the one table (Constants), and the x86_64
   // syscall numbers of calls glibc 2.36 has no wrapper for.
   public static final long SYS_PIDFD_OPEN = 434;
   public static final long SYS_PIDFD_GETFD = 438;
   public static final long SYS_OPENAT2 = 437;
   public static final long SYS_CAPSET = 126;
-  public static final int O_NONBLOCK = FileFlags.O_NONBLOCK;
   public static final int F_GETFL = Constants.linux().require("F_GETFL");
   public static final int F_SETFL = Constants.linux().require("F_SETFL");
-  public static final long RESOLVE_NO_MAGICLINKS = 0x02;
 
-  public static final int O_PATH = FileFlags.O_PATH;
-  public static final int O_CLOEXEC = FileFlags.O_CLOEXEC;
-  public static final int O_NOFOLLOW = FileFlags.O_NOFOLLOW;
-  public static final int O_CREAT = FileFlags.O_CREAT;
-  public static final int O_EXCL = FileFlags.O_EXCL;
-  public static final int O_TRUNC = FileFlags.O_TRUNC;
-  public static final int O_ACCMODE = FileFlags.O_ACCMODE;
-  public static final int AT_FDCWD = FileFlags.AT_FDCWD;
-  public static final int AT_REMOVEDIR = FileFlags.AT_REMOVEDIR;
-  public static final int AT_SYMLINK_NOFOLLOW = FileFlags.AT_SYMLINK_NOFOLLOW;
   static final short POLLIN = 1;
   static final short POLLHUP = 0x10;
 
@@ -67,15 +54,14 @@ public final class Libc {
 
   public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
-  /** {@code struct stat} (x86_64): st_dev at 0, st_ino at 8, st_mode at 24, st_ctim at 104. */
+  /** {@code statbuf}: a {@link Structs.Stat}. */
   public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;
 
   public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
 
   public static final long SYS_FCHMODAT2 = 452;
-  public static final int AT_EMPTY_PATH = FileFlags.AT_EMPTY_PATH;
 
-  /** {@code stat(2)}, same layout; st_uid at 28, st_gid at 32. */
+  /** {@code stat(2)} into a {@link Structs.Stat}. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;

@@ -5,8 +5,6 @@ import static org.evfilter.events.syscalls.Errno.ENOENT;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import org.evfilter.events.syscalls.FileFlags;
 
 /**
@@ -24,12 +22,9 @@ public final class SeccompListener implements AutoCloseable {
   private static final int SYNC_WAKE_UP = 1;
 
   private final int fd;
-  private final Memory notif = new Memory(80);
-  private final ByteBuffer n = notif.getByteBuffer(0, 80).order(ByteOrder.nativeOrder());
-  private final Memory resp = new Memory(24);
-  private final ByteBuffer r = resp.getByteBuffer(0, 24).order(ByteOrder.nativeOrder());
-  private final Memory addfd = new Memory(24);
-  private final ByteBuffer a = addfd.getByteBuffer(0, 24).order(ByteOrder.nativeOrder());
+  private final Structs.SeccompNotif notif = new Structs.SeccompNotif();
+  private final Structs.SeccompNotifResp resp = new Structs.SeccompNotifResp();
+  private final Structs.SeccompNotifAddfd addfd = new Structs.SeccompNotifAddfd();
   private final Memory pollfd = new Memory(8);
   private final Memory id = new Memory(8);
 
@@ -73,20 +68,17 @@ public final class SeccompListener implements AutoCloseable {
       if ((revents & Libc.POLLIN) == 0 && (revents & Libc.POLLHUP) != 0) {
         return null;
       }
-      notif.clear(80);
+      notif.getPointer().clear(notif.size());
       try {
-        Libc.ioctl(fd, RECV, notif);
+        Libc.ioctl(fd, RECV, notif.getPointer());
       } catch (LastErrorException e) {
         if (e.getErrorCode() == ENOENT || e.getErrorCode() == EINTR) {
           continue; // the task died or a signal interrupted it before we received
         }
         throw e;
       }
-      long[] args = new long[6];
-      for (int i = 0; i < 6; i++) {
-        args[i] = n.getLong(32 + 8 * i);
-      }
-      return new Notification(n.getLong(0), n.getInt(8), n.getInt(16), n.getInt(20), n.getLong(24), args);
+      notif.read();
+      return new Notification(notif.id, notif.pid, notif.nr, notif.arch, notif.instruction_pointer, notif.args.clone());
     }
   }
 
@@ -125,9 +117,14 @@ public final class SeccompListener implements AutoCloseable {
    * the notification is gone.
    */
   public int inject(long notification, int srcfd, boolean cloexec) {
-    a.putLong(0, notification).putInt(8, ADDFD_FLAG_SEND).putInt(12, srcfd).putInt(16, 0).putInt(20, cloexec ? FileFlags.O_CLOEXEC : 0);
+    addfd.id = notification;
+    addfd.flags = ADDFD_FLAG_SEND;
+    addfd.srcfd = srcfd;
+    addfd.newfd = 0;
+    addfd.newfd_flags = cloexec ? FileFlags.O_CLOEXEC : 0;
+    addfd.write();
     try {
-      return Libc.ioctl(fd, ADDFD, addfd);
+      return Libc.ioctl(fd, ADDFD, addfd.getPointer());
     } catch (LastErrorException e) {
       if (e.getErrorCode() == ENOENT) {
         return -1;
@@ -137,9 +134,13 @@ public final class SeccompListener implements AutoCloseable {
   }
 
   private boolean send(long notification, long value, int error, int flags) {
-    r.putLong(0, notification).putLong(8, value).putInt(16, error).putInt(20, flags);
+    resp.id = notification;
+    resp.val = value;
+    resp.error = error;
+    resp.flags = flags;
+    resp.write();
     try {
-      Libc.ioctl(fd, SEND, resp);
+      Libc.ioctl(fd, SEND, resp.getPointer());
       return true;
     } catch (LastErrorException e) {
       if (e.getErrorCode() == ENOENT) {

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
+import org.evfilter.events.syscalls.Errno;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.lsm.landlock.FsAccess;
 import org.evfilter.lsm.landlock.LandlockLowering;
@@ -49,7 +50,7 @@ public final class LandlockReport implements Consumer<LandlockAudit.Denial> {
     List<String> names = policy.labelNames(set);
     Optional<LandlockLowering.Refusal> why = LandlockLowering.refusing(policy, plan, rights, set);
     String rule = why.map(r -> r.rule().map(BoundPolicy.Rule::origin).orElse("default")).orElse("the Landlock ruleset");
-    String decision = why.map(r -> r.action().toString()).orElse("errno(13)");
+    String decision = why.map(r -> r.action().toString()).orElse("errno(" + Errno.EACCES + ")");
     Optional<String> syscall = d.syscall().isPresent() ? table.byNumber(d.syscall().getAsInt()).map(s -> s.name()) : Optional.empty();
     List<String> paths = d.path().map(List::of).orElse(List.of());
     List<String> op = new ArrayList<>();

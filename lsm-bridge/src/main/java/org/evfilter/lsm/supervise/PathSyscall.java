@@ -1,5 +1,9 @@
 package org.evfilter.lsm.supervise;
 
+import static org.evfilter.events.syscalls.FileFlags.O_CREAT;
+import static org.evfilter.events.syscalls.FileFlags.O_TRUNC;
+import static org.evfilter.events.syscalls.FileFlags.O_WRONLY;
+
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -15,9 +19,6 @@ record PathSyscall(String name, Kind kind, int dirfd, int path, int dirfd2, int 
   /** What the syscall does to its object. */
   enum Kind { OPEN, OPENAT2, UNLINK, RMDIR, MKDIR, RENAME, LINK, SYMLINK, CHMOD, CHOWN, LCHOWN, TRUNCATE, EXEC }
 
-  private static final int O_WRONLY = 1;
-  private static final int O_CREAT = 0100;
-  private static final int O_TRUNC = 01000;
   private static final Map<Integer, PathSyscall> BY_NUMBER = table();
 
   static Optional<PathSyscall> of(int nr) {

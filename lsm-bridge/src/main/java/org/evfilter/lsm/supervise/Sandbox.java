@@ -1,5 +1,9 @@
 package org.evfilter.lsm.supervise;
 
+import static org.evfilter.events.syscalls.Errno.EBADF;
+import static org.evfilter.events.syscalls.Errno.EINTR;
+import static org.evfilter.events.syscalls.Errno.ESRCH;
+
 import com.sun.jna.LastErrorException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,8 +31,6 @@ import org.evfilter.lsm.natives.SeccompListener;
  * notification listener with {@code pidfd_getfd} before it execs.
  */
 public final class Sandbox implements AutoCloseable {
-  private static final int EBADF = 9;
-  private static final int ESRCH = 3;
   private static final long HANDOFF_TIMEOUT_NANOS = 10_000_000_000L;
 
   private final Process process;
@@ -58,6 +60,19 @@ public final class Sandbox implements AutoCloseable {
     return new Sandbox(null, pid, listener, null);
   }
 
+  /**
+   * Lets a command {@code evfilter-launch --cached} holds run: writes the word it waits for on
+   * {@code goFd} and closes it. Throws when the launcher is gone (the command then never runs).
+   */
+  public static void release(int goFd) throws IOException {
+    try {
+      Libc.write(goFd, new byte[] {'g'}, 1);
+      Libc.close(goFd);
+    } catch (LastErrorException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+  }
+
   /** Waits for the command: its exit status, 128 + signal when it was killed (as a shell says). */
   public int waitFor() throws InterruptedException {
     if (process != null) {
@@ -69,7 +84,7 @@ public final class Sandbox implements AutoCloseable {
         Libc.waitpid(pid, status, 0);
         break;
       } catch (LastErrorException e) {
-        if (e.getErrorCode() != 4) { // EINTR
+        if (e.getErrorCode() != EINTR) {
           throw new IllegalStateException("waitpid " + pid + ": " + e.getMessage(), e);
         }
       }

@@ -59,7 +59,7 @@ final class TaskCredentials {
   // Read through buffer views: each Memory.getInt would be a JNI call.
   private final java.nio.ByteBuffer infoView = info.getByteBuffer(0, 64).order(java.nio.ByteOrder.nativeOrder());
   private final java.nio.ByteBuffer capView = capData.getByteBuffer(0, 24).order(java.nio.ByteOrder.nativeOrder());
-  private final Memory nsStat = new Memory(144);
+  private final org.evfilter.lsm.natives.Structs.Stat nsStat = new org.evfilter.lsm.natives.Structs.Stat();
   private boolean pidfdInfo = true;
   // Thread groups one of whose threads changed its groups or namespace: an exec by another thread
   // takes the leader's thread id (and pidfd), so what was kept under that id may not be its own.
@@ -195,8 +195,9 @@ final class TaskCredentials {
   // The inode of the task's user namespace; -1 (never ours) when it cannot be read.
   private long userNamespace(String task) {
     try {
-      Libc.stat(Libc.c("/proc/" + task + "/ns/user"), nsStat);
-      return nsStat.getLong(8);
+      Libc.stat(Libc.c("/proc/" + task + "/ns/user"), nsStat.getPointer());
+      nsStat.readField("st_ino");
+      return nsStat.st_ino;
     } catch (LastErrorException e) {
       return -1;
     }
@@ -205,6 +206,21 @@ final class TaskCredentials {
   /** Whether acting for {@code task} needs other credentials than the supervisor's. */
   boolean differs(Creds task) {
     return !task.sameAccess(own);
+  }
+
+  /** What {@code action} returns, run wearing {@code task}'s credentials when they differ from the supervisor's. */
+  <T> T wearing(Creds task, java.util.function.Supplier<T> action) {
+    boolean wear = differs(task);
+    try {
+      if (wear) {
+        enter(task);
+      }
+      return action.get();
+    } finally {
+      if (wear) {
+        leave();
+      }
+    }
   }
 
   /** Wears {@code task}'s credentials on this thread (groups first, while this thread may still set them). */
@@ -254,7 +270,7 @@ final class TaskCredentials {
 
   private String statusText(String task) {
     try {
-      int fd = Libc.openat(Libc.AT_FDCWD, Libc.c("/proc/" + task + "/status"), Libc.O_CLOEXEC, 0);
+      int fd = Libc.openat(org.evfilter.events.syscalls.FileFlags.AT_FDCWD, Libc.c("/proc/" + task + "/status"), org.evfilter.events.syscalls.FileFlags.O_CLOEXEC, 0);
       try {
         long n = Libc.read(fd, status, status.size());
         return new String(status.getByteArray(0, (int) n), StandardCharsets.ISO_8859_1);

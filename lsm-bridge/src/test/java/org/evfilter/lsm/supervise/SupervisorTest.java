@@ -25,11 +25,11 @@ class SupervisorTest {
   @Test
   void procSelfIsTheTasks() {
     assertArrayEquals("/proc/42/status".getBytes(StandardCharsets.ISO_8859_1),
-        Supervisor.selfless("/proc/self/status".getBytes(StandardCharsets.ISO_8859_1), 42, 43));
+        ObjectPinner.selfless("/proc/self/status".getBytes(StandardCharsets.ISO_8859_1), 42, 43));
     assertArrayEquals("/proc/42/task/43/fd".getBytes(StandardCharsets.ISO_8859_1),
-        Supervisor.selfless("/proc/thread-self/fd".getBytes(StandardCharsets.ISO_8859_1), 42, 43));
+        ObjectPinner.selfless("/proc/thread-self/fd".getBytes(StandardCharsets.ISO_8859_1), 42, 43));
     byte[] other = "/proc/selfish".getBytes(StandardCharsets.ISO_8859_1);
-    assertArrayEquals(other, Supervisor.selfless(other, 42, 43));
+    assertArrayEquals(other, ObjectPinner.selfless(other, 42, 43));
   }
 
   @Test

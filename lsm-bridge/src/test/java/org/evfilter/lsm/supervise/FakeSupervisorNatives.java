@@ -1,0 +1,169 @@
+package org.evfilter.lsm.supervise;
+
+import static org.evfilter.events.syscalls.Errno.ENOENT;
+
+import com.sun.jna.LastErrorException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.evfilter.predicates.labels.LabelResolver;
+
+/** The supervisor's system calls on a made-up file system: regular files by absolute path, task memory by address. */
+final class FakeSupervisorNatives implements SupervisorNatives {
+  final Map<Long, byte[]> memory = new HashMap<>();
+  final Map<String, Integer> files = new HashMap<>();
+  final Map<Integer, String> open = new HashMap<>();
+  final List<String> calls = new ArrayList<>();
+  private int next = 10;
+
+  FakeSupervisorNatives file(String path) {
+    files.put(path, files.size() + 1);
+    return this;
+  }
+
+  FakeSupervisorNatives string(long address, String s) {
+    memory.put(address, s.getBytes(StandardCharsets.ISO_8859_1));
+    return this;
+  }
+
+  @Override
+  public Optional<byte[]> string(int tid, long address, int max) {
+    return Optional.ofNullable(memory.get(address));
+  }
+
+  @Override
+  public Optional<byte[]> bytes(int tid, long address, int length) {
+    return Optional.ofNullable(memory.get(address));
+  }
+
+  private int opened(String path) {
+    open.put(next, path);
+    return next++;
+  }
+
+  @Override
+  public int openat(int dirfd, byte[] path, int flags, int mode) {
+    String p = new String(path, StandardCharsets.ISO_8859_1);
+    calls.add("openat " + p);
+    if (p.startsWith("/proc/self/fd/")) {
+      return opened(open.get(Integer.parseInt(p.substring("/proc/self/fd/".length()))));
+    }
+    return opened(p);
+  }
+
+  @Override
+  public int pin(int dirfd, byte[] path, boolean follow, long resolve) {
+    String p = new String(path, StandardCharsets.ISO_8859_1);
+    if (p.equals(".")) {
+      return opened(open.get(dirfd)); // the directory an entry is made in
+    }
+    if (p.equals("/") || files.containsKey(p)) {
+      return opened(p);
+    }
+    throw new LastErrorException(ENOENT);
+  }
+
+  @Override
+  public void closeQuietly(int fd) {
+    open.remove(fd);
+  }
+
+  @Override
+  public LabelResolver.Identity fstat(int fd) {
+    String p = open.get(fd);
+    return new LabelResolver.Identity(1, p.equals("/") ? 0 : files.get(p), 0, p.equals("/") ? ObjectPinner.S_IFDIR : ObjectPinner.S_IFREG);
+  }
+
+  @Override
+  public LabelResolver.Identity lstatAt(int dirfd, byte[] name) {
+    String p = ObjectPinner.under(open.get(dirfd), new String(name, StandardCharsets.ISO_8859_1));
+    return new LabelResolver.Identity(1, files.getOrDefault(p, -1), 0, ObjectPinner.S_IFREG);
+  }
+
+  @Override
+  public long procDevice() {
+    return 99;
+  }
+
+  @Override
+  public String readlink(String link) {
+    return link.startsWith("/proc/self/fd/") ? open.getOrDefault(Integer.parseInt(link.substring(14)), "?") : "?";
+  }
+
+  @Override
+  public void unlinkat(int dirfd, byte[] name, int flags) {
+    calls.add("unlinkat " + new String(name, StandardCharsets.ISO_8859_1));
+  }
+
+  @Override
+  public void mkdirat(int dirfd, byte[] name, int mode) {
+    calls.add("mkdirat " + new String(name, StandardCharsets.ISO_8859_1));
+  }
+
+  @Override
+  public void renameat2(int fromDir, byte[] from, int toDir, byte[] to, int flags) {
+    calls.add("renameat2 " + new String(from, StandardCharsets.ISO_8859_1) + " " + new String(to, StandardCharsets.ISO_8859_1));
+  }
+
+  @Override
+  public void linkat(int fromDir, byte[] from, int toDir, byte[] to, int flags) {
+    calls.add("linkat");
+  }
+
+  @Override
+  public void symlinkat(byte[] target, int dirfd, byte[] name) {
+    calls.add("symlinkat");
+  }
+
+  @Override
+  public void chmodOpen(int fd, int mode) {
+    calls.add("chmod");
+  }
+
+  @Override
+  public void chownOpen(int fd, int uid, int gid) {
+    calls.add("chown");
+  }
+
+  @Override
+  public void ftruncate(int fd, long length) {
+    calls.add("ftruncate");
+  }
+
+  @Override
+  public void clearNonblock(int fd) {
+  }
+
+  @Override
+  public int takeDescriptor(int tgid, int fd) {
+    throw new LastErrorException(ENOENT);
+  }
+
+  @Override
+  public void signal(int tgid, int tid, int signal) {
+    calls.add("signal " + signal);
+  }
+
+  @Override
+  public boolean ownUmaskZero() {
+    return true;
+  }
+
+  @Override
+  public Optional<byte[]> readXattr(int fd, String name) {
+    return Optional.empty();
+  }
+
+  @Override
+  public void writeXattr(int fd, boolean pathOnly, byte[] name, Optional<byte[]> value, int flags) {
+    calls.add("xattr");
+  }
+
+  @Override
+  public boolean treeCarries(int dirfd, List<String> names) {
+    return false;
+  }
+}
