@@ -13,9 +13,10 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.FsAccess;
-import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.natives.LandlockAbi;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Kernel;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.eval.PolicyAnalysis;
 import org.evfilter.predicates.eval.PolicyEngine;
@@ -70,27 +71,25 @@ final class ExplainCommand implements Callable<Integer> {
     }
     PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
     List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
-    LandlockPlan plan;
+    EnforcementPlan enforcement;
     try {
       // Planned for the program run installs: its rules are the policy's, in order, then the supervisor's.
-      BoundPolicy program = org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
-      plan = LandlockLowering.plan(program, SeccompCompiler.Options.defaults(),
-          landlockAbi != null ? landlockAbi : LandlockAbi.version());
+      enforcement = EnforcementPlan.of(loaded.get(), Kernel.assuming(landlockAbi != null ? landlockAbi : LandlockAbi.version(),
+          Arch.X86_64), new EnforcementPlan.Options(SeccompCompiler.Options.defaults(), EnforcementPlan.Landlock.PLAN, true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
+    } catch (java.io.IOException e) {
+      err.println("evfilter explain: " + e.getMessage()); // only building a ruleset reads files: not done here
+      return Main.ENVIRONMENT_ERROR;
     }
-    // The moves and xattr writes the supervisor checks for relabelling: what the policy lets through there, it performs.
-    java.util.Set<Integer> kept = new java.util.HashSet<>();
-    org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get())).rules().stream()
-        .filter(r -> r.origin().equals(org.evfilter.lsm.supervise.Supervisor.LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
+    LandlockPlan plan = enforcement.landlock().orElseThrow();
     java.util.Map<BoundPolicy.Rule, Integer> index = new java.util.IdentityHashMap<>();
     for (int i = 0; i < loaded.get().rules().size(); i++) {
       index.put(loaded.get().rules().get(i), i);
     }
     java.util.function.BiFunction<PolicyEngine.CompiledRule, Integer, String> enforced = (r, nr) ->
-        kept.contains(nr) && BoundPolicy.permits(r.rule().action().kind()) ? "supervisor"
-            : Enforcement.where(plan.where(index.get(r.rule()), nr));
+        Enforcement.where(enforcement.where(index.get(r.rule()), nr));
     if (json) {
       ObjectMapper m = new ObjectMapper();
       ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
@@ -119,7 +118,7 @@ final class ExplainCommand implements Callable<Integer> {
       plan.trees().forEach(g -> trees.addObject().put("origin", g.origin()).put("regex", g.regex()).put("label", g.label())
           .put("rights", FsAccess.names(g.rights())));
       ArrayNode fb = ll.putArray("supervisor");
-      plan.fallbacks().forEach(fb::add);
+      plan.fallbacks().forEach(f -> fb.add(f.text()));
       ArrayNode notes = ll.putArray("notes");
       plan.notes().forEach(notes::add);
       out.println(root);
