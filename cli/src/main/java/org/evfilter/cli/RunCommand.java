@@ -148,33 +148,56 @@ final class RunCommand implements Callable<Integer> {
     }
     SeccompCompiler.Compilation c = plan.compilation();
     if (attachPid != null) {
-      // The launcher started the command under the cached program and said what there was to say;
-      // the program must still be the one this policy compiles to (a file may have changed since).
-      if (attachProgramFd == null || attachGoFd == null || !RunCache.installed(attachProgramFd, c.program())) {
-        killAttached();
-        err.println("evfilter run: the cached program is not the one " + policyFile + " compiles to (it changed, or the cache"
-            + " was tampered with): the command was stopped before it ran; run it again");
-        return Main.ENVIRONMENT_ERROR;
-      }
-      // The command waits in the launcher's code for this word: only now does it run.
-      try {
-        org.evfilter.lsm.natives.Libc.write(attachGoFd, new byte[] {'g'}, 1);
-        org.evfilter.lsm.natives.Libc.close(attachGoFd);
-      } catch (com.sun.jna.LastErrorException e) {
-        killAttached();
-        err.println("evfilter run: cannot start the command: " + e.getMessage());
-        return Main.ENVIRONMENT_ERROR;
-      }
-      return supervise(loaded.get(), java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
+      return startAttached(loaded.get(), c, err);
     }
-    // What lets the command around the policy's own label and path rules: said before it runs.
+    String warnings = warnings(loaded.get(), plan);
+    err.print(warnings);
+    err.flush();
+    if (dryRun) {
+      dryRun(plan, err);
+      return 0;
+    }
+    if (plan.ruleset().isEmpty()) {
+      // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
+      // the launcher does not build Landlock rulesets, so a run with one is not cached.
+      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings, c.program(), readFrom);
+    }
+    SeccompCompiler.Compilation compiled = c;
+    Optional<byte[]> rules = plan.ruleset().map(LandlockRuleset::serialise);
+    java.util.Set<List<Long>> anchors = plan.ruleset().map(LandlockRuleset::anchors).orElse(java.util.Set.of());
+    return supervise(loaded.get(), anchors, plan.landlockDecides(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+  }
+
+  // The launcher started the command under the cached program and said what there was to say;
+  // the program must still be the one this policy compiles to (a file may have changed since).
+  private int startAttached(BoundPolicy policy, SeccompCompiler.Compilation c, PrintWriter err) throws IOException {
+    if (attachProgramFd == null || attachGoFd == null || !RunCache.installed(attachProgramFd, c.program())) {
+      killAttached();
+      err.println("evfilter run: the cached program is not the one " + policyFile + " compiles to (it changed, or the cache"
+          + " was tampered with): the command was stopped before it ran; run it again");
+      return Main.ENVIRONMENT_ERROR;
+    }
+    // The command waits in the launcher's code for this word: only now does it run.
+    try {
+      org.evfilter.lsm.natives.Libc.write(attachGoFd, new byte[] {'g'}, 1);
+      org.evfilter.lsm.natives.Libc.close(attachGoFd);
+    } catch (com.sun.jna.LastErrorException e) {
+      killAttached();
+      err.println("evfilter run: cannot start the command: " + e.getMessage());
+      return Main.ENVIRONMENT_ERROR;
+    }
+    return supervise(policy, java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
+  }
+
+  // What lets the command around the policy's own label and path rules: said before it runs.
+  private String warnings(BoundPolicy policy, EnforcementPlan plan) {
     StringBuilder warnings = new StringBuilder();
-    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(loaded.get(),
+    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(policy,
             org.evfilter.events.syscalls.Arch.X86_64)).stream()
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS
             || f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.LABEL_HOLE)
         .forEach(f -> warnings.append("evfilter run: warning: ").append(Findings.line(f)).append('\n'));
-    if (plan.landlock().isPresent() && SeccompCompiler.supervised(loaded.get())) {
+    if (plan.landlock().isPresent() && SeccompCompiler.supervised(policy)) {
       // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
       // ABI, then what the launch found: an xattr, hard links, a bind mount) is said; what the
       // policy's own shape keeps from it, `explain` says.
@@ -183,36 +206,28 @@ final class RunCommand implements Callable<Integer> {
       plan.reasons().stream().filter(r -> r instanceof Reason.FoundAtLaunch)
           .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
     }
-    err.print(warnings);
-    err.flush();
-    if (dryRun) {
-      err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
-          c.stats().deferredRules());
-      if (plan.landlock().isPresent()) {
-        List<LandlockPlan.Placement> placements = plan.landlock().get().placements();
-        for (int i = 0; i < placements.size(); i++) {
-          LandlockPlan.Placement pl = placements.get(i);
-          if (pl.deferred()) {
-            err.printf("  %s: %s: %s: %s%n", Enforcement.where(plan.where(i)), pl.origin(), pl.action(), pl.filter());
-          }
+    return warnings.toString();
+  }
+
+  // What would be enforced where: said instead of running.
+  private void dryRun(EnforcementPlan plan, PrintWriter err) {
+    SeccompCompiler.Compilation c = plan.compilation();
+    err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
+        c.stats().deferredRules());
+    if (plan.landlock().isPresent()) {
+      List<LandlockPlan.Placement> placements = plan.landlock().get().placements();
+      for (int i = 0; i < placements.size(); i++) {
+        LandlockPlan.Placement pl = placements.get(i);
+        if (pl.deferred()) {
+          err.printf("  %s: %s: %s: %s%n", Enforcement.where(plan.where(i)), pl.origin(), pl.action(), pl.filter());
         }
-        Enforcement.print(err, "  ", plan.landlock().get(), plan.ruleset());
-      } else {
-        c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
-            err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
       }
-      err.println("  would run: " + String.join(" ", command));
-      return 0;
+      Enforcement.print(err, "  ", plan.landlock().get(), plan.ruleset());
+    } else {
+      c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
+          err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
     }
-    if (plan.ruleset().isEmpty()) {
-      // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
-      // the launcher does not build Landlock rulesets, so a run with one is not cached.
-      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
-    }
-    SeccompCompiler.Compilation compiled = c;
-    Optional<byte[]> rules = plan.ruleset().map(LandlockRuleset::serialise);
-    java.util.Set<List<Long>> anchors = plan.ruleset().map(LandlockRuleset::anchors).orElse(java.util.Set.of());
-    return supervise(loaded.get(), anchors, plan.landlockDecides(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    err.println("  would run: " + String.join(" ", command));
   }
 
   // The kernel planned for: this one's Landlock ABI, at most --landlock-abi; none when Landlock is off.
