@@ -201,7 +201,7 @@ final class RunCommand implements Callable<Integer> {
       // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
       // ABI, then what the launch found: an xattr, hard links, a bind mount) is said; what the
       // policy's own shape keeps from it, `explain` says.
-      plan.reasons().stream().filter(r -> r.fromKernel() && !(r instanceof Reason.FoundAtLaunch))
+      plan.reasons().stream().filter(r -> r instanceof Reason.OfKernel && !(r instanceof Reason.FoundAtLaunch))
           .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
       plan.reasons().stream().filter(r -> r instanceof Reason.FoundAtLaunch)
           .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));

@@ -155,7 +155,7 @@ public final class LandlockLowering {
 
   private LandlockPlan run(Set<Integer> excluded) {
     if (abi < 1) {
-      return nothing(new Reason.LandlockMissing());
+      return nothing(Reason.Machine.LANDLOCK_MISSING);
     }
     if (options.arch() != org.evfilter.events.syscalls.Arch.X86_64) {
       return nothing(new Reason.ArchNotSupported(options.arch()));
@@ -174,7 +174,7 @@ public final class LandlockLowering {
       }
     }
     if (selinux) {
-      return nothing(new Reason.SelinuxActive());
+      return nothing(Reason.Machine.SELINUX_ACTIVE);
     }
     collectCandidates(excluded);
     Set<Integer> lowered = new TreeSet<>(candidates.keySet());

@@ -12,52 +12,38 @@ public sealed interface Reason {
   String text();
 
   /**
-   * Whether the reason is this kernel's or this launch's (no Landlock, an older ABI, SELinux, an
-   * arch the lowering is not built for, what the launch found), which {@code run} warns of; the
-   * rest is the policy's own shape, which {@code explain} says.
+   * A reason that is this kernel's or this launch's (no Landlock, an older ABI, SELinux, an arch
+   * the lowering is not built for, what the launch found), which {@code run} warns of; the other
+   * reasons are the policy's own shape, which {@code explain} says.
    */
-  default boolean fromKernel() {
-    return false;
-  }
+  sealed interface OfKernel extends Reason {}
 
-  /** Landlock is absent (ABI 0): no syscall is lowered. */
-  record LandlockMissing() implements Reason {
-    @Override
-    public String text() {
-      return "Landlock is not available on this kernel (no landlock_create_ruleset, or landlock is not among the"
-          + " active LSMs): label rules stay with the supervisor";
+  /** What this machine lacks or has that keeps Landlock from deciding anything, with no more to say. */
+  enum Machine implements OfKernel {
+    /** Landlock is absent (ABI 0). */
+    LANDLOCK_MISSING("Landlock is not available on this kernel (no landlock_create_ruleset, or landlock is not among the"
+        + " active LSMs): label rules stay with the supervisor"),
+    /** SELinux labels new objects by its own rules, which a ruleset built from paths cannot follow. */
+    SELINUX_ACTIVE("SELinux is active: it labels new objects (security.selinux) by its own rules, which a ruleset built"
+        + " from paths cannot follow: label rules stay with the supervisor");
+
+    private final String text;
+
+    Machine(String text) {
+      this.text = text;
     }
 
     @Override
-    public boolean fromKernel() {
-      return true;
+    public String text() {
+      return text;
     }
   }
 
   /** The program is for an arch the lowering does not model. */
-  record ArchNotSupported(Arch arch) implements Reason {
+  record ArchNotSupported(Arch arch) implements OfKernel {
     @Override
     public String text() {
       return "Landlock lowering is built for x86_64 only: label rules stay with the supervisor";
-    }
-
-    @Override
-    public boolean fromKernel() {
-      return true;
-    }
-  }
-
-  /** SELinux labels new objects by its own rules, which a ruleset built from paths cannot follow. */
-  record SelinuxActive() implements Reason {
-    @Override
-    public String text() {
-      return "SELinux is active: it labels new objects (security.selinux) by its own rules, which a ruleset built"
-          + " from paths cannot follow: label rules stay with the supervisor";
-    }
-
-    @Override
-    public boolean fromKernel() {
-      return true;
     }
   }
 
@@ -109,21 +95,11 @@ public sealed interface Reason {
   record NotExpressible(int nr, String syscall, String why) implements OfSyscall {}
 
   /** The kernel's Landlock ABI {@code abi} lacks {@code rights} (bits of FsAccess) {@code syscall} needs. */
-  record AbiLacksRight(int nr, String syscall, int abi, long rights, String why) implements OfSyscall {
-    @Override
-    public boolean fromKernel() {
-      return true;
-    }
-  }
+  record AbiLacksRight(int nr, String syscall, int abi, long rights, String why) implements OfSyscall, OfKernel {}
 
   /**
    * What building the ruleset found on this file system keeps {@code syscall} from it: an object
    * whose xattr labels it otherwise than its path, hard links, a bind mount, a scan that failed.
    */
-  record FoundAtLaunch(int nr, String syscall, String why) implements OfSyscall {
-    @Override
-    public boolean fromKernel() {
-      return true;
-    }
-  }
+  record FoundAtLaunch(int nr, String syscall, String why) implements OfSyscall, OfKernel {}
 }
