@@ -244,16 +244,7 @@ public final class LandlockLowering {
   // ---- which syscalls may be lowered, and their decisions
 
   private void collectCandidates(Set<Integer> excluded) {
-    Set<Long> pathLabels = new LinkedHashSet<>();
-    for (FileContexts.Entry e : policy.fileContexts().entries()) {
-      pathLabels.add(bits(e));
-    }
-    long xattrOnly = 0;
-    for (long set : labelSets) {
-      if (set != 0 && !pathLabels.contains(set)) {
-        xattrOnly |= set;
-      }
-    }
+    long xattrOnly = xattrOnlyLabels();
     Set<Integer> withLabels = new TreeSet<>();
     Set<Integer> named = new TreeSet<>();
     for (BoundPolicy.Rule r : policy.rules()) {
@@ -274,51 +265,75 @@ public final class LandlockLowering {
         continue;
       }
       Optional<CallRights> model = name.flatMap(CallRights::lowerable);
-      if (model.isEmpty()) {
-        if (named.contains(nr)) {
-          fallbacks.putIfAbsent(nr, new Reason.NotLowerable(nr, name.get()));
-        }
-        continue;
+      if (model.isPresent()) {
+        candidate(nr, name.get(), model.get(), xattrOnly);
+      } else if (named.contains(nr)) {
+        fallbacks.putIfAbsent(nr, new Reason.NotLowerable(nr, name.get()));
       }
-      String problem = shape(nr, model.get(), xattrOnly);
-      if (problem != null) {
-        fallbacks.put(nr, new Reason.NotExpressible(nr, name.get(), problem));
-        continue;
-      }
-      Optional<long[]> fs = flagValues(nr, model.get());
-      if (fs.isEmpty()) {
-        fallbacks.put(nr, new Reason.NotExpressible(nr, name.get(), name.get() + "'s rules test more than " + MAX_FLAG_BITS + " flag bits"));
-        continue;
-      }
-      Map<Long, Verdict[]> decisions = new HashMap<>();
-      String action = null;
-      for (long set : labelSets) {
-        Verdict[] vs = new Verdict[fs.get().length];
-        for (int i = 0; i < vs.length; i++) {
-          vs[i] = decide(nr, model.get(), fs.get()[i], set);
-        }
-        decisions.put(set, vs);
-      }
-      for (int i = 0; i < fs.get().length && action == null; i++) {
-        Verdict first = decisions.get(0L)[i];
-        boolean varies = false;
-        for (long set : labelSets) {
-          varies |= !decisions.get(set)[i].equals(first);
-        }
-        for (long set : labelSets) {
-          Verdict v = decisions.get(set)[i];
-          if (varies && v.kind() != ActionKind.ALLOW && v.kind() != ActionKind.ERRNO) {
-            action = v.toString();
-          }
-        }
-      }
-      if (action != null) {
-        fallbacks.put(nr, new Reason.NotExpressible(nr, name.get(), name.get() + " takes the action " + action
-            + " on some labels, which Landlock cannot take"));
-        continue;
-      }
-      candidates.put(nr, new Candidate(nr, name.get(), model.get(), fs.get(), decisions));
     }
+  }
+
+  // The labels only xattrs give: no file_contexts entry names them.
+  private long xattrOnlyLabels() {
+    Set<Long> pathLabels = new LinkedHashSet<>();
+    for (FileContexts.Entry e : policy.fileContexts().entries()) {
+      pathLabels.add(bits(e));
+    }
+    long xattrOnly = 0;
+    for (long set : labelSets) {
+      if (set != 0 && !pathLabels.contains(set)) {
+        xattrOnly |= set;
+      }
+    }
+    return xattrOnly;
+  }
+
+  // Makes nr a candidate when its decision is a function Landlock computes; otherwise says why not.
+  private void candidate(int nr, String name, CallRights model, long xattrOnly) {
+    String problem = shape(nr, model, xattrOnly);
+    if (problem != null) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, problem));
+      return;
+    }
+    Optional<long[]> fs = flagValues(nr, model);
+    if (fs.isEmpty()) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, name + "'s rules test more than " + MAX_FLAG_BITS + " flag bits"));
+      return;
+    }
+    Map<Long, Verdict[]> decisions = new HashMap<>();
+    for (long set : labelSets) {
+      Verdict[] vs = new Verdict[fs.get().length];
+      for (int i = 0; i < vs.length; i++) {
+        vs[i] = decide(nr, model, fs.get()[i], set);
+      }
+      decisions.put(set, vs);
+    }
+    String action = actionLandlockCannotTake(decisions, fs.get().length);
+    if (action != null) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, name + " takes the action " + action
+          + " on some labels, which Landlock cannot take"));
+      return;
+    }
+    candidates.put(nr, new Candidate(nr, name, model, fs.get(), decisions));
+  }
+
+  // An action other than allow or errno taken on some label set where the labels change the decision (null: none).
+  private String actionLandlockCannotTake(Map<Long, Verdict[]> decisions, int calls) {
+    String action = null;
+    for (int i = 0; i < calls && action == null; i++) {
+      Verdict first = decisions.get(0L)[i];
+      boolean varies = false;
+      for (long set : labelSets) {
+        varies |= !decisions.get(set)[i].equals(first);
+      }
+      for (long set : labelSets) {
+        Verdict v = decisions.get(set)[i];
+        if (varies && v.kind() != ActionKind.ALLOW && v.kind() != ActionKind.ERRNO) {
+          action = v.toString();
+        }
+      }
+    }
+    return action;
   }
 
   // Why nr's rules are not a function of labels and flag bits alone (null: they are).
