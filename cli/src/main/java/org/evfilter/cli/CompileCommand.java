@@ -90,14 +90,14 @@ final class CompileCommand implements Callable<Integer> {
     for (int i = 0; i < compiled.rules().size(); i++) {
       SeccompCompiler.RuleLowering r = compiled.rules().get(i);
       if (r.deferred()) {
-        String where = compileOptions.plan.isPresent() ? Enforcement.where(compileOptions.plan.get().placements().get(i).where()) : "supervisor";
+        String where = Enforcement.where(compileOptions.plan.where(i));
         err.printf("  deferred: %s: %s %s: %s (labels or strings: enforced by %s)%n", r.origin(), r.action(),
             r.syscalls().isEmpty() ? "(every syscall)" : String.join(", ", r.syscalls().stream().sorted()
                 .map(nr -> table.byNumber(nr).map(org.evfilter.events.syscalls.Syscall::name).orElse("#" + nr)).toList()),
             r.filter(), where);
       }
     }
-    compileOptions.plan.ifPresent(pl -> Enforcement.print(err, "  ", pl, Optional.empty()));
+    compileOptions.plan.landlock().ifPresent(pl -> Enforcement.print(err, "  ", pl, Optional.empty()));
     err.flush();
     return 0;
   }

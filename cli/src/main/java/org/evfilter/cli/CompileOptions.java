@@ -13,6 +13,8 @@ import org.evfilter.events.trace.Traces;
 import org.evfilter.grammar.FilterException;
 import org.evfilter.lsm.bpf.BpfException;
 import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Kernel;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
@@ -56,8 +58,8 @@ final class CompileOptions {
           + " rules Landlock decides return ALLOW); says where each rule is enforced. 0: no Landlock.")
   Integer landlockAbi;
 
-  /** The Landlock plan of the last compile, with --landlock-abi. */
-  Optional<org.evfilter.lsm.landlock.LandlockPlan> plan = Optional.empty();
+  /** The enforcement plan of the last compile (with a Landlock lowering when --landlock-abi was given). */
+  EnforcementPlan plan;
 
   /** The arch asked for. */
   Optional<Arch> arch() {
@@ -101,11 +103,12 @@ final class CompileOptions {
     }
     try {
       SeccompCompiler.Options options = new SeccompCompiler.Options(a.get(), bad, enosys, counts, !noOptimise, extraDepth);
-      if (landlockAbi != null) {
-        plan = Optional.of(org.evfilter.lsm.landlock.LandlockLowering.plan(loaded.get(), options, landlockAbi));
-        return Optional.of(plan.get().compilation());
-      }
-      return Optional.of(SeccompCompiler.compile(loaded.get(), options));
+      plan = EnforcementPlan.of(loaded.get(), Kernel.assuming(landlockAbi == null ? 0 : landlockAbi, a.get()),
+          new EnforcementPlan.Options(options, landlockAbi == null ? EnforcementPlan.Landlock.OFF : EnforcementPlan.Landlock.PLAN, false));
+      return Optional.of(plan.compilation());
+    } catch (IOException ex) {
+      err.println("evfilter " + command + ": " + policy + ": " + ex.getMessage()); // only building a ruleset reads files
+      return Optional.empty();
     } catch (BpfException ex) {
       err.println("evfilter " + command + ": " + policy + ": " + ex.getMessage());
       return Optional.empty();

@@ -10,18 +10,26 @@ import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.lsm.landlock.FsAccess;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Reason;
 
 /** Says where a policy is enforced (BPF, Landlock, the supervisor), for {@code explain} and {@code run --dry-run}. */
 final class Enforcement {
   private Enforcement() {}
 
   /** {@code BPF}, {@code Landlock}, {@code BPF+Landlock}, {@code supervisor}. */
-  static String where(Set<LandlockPlan.Where> w) {
-    return w.stream().sorted().map(x -> switch (x) {
+  static String where(EnforcementPlan.Placement p) {
+    return switch (p) {
       case BPF -> "BPF";
+      case BPF_AND_LANDLOCK -> "BPF+Landlock";
       case LANDLOCK -> "Landlock";
       case SUPERVISOR -> "supervisor";
-    }).collect(Collectors.joining("+"));
+    };
+  }
+
+  /** Each place, joined with {@code +}: {@code BPF+Landlock+supervisor}. */
+  static String where(Set<EnforcementPlan.Placement> w) {
+    return w.stream().sorted().map(Enforcement::where).collect(Collectors.joining("+"));
   }
 
   static String syscalls(java.util.Collection<Integer> nrs) {
@@ -46,10 +54,10 @@ final class Enforcement {
     } else {
       out.println(indent + "Landlock decides nothing" + (plan.abi() == 0 ? " (not available here)" : "") + ".");
     }
-    List<String> fallbacks = plan.fallbacks();
+    List<Reason> fallbacks = plan.fallbacks();
     if (!fallbacks.isEmpty()) {
       out.println(indent + "left to the supervisor:");
-      fallbacks.forEach(f -> out.println(indent + "  " + f));
+      fallbacks.forEach(f -> out.println(indent + "  " + f.text()));
     }
     if (!plan.notes().isEmpty()) {
       out.println(indent + "where Landlock differs from the policy:");

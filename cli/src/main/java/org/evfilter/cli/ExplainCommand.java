@@ -13,9 +13,10 @@ import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.FsAccess;
-import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.natives.LandlockAbi;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Kernel;
 import org.evfilter.predicates.BoundPolicy;
 import org.evfilter.predicates.eval.PolicyAnalysis;
 import org.evfilter.predicates.eval.PolicyEngine;
@@ -70,61 +71,73 @@ final class ExplainCommand implements Callable<Integer> {
     }
     PolicyEngine engine = PolicyEngine.compile(loaded.get(), Arch.X86_64);
     List<PolicyAnalysis.Finding> findings = PolicyAnalysis.analyse(engine);
-    LandlockPlan plan;
+    EnforcementPlan enforcement;
     try {
       // Planned for the program run installs: its rules are the policy's, in order, then the supervisor's.
-      BoundPolicy program = org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
-      plan = LandlockLowering.plan(program, SeccompCompiler.Options.defaults(),
-          landlockAbi != null ? landlockAbi : LandlockAbi.version());
+      enforcement = EnforcementPlan.of(loaded.get(), Kernel.assuming(landlockAbi != null ? landlockAbi : LandlockAbi.version(),
+          Arch.X86_64), new EnforcementPlan.Options(SeccompCompiler.Options.defaults(), EnforcementPlan.Landlock.PLAN, true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
+    } catch (java.io.IOException e) {
+      err.println("evfilter explain: " + e.getMessage()); // only building a ruleset reads files: not done here
+      return Main.ENVIRONMENT_ERROR;
     }
-    // The moves and xattr writes the supervisor checks for relabelling: what the policy lets through there, it performs.
-    java.util.Set<Integer> kept = new java.util.HashSet<>();
-    org.evfilter.lsm.supervise.Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get())).rules().stream()
-        .filter(r -> r.origin().equals(org.evfilter.lsm.supervise.Supervisor.LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
-    java.util.Map<BoundPolicy.Rule, Integer> index = new java.util.IdentityHashMap<>();
-    for (int i = 0; i < loaded.get().rules().size(); i++) {
-      index.put(loaded.get().rules().get(i), i);
-    }
-    java.util.function.BiFunction<PolicyEngine.CompiledRule, Integer, String> enforced = (r, nr) ->
-        kept.contains(nr) && BoundPolicy.permits(r.rule().action().kind()) ? "supervisor"
-            : Enforcement.where(plan.where(index.get(r.rule()), nr));
+    Explained e = new Explained(loaded.get(), engine, findings, enforcement);
     if (json) {
-      ObjectMapper m = new ObjectMapper();
-      ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
-      root.putPOJO("labels", engine.policy().labels());
-      ArrayNode syscalls = root.putArray("syscalls");
-      for (Syscall s : SyscallTable.of(Arch.X86_64).all()) {
-        List<PolicyEngine.CompiledRule> rules = engine.rules(s.nr());
-        if (rules.isEmpty() && !all) {
-          continue;
-        }
-        ObjectNode o = syscalls.addObject().put("name", s.name()).put("nr", s.nr());
-        ArrayNode rs = o.putArray("rules");
-        for (PolicyEngine.CompiledRule r : rules) {
-          rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
-              .put("origin", r.rule().origin()).put("enforced", enforced.apply(r, s.nr()));
-        }
-      }
-      ArrayNode relabel = root.putArray("relabelling");
-      relabelling(loaded.get()).forEach(relabel::add);
-      ArrayNode w = root.putArray("warnings");
-      findings.forEach(f -> Findings.json(w, f));
-      ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
-      ArrayNode lowered = ll.putArray("syscalls");
-      plan.lowered().keySet().forEach(nr -> lowered.add(Enforcement.syscalls(List.of(nr))));
-      ArrayNode trees = ll.putArray("trees");
-      plan.trees().forEach(g -> trees.addObject().put("origin", g.origin()).put("regex", g.regex()).put("label", g.label())
-          .put("rights", FsAccess.names(g.rights())));
-      ArrayNode fb = ll.putArray("supervisor");
-      plan.fallbacks().forEach(fb::add);
-      ArrayNode notes = ll.putArray("notes");
-      plan.notes().forEach(notes::add);
-      out.println(root);
-      return 0;
+      json(out, e);
+    } else {
+      text(out, e);
     }
+    return 0;
+  }
+
+  // What explain shows, and where each rule on each syscall is enforced.
+  private record Explained(BoundPolicy policy, PolicyEngine engine, List<PolicyAnalysis.Finding> findings, EnforcementPlan plan) {
+    String enforced(PolicyEngine.CompiledRule r, int nr) {
+      return Enforcement.where(plan.where(policy.rules().indexOf(r.rule()), nr));
+    }
+  }
+
+  private void json(PrintWriter out, Explained e) {
+    PolicyEngine engine = e.engine();
+    LandlockPlan plan = e.plan().landlock().orElseThrow();
+    ObjectMapper m = new ObjectMapper();
+    ObjectNode root = m.createObjectNode().put("policy", policyFile.toString()).put("default", engine.policy().defaultAction().toString());
+    root.putPOJO("labels", engine.policy().labels());
+    ArrayNode syscalls = root.putArray("syscalls");
+    for (Syscall s : SyscallTable.of(Arch.X86_64).all()) {
+      List<PolicyEngine.CompiledRule> rules = engine.rules(s.nr());
+      if (rules.isEmpty() && !all) {
+        continue;
+      }
+      ObjectNode o = syscalls.addObject().put("name", s.name()).put("nr", s.nr());
+      ArrayNode rs = o.putArray("rules");
+      for (PolicyEngine.CompiledRule r : rules) {
+        rs.addObject().put("action", r.rule().action().toString()).put("filter", r.rule().filterText().orElse(null))
+            .put("origin", r.rule().origin()).put("enforced", e.enforced(r, s.nr()));
+      }
+    }
+    ArrayNode relabel = root.putArray("relabelling");
+    relabelling(e.policy()).forEach(relabel::add);
+    ArrayNode w = root.putArray("warnings");
+    e.findings().forEach(f -> Findings.json(w, f));
+    ObjectNode ll = root.putObject("landlock").put("abi", plan.abi()).put("handled", FsAccess.names(plan.handled()));
+    ArrayNode lowered = ll.putArray("syscalls");
+    plan.lowered().keySet().forEach(nr -> lowered.add(Enforcement.syscalls(List.of(nr))));
+    ArrayNode trees = ll.putArray("trees");
+    plan.trees().forEach(g -> trees.addObject().put("origin", g.origin()).put("regex", g.regex()).put("label", g.label())
+        .put("rights", FsAccess.names(g.rights())));
+    ArrayNode fb = ll.putArray("supervisor");
+    plan.fallbacks().forEach(f -> fb.add(f.text()));
+    ArrayNode notes = ll.putArray("notes");
+    plan.notes().forEach(notes::add);
+    out.println(root);
+  }
+
+  private void text(PrintWriter out, Explained e) {
+    PolicyEngine engine = e.engine();
+    LandlockPlan plan = e.plan().landlock().orElseThrow();
     out.println("policy " + policyFile + ": default " + engine.policy().defaultAction()
         + (engine.policy().labels().isEmpty() ? "" : ", labels " + String.join(", ", engine.policy().labels()))
         + "; an event of another ABI: " + PolicyEngine.BAD_ARCH);
@@ -142,7 +155,7 @@ final class ExplainCommand implements Callable<Integer> {
       boolean unconditional = false;
       for (PolicyEngine.CompiledRule r : rules) {
         out.printf("    %-16s %-50s %s [%s]%n", r.rule().action(), r.rule().filterText().map(t -> "if " + t).orElse("always"),
-            r.rule().origin(), enforced.apply(r, s.nr()));
+            r.rule().origin(), e.enforced(r, s.nr()));
         if (r.filter() == null) {
           unconditional = true;
           break;
@@ -154,14 +167,13 @@ final class ExplainCommand implements Callable<Integer> {
     }
     out.println(decided + " syscalls have rules; the other " + (SyscallTable.of(Arch.X86_64).all().size() - decided)
         + " get the default" + (all ? "" : " (--all lists them)"));
-    out.println("labels belong to objects: " + String.join("; ", relabelling(loaded.get())));
+    out.println("labels belong to objects: " + String.join("; ", relabelling(e.policy())));
     out.println("enforcement:");
     Enforcement.print(out, "  ", plan, Optional.empty());
-    if (!findings.isEmpty()) {
+    if (!e.findings().isEmpty()) {
       out.println("warnings:");
-      findings.forEach(f -> out.println("  " + Findings.line(f)));
+      e.findings().forEach(f -> out.println("  " + Findings.line(f)));
     }
-    return 0;
   }
 
   // What the policy says of relabelling: nothing to keep (no label rules), nothing allowed, or the rules that allow it.

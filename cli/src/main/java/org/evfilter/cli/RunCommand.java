@@ -8,14 +8,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.evfilter.lsm.compile.SeccompCompiler;
-import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
+import org.evfilter.events.syscalls.Arch;
 import org.evfilter.lsm.natives.LandlockAbi;
-import org.evfilter.predicates.labels.LabelResolver;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Kernel;
+import org.evfilter.lsm.plan.Reason;
 import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.LandlockAudit;
@@ -23,7 +23,6 @@ import org.evfilter.lsm.supervise.LandlockReport;
 import org.evfilter.lsm.supervise.RunCache;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
-import org.evfilter.lsm.supervise.XattrScan;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -129,35 +128,14 @@ final class RunCommand implements Callable<Integer> {
       return Main.INPUT_ERROR;
     }
     Optional<BoundPolicy> loaded = Optional.of(sources.get().policy());
-    SeccompCompiler.Compilation c;
-    LandlockPlan plan = null;
-    Optional<LandlockRuleset> ruleset = Optional.empty();
-    Map<Integer, String> excluded = new LinkedHashMap<>();
+    EnforcementPlan plan;
     try {
       // Supervised, the task may never take over the notifications, even after the supervisor died;
       // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
-      BoundPolicy program = Supervisor.programPolicy(loaded.get(), SeccompCompiler.supervised(loaded.get()));
-      SeccompCompiler.Options options = SeccompCompiler.Options.defaults().withRefusedListeners(true);
-      if (attachPid != null || landlock == LandlockMode.off) {
-        c = SeccompCompiler.compile(program, options);
-      } else {
-        int abi = LandlockAbi.version();
-        abi = landlockAbi == null ? abi : Math.min(abi, landlockAbi);
-        while (true) {
-          plan = LandlockLowering.plan(program, options, abi, excluded);
-          if (!plan.usesLandlock()) {
-            break;
-          }
-          LandlockRuleset.Built built = LandlockRuleset.build(program, plan, program.labelResolver(16384, LinuxXattrs.reader()),
-              new XattrScan(LabelResolver.XATTRS));
-          if (built.excluded().isEmpty()) {
-            ruleset = built.ruleset();
-            break;
-          }
-          excluded.putAll(built.excluded());
-        }
-        c = plan.compilation();
-      }
+      boolean withLandlock = attachPid == null && landlock == LandlockMode.auto;
+      plan = EnforcementPlan.of(loaded.get(), kernel(withLandlock), new EnforcementPlan.Options(
+          SeccompCompiler.Options.defaults().withRefusedListeners(true),
+          withLandlock ? EnforcementPlan.Landlock.BUILD : EnforcementPlan.Landlock.OFF, true));
     } catch (IOException e) {
       err.println("evfilter run: cannot build the Landlock ruleset: " + e.getMessage() + " (--landlock=off runs without it)");
       return Main.ENVIRONMENT_ERROR;
@@ -168,75 +146,96 @@ final class RunCommand implements Callable<Integer> {
       err.println("evfilter run: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
     }
+    SeccompCompiler.Compilation c = plan.compilation();
     if (attachPid != null) {
-      // The launcher started the command under the cached program and said what there was to say;
-      // the program must still be the one this policy compiles to (a file may have changed since).
-      if (attachProgramFd == null || attachGoFd == null || !RunCache.installed(attachProgramFd, c.program())) {
-        killAttached();
-        err.println("evfilter run: the cached program is not the one " + policyFile + " compiles to (it changed, or the cache"
-            + " was tampered with): the command was stopped before it ran; run it again");
-        return Main.ENVIRONMENT_ERROR;
-      }
-      // The command waits in the launcher's code for this word: only now does it run.
-      try {
-        Sandbox.release(attachGoFd);
-      } catch (java.io.IOException e) {
-        killAttached();
-        err.println("evfilter run: cannot start the command: " + e.getMessage());
-        return Main.ENVIRONMENT_ERROR;
-      }
-      return supervise(loaded.get(), java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
+      return startAttached(loaded.get(), c, err);
     }
-    // What lets the command around the policy's own label and path rules: said before it runs.
+    String warnings = warnings(loaded.get(), plan);
+    err.print(warnings);
+    err.flush();
+    if (dryRun) {
+      dryRun(plan, err);
+      return 0;
+    }
+    if (plan.ruleset().isEmpty()) {
+      // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
+      // the launcher does not build Landlock rulesets, so a run with one is not cached.
+      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings, c.program(), readFrom);
+    }
+    SeccompCompiler.Compilation compiled = c;
+    Optional<byte[]> rules = plan.ruleset().map(LandlockRuleset::serialise);
+    java.util.Set<List<Long>> anchors = plan.ruleset().map(LandlockRuleset::anchors).orElse(java.util.Set.of());
+    return supervise(loaded.get(), anchors, plan.landlockDecides(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+  }
+
+  // The launcher started the command under the cached program and said what there was to say;
+  // the program must still be the one this policy compiles to (a file may have changed since).
+  private int startAttached(BoundPolicy policy, SeccompCompiler.Compilation c, PrintWriter err) throws IOException {
+    if (attachProgramFd == null || attachGoFd == null || !RunCache.installed(attachProgramFd, c.program())) {
+      killAttached();
+      err.println("evfilter run: the cached program is not the one " + policyFile + " compiles to (it changed, or the cache"
+          + " was tampered with): the command was stopped before it ran; run it again");
+      return Main.ENVIRONMENT_ERROR;
+    }
+    // The command waits in the launcher's code for this word: only now does it run.
+    try {
+      Sandbox.release(attachGoFd);
+    } catch (java.io.IOException e) {
+      killAttached();
+      err.println("evfilter run: cannot start the command: " + e.getMessage());
+      return Main.ENVIRONMENT_ERROR;
+    }
+    return supervise(policy, java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
+  }
+
+  // What lets the command around the policy's own label and path rules: said before it runs.
+  private String warnings(BoundPolicy policy, EnforcementPlan plan) {
     StringBuilder warnings = new StringBuilder();
-    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(loaded.get(),
+    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(policy,
             org.evfilter.events.syscalls.Arch.X86_64)).stream()
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS
             || f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.LABEL_HOLE)
         .forEach(f -> warnings.append("evfilter run: warning: ").append(Findings.line(f)).append('\n'));
-    if (plan != null && SeccompCompiler.supervised(loaded.get())) {
+    if (plan.landlock().isPresent() && SeccompCompiler.supervised(policy)) {
       // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
-      // ABI, what the launch found: an xattr, hard links, a bind mount) is said; what the policy's
-      // own shape keeps from it, `explain` says.
-      for (String f : plan.fallbacks()) {
-        if (f.contains("Landlock ABI") || f.contains("not available") || f.startsWith("SELinux is active")
-            || f.startsWith("Landlock lowering is built for")) {
-          warnings.append("evfilter run: warning: ").append(f).append('\n');
+      // ABI, then what the launch found: an xattr, hard links, a bind mount) is said; what the
+      // policy's own shape keeps from it, `explain` says.
+      plan.reasons().stream().filter(r -> r instanceof Reason.OfKernel && !(r instanceof Reason.FoundAtLaunch))
+          .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
+      plan.reasons().stream().filter(r -> r instanceof Reason.FoundAtLaunch)
+          .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
+    }
+    return warnings.toString();
+  }
+
+  // What would be enforced where: said instead of running.
+  private void dryRun(EnforcementPlan plan, PrintWriter err) {
+    SeccompCompiler.Compilation c = plan.compilation();
+    err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
+        c.stats().deferredRules());
+    if (plan.landlock().isPresent()) {
+      List<LandlockPlan.Placement> placements = plan.landlock().get().placements();
+      for (int i = 0; i < placements.size(); i++) {
+        LandlockPlan.Placement pl = placements.get(i);
+        if (pl.deferred()) {
+          err.printf("  %s: %s: %s: %s%n", Enforcement.where(plan.where(i)), pl.origin(), pl.action(), pl.filter());
         }
       }
-      excluded.forEach((nr, why) -> warnings.append("evfilter run: warning: ").append(Enforcement.syscalls(List.of(nr)))
-          .append(": ").append(why).append('\n'));
+      Enforcement.print(err, "  ", plan.landlock().get(), plan.ruleset());
+    } else {
+      c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
+          err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
     }
-    err.print(warnings);
-    err.flush();
-    if (dryRun) {
-      err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
-          c.stats().deferredRules());
-      if (plan != null) {
-        for (int i = 0; i < plan.placements().size(); i++) {
-          LandlockPlan.Placement pl = plan.placements().get(i);
-          if (pl.deferred()) {
-            err.printf("  %s: %s: %s: %s%n", Enforcement.where(pl.where()), pl.origin(), pl.action(), pl.filter());
-          }
-        }
-        Enforcement.print(err, "  ", plan, ruleset);
-      } else {
-        c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
-            err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
-      }
-      err.println("  would run: " + String.join(" ", command));
-      return 0;
+    err.println("  would run: " + String.join(" ", command));
+  }
+
+  // The kernel planned for: this one's Landlock ABI, at most --landlock-abi; none when Landlock is off.
+  private Kernel kernel(boolean withLandlock) {
+    if (!withLandlock) {
+      return Kernel.assuming(0, Arch.X86_64);
     }
-    if (ruleset.isEmpty()) {
-      // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
-      // the launcher does not build Landlock rulesets, so a run with one is not cached.
-      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings.toString(), c.program(), readFrom);
-    }
-    SeccompCompiler.Compilation compiled = c;
-    Optional<byte[]> rules = ruleset.map(LandlockRuleset::serialise);
-    java.util.Set<List<Long>> anchors = ruleset.map(LandlockRuleset::anchors).orElse(java.util.Set.of());
-    Optional<LandlockPlan> decides = ruleset.isPresent() ? Optional.of(plan) : Optional.empty();
-    return supervise(loaded.get(), anchors, decides, () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    int abi = LandlockAbi.version();
+    return Kernel.assuming(landlockAbi == null ? abi : Math.min(abi, landlockAbi), Arch.X86_64);
   }
 
   // Landlock's refusals, reported from the kernel's audit records, or why they cannot be: said once,

@@ -20,15 +20,16 @@ import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.events.tracefs.TracingInstance;
 import org.evfilter.lsm.bpf.SeccompData;
 import org.evfilter.lsm.bpf.SeccompReturn;
+import org.evfilter.lsm.compile.SeccompActions;
 import org.evfilter.lsm.compile.SeccompCompiler;
-import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
 import org.evfilter.lsm.natives.LinuxXattrs;
+import org.evfilter.lsm.plan.EnforcementPlan;
+import org.evfilter.lsm.plan.Kernel;
 import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
-import org.evfilter.lsm.supervise.XattrScan;
 import org.evfilter.grammar.ast.Operator;
 import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundExpression;
@@ -37,7 +38,6 @@ import org.evfilter.predicates.FtraceFilter;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
 import org.evfilter.predicates.eval.PolicyEngine;
-import org.evfilter.predicates.labels.LabelResolver;
 
 /**
  * The two designs where they live: the same syscalls under nothing, under the policy's seccomp
@@ -215,22 +215,12 @@ public final class InKernelComparison {
       Optional<LandlockRuleset> ruleset, Map<String, String> filters, List<Pushed> pushed) {}
 
   private Prepared prepare(BoundPolicy p, boolean everyEvent) throws IOException {
-    BoundPolicy program = Supervisor.programPolicy(p, SeccompCompiler.supervised(p));
     SeccompCompiler.Options o = SeccompCompiler.Options.defaults().withRefusedListeners(true);
-    SeccompCompiler.Compilation plain = SeccompCompiler.compile(program, o);
-    Optional<LandlockPlan> plan = Optional.empty();
-    Optional<LandlockRuleset> ruleset = Optional.empty();
-    if (abi > 0) {
-      LandlockPlan lp = LandlockLowering.plan(program, o, abi);
-      if (lp.usesLandlock()) {
-        LandlockRuleset.Built b = LandlockRuleset.build(program, lp, program.labelResolver(16384, LinuxXattrs.reader()),
-            new XattrScan(LabelResolver.XATTRS));
-        if (b.excluded().isEmpty()) {
-          plan = Optional.of(lp);
-          ruleset = b.ruleset();
-        }
-      }
-    }
+    EnforcementPlan enforcement = EnforcementPlan.of(p, Kernel.assuming(abi, Arch.X86_64),
+        new EnforcementPlan.Options(o, abi > 0 ? EnforcementPlan.Landlock.BUILD_ONCE : EnforcementPlan.Landlock.OFF, true));
+    SeccompCompiler.Compilation plain = SeccompCompiler.compile(enforcement.program(), o);
+    Optional<LandlockPlan> plan = enforcement.landlockDecides();
+    Optional<LandlockRuleset> ruleset = enforcement.ruleset();
     PolicyEngine engine = PolicyEngine.compile(p, Arch.X86_64);
     Map<String, String> filters = new LinkedHashMap<>();
     List<Pushed> pushed = new ArrayList<>();
@@ -701,8 +691,7 @@ public final class InKernelComparison {
 
   // Whether a seccomp action lets the syscall be carried out (the supervisor's answer included).
   private static boolean carriedOut(int action) {
-    int kind = action & SeccompReturn.ACTION;
-    return kind == SeccompReturn.ALLOW || kind == SeccompReturn.LOG || kind == SeccompReturn.USER_NOTIF;
+    return SeccompActions.verdict(action).kind().permits();
   }
 
   private static String vulnerabilities() {

@@ -67,12 +67,12 @@ public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, Li
 
   /** The rules that allow relabelling: those reading {@code new_label} whose action lets the call through. */
   public List<Rule> relabellingRules() {
-    return rules.stream().filter(r -> r.readsNewLabel() && permits(r.action().kind())).toList();
+    return rules.stream().filter(r -> r.readsNewLabel() && r.action().kind().permits()).toList();
   }
 
-  /** Whether a supervisor deciding a call with this action performs it (allow, log, user_notif). */
+  /** Whether a supervisor deciding a call with this action performs it: {@link ActionKind#permits}. */
   public static boolean permits(ActionKind kind) {
-    return kind == ActionKind.ALLOW || kind == ActionKind.LOG || kind == ActionKind.USER_NOTIF;
+    return kind.permits();
   }
 
   public BoundPolicy {

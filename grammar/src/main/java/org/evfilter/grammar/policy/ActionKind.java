@@ -46,6 +46,23 @@ public enum ActionKind {
     return ordinal() < other.ordinal();
   }
 
+  /**
+   * Whether a call decided with this action is carried out: allowed, logged, or sent to the
+   * supervisor, which performs what the policy lets through. The one definition of "lets the call
+   * through" for whoever decides it.
+   */
+  public boolean permits() {
+    return this == ALLOW || this == LOG || this == USER_NOTIF;
+  }
+
+  /**
+   * Whether a seccomp program returning this action lets the call reach the kernel without a
+   * supervisor deciding it: allow, log, and trace (a tracer decides then, not the policy).
+   */
+  public boolean passesUnsupervised() {
+    return this == ALLOW || this == LOG || this == TRACE;
+  }
+
   public static Optional<ActionKind> ofKeyword(String word) {
     return Arrays.stream(values()).filter(a -> a.keyword.equals(word)).findFirst();
   }

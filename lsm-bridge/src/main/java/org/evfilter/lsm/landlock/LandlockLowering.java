@@ -23,6 +23,8 @@ import org.evfilter.lsm.bpf.SeccompReturn;
 import org.evfilter.lsm.compile.LandlockGate;
 import org.evfilter.lsm.compile.SeccompActions;
 import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.plan.Kernel;
+import org.evfilter.lsm.plan.Reason;
 import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundExpression;
 import org.evfilter.predicates.BoundPolicy;
@@ -60,7 +62,8 @@ public final class LandlockLowering {
   private final CompiledFilter.Counter counter = new CompiledFilter.Counter();
   private final List<Long> labelSets = new ArrayList<>();
   private final Map<Integer, Candidate> candidates = new TreeMap<>();
-  private final Map<Integer, String> fallbacks = new LinkedHashMap<>();
+  private final Map<Integer, Reason> fallbacks = new LinkedHashMap<>();
+  private boolean selinux;
 
   // A lowerable syscall: its model and the decision of each of its calls, by flags and label set.
   private record Candidate(int nr, String name, CallRights model, long[] flags, Map<Long, Verdict[]> decisions) {}
@@ -78,19 +81,25 @@ public final class LandlockLowering {
   }
 
   /**
-   * Plans the lowering of {@code policy} for a kernel with Landlock ABI {@code abi} (0: none),
-   * compiling its program with {@code options}; {@code excluded} syscalls stay with the supervisor
-   * for the reasons given (found at launch: an xattr, a tree that changed).
+   * Plans the lowering of {@code policy} for a kernel with Landlock ABI {@code abi} (0: none) and
+   * SELinux active or not, compiling its program with {@code options}; {@code excluded} syscalls
+   * stay with the supervisor for the reasons given (found at launch: an xattr, a tree that changed).
    */
-  public static LandlockPlan plan(BoundPolicy policy, SeccompCompiler.Options options, int abi, Map<Integer, String> excluded) {
+  public static LandlockPlan plan(BoundPolicy policy, SeccompCompiler.Options options, int abi, boolean selinux,
+      Map<Integer, String> excluded) {
     LandlockLowering l = new LandlockLowering(policy, options, abi);
-    l.fallbacks.putAll(excluded);
+    l.selinux = selinux;
+    excluded.forEach((nr, why) -> l.fallbacks.put(nr, new Reason.FoundAtLaunch(nr, l.name(nr), why)));
     return l.run(excluded.keySet());
   }
 
-  /** The plan for {@code policy} with nothing excluded. */
+  /** The plan for {@code policy} with nothing excluded, on this machine (SELinux or not) with Landlock ABI {@code abi}. */
   public static LandlockPlan plan(BoundPolicy policy, SeccompCompiler.Options options, int abi) {
-    return plan(policy, options, abi, Map.of());
+    return plan(policy, options, abi, Kernel.assuming(abi, options.arch()).selinux(), Map.of());
+  }
+
+  private String name(int nr) {
+    return table.byNumber(nr).map(s -> s.name()).orElse("#" + nr);
   }
 
   /**
@@ -146,30 +155,26 @@ public final class LandlockLowering {
 
   private LandlockPlan run(Set<Integer> excluded) {
     if (abi < 1) {
-      return nothing("Landlock is not available on this kernel (no landlock_create_ruleset, or landlock is not among the"
-          + " active LSMs): label rules stay with the supervisor");
+      return nothing(Reason.Machine.LANDLOCK_MISSING);
     }
     if (options.arch() != org.evfilter.events.syscalls.Arch.X86_64) {
-      return nothing("Landlock lowering is built for x86_64 only: label rules stay with the supervisor");
+      return nothing(new Reason.ArchNotSupported(options.arch()));
     }
     for (String w : XATTR_WRITERS) {
       Optional<Integer> nr = table.byName(w).map(s -> s.nr());
       // Sent to the supervisor, a call writes a label xattr only where a rule reading new_label allows it.
       if (nr.isPresent() && (reachesKernelUnchecked(nr.get()) || relabels(nr.get()))) {
-        return nothing("the policy may let the command set label xattrs (" + w + "), so labels may change under a ruleset"
-            + " built from paths: label rules stay with the supervisor");
+        return nothing(new Reason.LabelXattrsWritable(w));
       }
     }
     for (String w : new String[] {"rename", "renameat", "renameat2", "link", "linkat"}) {
       Optional<Integer> nr = table.byName(w).map(s -> s.nr());
       if (nr.isPresent() && reachesKernelUnchecked(nr.get())) {
-        return nothing("the policy lets " + w + " reach the kernel without the supervisor, which keeps the inodes a Landlock"
-            + " ruleset is attached to in place: label rules stay with the supervisor");
+        return nothing(new Reason.MovesUnsupervised(w));
       }
     }
-    if (java.nio.file.Files.exists(java.nio.file.Path.of("/sys/fs/selinux/enforce"))) {
-      return nothing("SELinux is active: it labels new objects (security.selinux) by its own rules, which a ruleset built"
-          + " from paths cannot follow: label rules stay with the supervisor");
+    if (selinux) {
+      return nothing(Reason.Machine.SELINUX_ACTIVE);
     }
     collectCandidates(excluded);
     Set<Integer> lowered = new TreeSet<>(candidates.keySet());
@@ -184,7 +189,7 @@ public final class LandlockLowering {
       }
       long beyond = handled & ~FsAccess.upTo(abi);
       if (beyond != 0) {
-        dropNeeding(lowered, beyond, "Landlock ABI " + abi + " has no " + FsAccess.names(beyond) + " right");
+        dropNeeding(lowered, beyond);
         continue;
       }
       Map<Integer, LandlockGate> gates = gates(lowered);
@@ -198,24 +203,15 @@ public final class LandlockLowering {
     }
   }
 
-  private LandlockPlan nothing(String why) {
+  private LandlockPlan nothing(Reason why) {
     SeccompCompiler.Compilation c = SeccompCompiler.compile(policy, options);
     return new LandlockPlan(abi, Map.of(), Map.of(), 0, List.of(), placements(c, Set.of()), List.of(why), List.of(), c);
   }
 
   // Whether some call of nr may be let through to the kernel without a supervisor deciding it.
   private boolean mayReachKernel(int nr) {
-    Verdict d = policy.defaultAction();
-    if (d.kind() == ActionKind.ALLOW || d.kind() == ActionKind.LOG || d.kind() == ActionKind.TRACE) {
-      return true;
-    }
-    for (PolicyEngine.CompiledRule cr : engine.rules(nr)) {
-      ActionKind k = cr.rule().action().kind();
-      if (k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.TRACE) {
-        return true;
-      }
-    }
-    return false;
+    return policy.defaultAction().kind().passesUnsupervised()
+        || engine.rules(nr).stream().anyMatch(cr -> cr.rule().action().kind().passesUnsupervised());
   }
 
   // Whether a rule of the policy allows relabelling (reads new_label) on nr.
@@ -229,8 +225,7 @@ public final class LandlockLowering {
     if (engine.rules(nr).stream().anyMatch(cr -> cr.rule().action().kind() == ActionKind.USER_NOTIF && cr.rule().filter().isEmpty())) {
       return false; // every call of nr goes to the supervisor, or is refused before it
     }
-    Verdict d = policy.defaultAction();
-    if (d.kind() == ActionKind.ALLOW || d.kind() == ActionKind.LOG || d.kind() == ActionKind.TRACE) {
+    if (policy.defaultAction().kind().passesUnsupervised()) {
       return true;
     }
     for (PolicyEngine.CompiledRule cr : engine.rules(nr)) {
@@ -239,7 +234,7 @@ public final class LandlockLowering {
       // one that also reads arguments may be allowed by them alone (A || label & x), in BPF.
       boolean decidedInBpf = cr.rule().filter().isEmpty() || atoms(cr.rule().filter().get(), new ArrayList<>()).stream()
           .anyMatch(a -> !(a instanceof Atom.Text) && !(a instanceof Atom.Numeric n && n.field().name().equals("label")));
-      if ((k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.TRACE) && decidedInBpf) {
+      if (k.passesUnsupervised() && decidedInBpf) {
         return true;
       }
     }
@@ -249,16 +244,7 @@ public final class LandlockLowering {
   // ---- which syscalls may be lowered, and their decisions
 
   private void collectCandidates(Set<Integer> excluded) {
-    Set<Long> pathLabels = new LinkedHashSet<>();
-    for (FileContexts.Entry e : policy.fileContexts().entries()) {
-      pathLabels.add(bits(e));
-    }
-    long xattrOnly = 0;
-    for (long set : labelSets) {
-      if (set != 0 && !pathLabels.contains(set)) {
-        xattrOnly |= set;
-      }
-    }
+    long xattrOnly = xattrOnlyLabels();
     Set<Integer> withLabels = new TreeSet<>();
     Set<Integer> named = new TreeSet<>();
     for (BoundPolicy.Rule r : policy.rules()) {
@@ -279,51 +265,75 @@ public final class LandlockLowering {
         continue;
       }
       Optional<CallRights> model = name.flatMap(CallRights::lowerable);
-      if (model.isEmpty()) {
-        if (named.contains(nr)) {
-          fallbacks.putIfAbsent(nr, "lowered to Landlock are open, openat, creat, mkdir, mkdirat, unlink, unlinkat and rmdir;"
-              + " what " + name.get() + " does to its object is left to the supervisor");
-        }
-        continue;
+      if (model.isPresent()) {
+        candidate(nr, name.get(), model.get(), xattrOnly);
+      } else if (named.contains(nr)) {
+        fallbacks.putIfAbsent(nr, new Reason.NotLowerable(nr, name.get()));
       }
-      String problem = shape(nr, model.get(), xattrOnly);
-      if (problem != null) {
-        fallbacks.put(nr, problem);
-        continue;
-      }
-      Optional<long[]> fs = flagValues(nr, model.get());
-      if (fs.isEmpty()) {
-        fallbacks.put(nr, name.get() + "'s rules test more than " + MAX_FLAG_BITS + " flag bits");
-        continue;
-      }
-      Map<Long, Verdict[]> decisions = new HashMap<>();
-      String action = null;
-      for (long set : labelSets) {
-        Verdict[] vs = new Verdict[fs.get().length];
-        for (int i = 0; i < vs.length; i++) {
-          vs[i] = decide(nr, model.get(), fs.get()[i], set);
-        }
-        decisions.put(set, vs);
-      }
-      for (int i = 0; i < fs.get().length && action == null; i++) {
-        Verdict first = decisions.get(0L)[i];
-        boolean varies = false;
-        for (long set : labelSets) {
-          varies |= !decisions.get(set)[i].equals(first);
-        }
-        for (long set : labelSets) {
-          Verdict v = decisions.get(set)[i];
-          if (varies && v.kind() != ActionKind.ALLOW && v.kind() != ActionKind.ERRNO) {
-            action = v.toString();
-          }
-        }
-      }
-      if (action != null) {
-        fallbacks.put(nr, name.get() + " takes the action " + action + " on some labels, which Landlock cannot take");
-        continue;
-      }
-      candidates.put(nr, new Candidate(nr, name.get(), model.get(), fs.get(), decisions));
     }
+  }
+
+  // The labels only xattrs give: no file_contexts entry names them.
+  private long xattrOnlyLabels() {
+    Set<Long> pathLabels = new LinkedHashSet<>();
+    for (FileContexts.Entry e : policy.fileContexts().entries()) {
+      pathLabels.add(bits(e));
+    }
+    long xattrOnly = 0;
+    for (long set : labelSets) {
+      if (set != 0 && !pathLabels.contains(set)) {
+        xattrOnly |= set;
+      }
+    }
+    return xattrOnly;
+  }
+
+  // Makes nr a candidate when its decision is a function Landlock computes; otherwise says why not.
+  private void candidate(int nr, String name, CallRights model, long xattrOnly) {
+    String problem = shape(nr, model, xattrOnly);
+    if (problem != null) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, problem));
+      return;
+    }
+    Optional<long[]> fs = flagValues(nr, model);
+    if (fs.isEmpty()) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, name + "'s rules test more than " + MAX_FLAG_BITS + " flag bits"));
+      return;
+    }
+    Map<Long, Verdict[]> decisions = new HashMap<>();
+    for (long set : labelSets) {
+      Verdict[] vs = new Verdict[fs.get().length];
+      for (int i = 0; i < vs.length; i++) {
+        vs[i] = decide(nr, model, fs.get()[i], set);
+      }
+      decisions.put(set, vs);
+    }
+    String action = actionLandlockCannotTake(decisions, fs.get().length);
+    if (action != null) {
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name, name + " takes the action " + action
+          + " on some labels, which Landlock cannot take"));
+      return;
+    }
+    candidates.put(nr, new Candidate(nr, name, model, fs.get(), decisions));
+  }
+
+  // An action other than allow or errno taken on some label set where the labels change the decision (null: none).
+  private String actionLandlockCannotTake(Map<Long, Verdict[]> decisions, int calls) {
+    String action = null;
+    for (int i = 0; i < calls && action == null; i++) {
+      Verdict first = decisions.get(0L)[i];
+      boolean varies = false;
+      for (long set : labelSets) {
+        varies |= !decisions.get(set)[i].equals(first);
+      }
+      for (long set : labelSets) {
+        Verdict v = decisions.get(set)[i];
+        if (varies && v.kind() != ActionKind.ALLOW && v.kind() != ActionKind.ERRNO) {
+          action = v.toString();
+        }
+      }
+    }
+    return action;
   }
 
   // Why nr's rules are not a function of labels and flag bits alone (null: they are).
@@ -554,13 +564,13 @@ public final class LandlockLowering {
       out.addAll(lowered); // only their union grants too much
     }
     for (int nr : out) {
-      fallbacks.put(nr, why);
+      fallbacks.put(nr, new Reason.NotExpressible(nr, name(nr), why));
     }
     lowered.removeAll(out);
     return true;
   }
 
-  private void dropNeeding(Set<Integer> lowered, long rights, String why) {
+  private void dropNeeding(Set<Integer> lowered, long rights) {
     Set<Integer> out = new TreeSet<>();
     for (int nr : lowered) {
       for (long r : grantsOf(candidates.get(nr)).values()) {
@@ -570,7 +580,9 @@ public final class LandlockLowering {
       }
     }
     for (int nr : out) {
-      fallbacks.put(nr, why + ": " + candidates.get(nr).name + " stays with the supervisor");
+      String name = candidates.get(nr).name;
+      fallbacks.put(nr, new Reason.AbiLacksRight(nr, name, abi, rights, "Landlock ABI " + abi + " has no " + FsAccess.names(rights)
+          + " right: " + name + " stays with the supervisor"));
     }
     lowered.removeAll(out);
   }
@@ -583,20 +595,20 @@ public final class LandlockLowering {
     return out;
   }
 
-  private record Verified(Map<Integer, String> failed, long handled) {}
+  private record Verified(Map<Integer, Reason> failed, long handled) {}
 
   // Runs the program on every call of the lowered syscalls and checks that it and the ruleset
   // decide as the policy does; grows the handled rights where Landlock must refuse what no label
   // is granted.
   private Verified verify(Set<Integer> lowered, Map<Long, Long> grants, long handled, BpfProgram program) {
-    Map<Integer, String> failed = new TreeMap<>();
+    Map<Integer, Reason> failed = new TreeMap<>();
     boolean grown = true;
     while (grown) {
       grown = false;
       failed.clear();
       for (int nr : lowered) {
         Candidate c = candidates.get(nr);
-        String why = null;
+        Reason why = null;
         for (int i = 0; i < c.flags.length && why == null; i++) {
           long f = c.flags[i];
           long[] args = new long[6];
@@ -613,8 +625,8 @@ public final class LandlockLowering {
             Verdict want = c.decisions.get(set)[i];
             if (action != SeccompReturn.ALLOW || gated) {
               if (SeccompActions.value(want) != ret && !(action == SeccompReturn.ALLOW && allows(want))) {
-                why = c.name + " with flags 0x" + Long.toHexString(f) + ": the program says " + SeccompActions.verdict(ret)
-                    + ", the policy " + want;
+                why = new Reason.NotExpressible(nr, c.name, c.name + " with flags 0x" + Long.toHexString(f) + ": the program says "
+                    + SeccompActions.verdict(ret) + ", the policy " + want);
               }
               continue;
             }
@@ -627,16 +639,17 @@ public final class LandlockLowering {
                   grown = true;
                 } else if ((missing & ~FsAccess.upTo(abi)) != 0) {
                   // Said as the ABI's shortfall, so that run warns of it (an older kernel, not the policy).
-                  why = c.name + " with flags 0x" + Long.toHexString(f) + " on " + describe(set) + ": Landlock ABI " + abi
-                      + " has no " + FsAccess.names(missing & ~FsAccess.upTo(abi)) + " right, so it would allow ("
-                      + FsAccess.names(need) + ") what the policy refuses";
+                  long lacking = missing & ~FsAccess.upTo(abi);
+                  why = new Reason.AbiLacksRight(nr, c.name, abi, lacking, c.name + " with flags 0x" + Long.toHexString(f) + " on "
+                      + describe(set) + ": Landlock ABI " + abi + " has no " + FsAccess.names(lacking) + " right, so it would allow ("
+                      + FsAccess.names(need) + ") what the policy refuses");
                 } else {
-                  why = c.name + " with flags 0x" + Long.toHexString(f) + " on " + describe(set) + ": Landlock would allow ("
-                      + FsAccess.names(need) + ") what the policy refuses";
+                  why = new Reason.NotExpressible(nr, c.name, c.name + " with flags 0x" + Long.toHexString(f) + " on "
+                      + describe(set) + ": Landlock would allow (" + FsAccess.names(need) + ") what the policy refuses");
                 }
               } else if (!landlock && allows(want)) {
-                why = c.name + " with flags 0x" + Long.toHexString(f) + " on " + describe(set) + ": Landlock would refuse ("
-                    + FsAccess.names(need) + ") what the policy allows";
+                why = new Reason.NotExpressible(nr, c.name, c.name + " with flags 0x" + Long.toHexString(f) + " on "
+                    + describe(set) + ": Landlock would refuse (" + FsAccess.names(need) + ") what the policy allows");
               }
             }
           }
@@ -678,8 +691,7 @@ public final class LandlockLowering {
     }
     Map<Long, Long> granted = new HashMap<>(grants);
     granted.values().removeIf(r -> r == 0);
-    List<String> why = new ArrayList<>();
-    fallbacks.forEach((nr, w) -> why.add(table.byNumber(nr).map(s -> s.name()).orElse("#" + nr) + ": " + w));
+    List<Reason> why = new ArrayList<>(fallbacks.values());
     return new LandlockPlan(abi, gates, granted, gates.isEmpty() ? 0 : handled, gates.isEmpty() ? List.of() : trees,
         placements(c, gates.keySet()), why, notes, c);
   }

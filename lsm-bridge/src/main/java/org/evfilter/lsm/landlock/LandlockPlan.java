@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Set;
 import org.evfilter.lsm.compile.LandlockGate;
 import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.plan.Reason;
 import org.evfilter.predicates.BoundPolicy.Verdict;
 
 /**
@@ -24,7 +25,7 @@ import org.evfilter.predicates.BoundPolicy.Verdict;
  * @param compilation the program to install with the ruleset
  */
 public record LandlockPlan(int abi, Map<Integer, LandlockGate> lowered, Map<Long, Long> grants, long handled, List<TreeGrant> trees,
-    List<Placement> placements, List<String> fallbacks, List<String> notes, SeccompCompiler.Compilation compilation) {
+    List<Placement> placements, List<Reason> fallbacks, List<String> notes, SeccompCompiler.Compilation compilation) {
   public LandlockPlan {
     lowered = java.util.Collections.unmodifiableMap(new java.util.TreeMap<>(lowered));
     grants = Map.copyOf(grants);

@@ -68,10 +68,10 @@ final class Decider {
   Decision xattr(SyscallEvent e, long labels, long after, boolean relabels, String xattr) {
     DecisionCache.Outcome o = avc.outcome(view.set(e, labels, after), counter);
     Verdict verdict = o.verdict();
-    boolean permits = BoundPolicy.permits(verdict.kind());
+    boolean permits = verdict.kind().permits();
     Optional<BoundPolicy.Rule> rule = ruleAlways || !permits ? avc.engine().decidingRule(view) : Optional.empty();
     if (relabels && permits) {
-      if (!BoundPolicy.permits(relabelAvc.outcome(view, counter).verdict().kind())) {
+      if (!relabelAvc.outcome(view, counter).verdict().kind().permits()) {
         List<String> names = policy.labelNames(after);
         String why = "writing " + xattr + " relabels the object (to " + (names.isEmpty() ? "no label" : String.join(", ", names))
             + "); only a rule reading new_label allows it";

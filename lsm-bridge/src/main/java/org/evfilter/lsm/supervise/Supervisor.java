@@ -25,7 +25,6 @@ import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
-import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.lsm.natives.SeccompListener;
 import org.evfilter.lsm.natives.TargetMemory;
 import org.evfilter.predicates.BoundPolicy;
@@ -44,7 +43,10 @@ import org.evfilter.predicates.labels.LabelResolver;
  */
 public final class Supervisor {
   /** The origin of the rule {@link #programPolicy} adds for the syscalls that could relabel an object. */
-  public static final String LABELS_KEPT = "supervisor (labels belong to objects)";
+  public static final String LABELS_KEPT = org.evfilter.lsm.plan.EnforcementPlan.LABELS_KEPT;
+
+  /** The syscalls that change what the supervisor keeps of a thread's credentials (groups, user namespace). */
+  public static final List<String> CREDENTIAL_CHANGERS = TaskCredentials.TRACKED;
 
   /** The syscalls that could change an object's labels: moves, links, xattr writes. */
   public static final List<String> RELABELLERS = List.of("rename", "renameat", "renameat2", "link", "linkat", "setxattr",
@@ -94,35 +96,9 @@ public final class Supervisor {
    * supervisor ({@code supervised} false: nothing deferred, no user_notif action) is unchanged.
    */
   public static BoundPolicy programPolicy(BoundPolicy policy, boolean supervised) {
-    if (!supervised) {
-      return policy;
-    }
-    SyscallTable t = SyscallTable.of(policy.arch());
-    java.util.Set<Integer> tracked = new java.util.TreeSet<>();
-    TaskCredentials.TRACKED.forEach(name -> t.byName(name).ifPresent(s -> tracked.add(s.nr())));
-    List<BoundPolicy.Rule> rules = new ArrayList<>(policy.rules());
-    rules.add(new BoundPolicy.Rule("supervisor (credential tracking)", new Verdict(ActionKind.USER_NOTIF, 0), tracked,
-        Optional.empty(), Optional.empty()));
-    if (policy.readsLabels()) {
-      // Labels belong to objects: the moves and xattr writes the policy may let through come here,
-      // where a move that would change an object's labels is refused and a label xattr is written
-      // only where a rule reading new_label allows it. The policy's own refusals still win in BPF.
-      java.util.Set<Integer> kept = new java.util.TreeSet<>();
-      RELABELLERS.forEach(name -> t.byName(name).filter(s -> mayPermit(policy, s.nr())).ifPresent(s -> kept.add(s.nr())));
-      if (!kept.isEmpty()) {
-        rules.add(new BoundPolicy.Rule(LABELS_KEPT, new Verdict(ActionKind.USER_NOTIF, 0), kept, Optional.empty(), Optional.empty()));
-      }
-    }
-    return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+    return org.evfilter.lsm.plan.EnforcementPlan.programPolicy(policy, supervised);
   }
 
-  // Whether some call of nr may be let through by the policy: a rule on it (or on every syscall),
-  // or the default, whose action the supervisor would perform or the kernel run.
-  private static boolean mayPermit(BoundPolicy policy, int nr) {
-    java.util.function.Predicate<Verdict> through = v -> BoundPolicy.permits(v.kind()) || v.kind() == ActionKind.TRACE;
-    return through.test(policy.defaultAction())
-        || policy.rules().stream().anyMatch(r -> (r.syscalls().isEmpty() || r.syscalls().contains(nr)) && through.test(r.action()));
-  }
 
   /**
    * Refuses (EXDEV) to rename or link the inodes {@code anchors} (device, inode): those a Landlock
@@ -318,8 +294,7 @@ public final class Supervisor {
   private void tracked(Call c) {
     credentials.forget(c.n().tid());
     Decision d = decider.plain(event(c.n(), Map.of()));
-    ActionKind k = d.verdict().kind();
-    if (k == ActionKind.ALLOW || k == ActionKind.LOG || k == ActionKind.USER_NOTIF) {
+    if (d.verdict().kind().permits()) {
       responder.proceed(c, d);
       return;
     }

@@ -125,7 +125,7 @@ public final class PolicyAnalysis {
         for (int j = i + 1; j < rules.size(); j++) {
           BoundPolicy.Rule later = rules.get(j).rule();
           // A relabelling rule still decides label xattr writes: only it allows them.
-          boolean relabels = later.readsNewLabel() && !r.rule().readsNewLabel() && BoundPolicy.permits(r.rule().action().kind());
+          boolean relabels = later.readsNewLabel() && !r.rule().readsNewLabel() && r.rule().action().kind().permits();
           if (!later.syscalls().isEmpty() && !relabels && reported.add(later.origin() + "shadow" + s.nr())) {
             out.add(new Remark(Kind.SHADOWED, later.origin(), "rule '" + later.action() + "' on " + s.name()
                 + " never decides: '" + r.rule().action() + "' at " + r.rule().origin() + " matches every " + s.name() + " first"));
