@@ -247,8 +247,7 @@ public final class FilterBinder {
     }
 
     private Atom numeric(EventField field, Operator op, long value, long mask) {
-      if (field.kind() == FieldKind.NUMERIC && !(field.size() == 1 || field.size() == 2
-          || field.size() == 4 || field.size() == 8)) {
+      if (field.kind() == FieldKind.NUMERIC && !field.comparableWidth()) {
         return new Atom.Never(field, "the kernel cannot compare a " + field.size() + "-byte field");
       }
       if (field.kind() == FieldKind.STACKTRACE) {

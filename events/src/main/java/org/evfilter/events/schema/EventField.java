@@ -44,6 +44,14 @@ public record EventField(
     return n.matches("\\d+") ? java.util.OptionalInt.of(Integer.parseInt(n)) : java.util.OptionalInt.of(0);
   }
 
+  /**
+   * Whether the kernel has a comparison function for the field's width (1, 2, 4 or 8 bytes): a
+   * predicate on any other (an array, a size-0 field) is a no-op that never matches.
+   */
+  public boolean comparableWidth() {
+    return size == 1 || size == 2 || size == 4 || size == 8;
+  }
+
   /** Whether the field holds a pointer ({@code char *}, {@code void *}, ...). */
   public boolean isPointer() {
     return cType.trim().endsWith("*");

@@ -180,7 +180,7 @@ public final class CompiledFilter {
         return single ? new NumericTest(s, op, cpu, -1L, f.size(), true)
             : v -> CpuMask.scalarMask(op, (int) v.number(s), set, Integer.MAX_VALUE);
       }
-      if (!(f.size() == 1 || f.size() == 2 || f.size() == 4 || f.size() == 8)) {
+      if (!f.comparableWidth()) {
         // No comparison function for this width: the predicate is a no-op, false even for '!='.
         return v -> false;
       }

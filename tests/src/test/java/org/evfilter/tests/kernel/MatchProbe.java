@@ -121,7 +121,7 @@ public final class MatchProbe {
     List<Path> live = new ArrayList<>(List.of(confirm));
     boolean[] accepted = new boolean[filters.size()];
     for (int f = 0; f < filters.size(); f++) {
-      accepted[f] = write(tests.get(f).resolve("events").resolve(event).resolve("filter"),
+      accepted[f] = TracefsProbe.write(tests.get(f).resolve("events").resolve(event).resolve("filter"),
           filters.get(f).getBytes(StandardCharsets.ISO_8859_1));
       if (accepted[f]) {
         live.add(tests.get(f));
@@ -146,7 +146,7 @@ public final class MatchProbe {
     List<List<Integer>> confirmed = recorded(confirm, t.stimuli().size(), t.id());
     for (int f = 0; f < filters.size(); f++) {
       Path test = tests.get(f);
-      write(test.resolve("events").resolve(event).resolve("filter"), "0".getBytes(StandardCharsets.US_ASCII));
+      TracefsProbe.write(test.resolve("events").resolve(event).resolve("filter"), "0".getBytes(StandardCharsets.US_ASCII));
       out.writeBoolean(accepted[f]);
       if (!accepted[f]) {
         continue;
@@ -218,14 +218,5 @@ public final class MatchProbe {
       }
     }
     return pids;
-  }
-
-  private static boolean write(Path file, byte[] bytes) {
-    try (java.io.FileOutputStream o = new java.io.FileOutputStream(file.toFile())) {
-      o.write(bytes);
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

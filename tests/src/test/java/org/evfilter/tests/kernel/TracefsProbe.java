@@ -65,7 +65,7 @@ public final class TracefsProbe {
     }
   }
 
-  private static boolean write(Path file, byte[] bytes) {
+  static boolean write(Path file, byte[] bytes) {
     // One write(2) of the whole filter, as 'echo' would do.
     try (FileOutputStream out = new FileOutputStream(file.toFile())) {
       out.write(bytes);
