@@ -1,0 +1,268 @@
+package org.evfilter.lsm.ebpf;
+
+import static org.evfilter.lsm.ebpf.Register.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.evfilter.events.syscalls.Errno;
+import org.evfilter.events.tracefs.TracingInstance;
+import org.evfilter.lsm.cgroup.CgroupLeaf;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The eBPF toolkit against the running kernel: cgroup connect programs refuse for the processes in
+ * a leaf only, with EPERM or the errno {@code bpf_set_retval} sets; the verifier's refusal names the
+ * rule; a tracepoint program counts one process's syscalls; the disassembler agrees with bpftool;
+ * and nothing stays attached afterwards.
+ */
+@Tag("kernel")
+class EbpfKernelTest {
+  /** Every program and map here is named with this prefix, so bpftool can tell whether one is left. */
+  private static final String PREFIX = "evft_";
+  /** The offset of {@code user_port} in {@code struct bpf_sock_addr} (network order in the low 16 bits). */
+  private static final int USER_PORT = 24;
+
+  private final List<Process> children = new ArrayList<>();
+  private final List<Path> leaves = new ArrayList<>();
+
+  @BeforeAll
+  static void kernelAvailable() {
+    String why = null;
+    if (!"root".equals(System.getProperty("user.name"))) {
+      why = "not root";
+    } else if (CgroupLeaf.mount().isEmpty()) {
+      why = "no cgroup v2 mount";
+    } else {
+      try (BpfMap probe = BpfMap.counters(MapType.ARRAY, 1, PREFIX + "probe")) {
+        probe.counter(0);
+      } catch (EbpfException e) {
+        why = "bpf(2) refused: " + e.getMessage();
+      }
+    }
+    if (why != null) {
+      System.err.println("\n*** SKIPPED: eBPF toolkit not checked against the kernel: " + why + " ***\n");
+    }
+    final String reason = why;
+    Assumptions.assumeTrue(reason == null, () -> "eBPF toolkit not checked: " + reason);
+  }
+
+  @AfterEach
+  void nothingStaysAttached() throws Exception {
+    for (Process p : children) {
+      p.destroyForcibly().waitFor();
+    }
+    for (Path leaf : leaves) {
+      assertFalse(Files.exists(leaf), leaf + " is left behind");
+    }
+    // The kernel frees a closed program and then its maps after an RCU grace period: wait for it.
+    String left = "";
+    for (int tries = 0; tries < 50; tries++) {
+      left = (run("bpftool", "prog", "show") + run("bpftool", "map", "show")).lines().filter(l -> l.contains(PREFIX))
+          .reduce("", (a, b) -> a + b + "\n");
+      if (left.isEmpty()) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    assertEquals("", left, "programs or maps left");
+  }
+
+  /**
+   * A connect4 program refusing connections to {@code port} (with {@code errno} through
+   * bpf_set_retval, or 0 for the default EPERM) and allowing the rest.
+   */
+  private static Program refusing(int port, Object origin, int errno) {
+    Assembler a = new Assembler();
+    Assembler.Label allow = a.label("allow");
+    a.origin(origin)
+        .ldx(Size.W, R2, R1, USER_PORT)
+        .jump(JumpOp.JNE, R2, Short.reverseBytes((short) port) & 0xffff, allow);
+    if (errno != 0) {
+      a.mov(R1, -errno).call(Helper.SET_RETVAL);
+    }
+    return a.mov(R0, 0).exit().noOrigin().bind(allow).mov(R0, 1).exit().assemble();
+  }
+
+  @Test
+  void aConnectProgramRefusesOnePortForTheLeafOnly() throws Exception {
+    try (ServerSocket refused = listener(); ServerSocket other = listener();
+        CgroupLeaf leaf = leaf();
+        LoadedProgram p = LoadedProgram.load(refusing(refused.getLocalPort(), "deny port", 0),
+            AttachType.CGROUP_INET4_CONNECT, PREFIX + "conn");
+        CgroupAttachment attached = CgroupAttachment.attach(leaf.path(), p, AttachType.CGROUP_INET4_CONNECT)) {
+      assertEquals("connect: Operation not permitted", connectInLeaf(leaf, refused.getLocalPort()));
+      assertEquals("connected", connectInLeaf(leaf, other.getLocalPort()));
+      assertEquals("connected", connect(refused.getLocalPort()), "a process outside the leaf is not affected");
+      assertFalse(attached.isLink());
+    }
+  }
+
+  @Test
+  void setRetvalChoosesTheErrnoOfARefusal() throws Exception {
+    record Case(int errno, String text) {}
+    List<Case> cases = List.of(new Case(Errno.EACCES, "Permission denied"), new Case(111, "Connection refused"),
+        new Case(101, "Network is unreachable"));
+    for (Case c : cases) {
+      try (ServerSocket refused = listener(); CgroupLeaf leaf = leaf();
+          LoadedProgram p = LoadedProgram.load(refusing(refused.getLocalPort(), "deny port", c.errno),
+              AttachType.CGROUP_INET4_CONNECT, PREFIX + "retval");
+          CgroupAttachment linked = CgroupAttachment.link(leaf.path(), p, AttachType.CGROUP_INET4_CONNECT)) {
+        assertTrue(linked.isLink());
+        assertEquals("connect: " + c.text, connectInLeaf(leaf, refused.getLocalPort()), "errno " + c.errno);
+        assertEquals("connected", connect(refused.getLocalPort()));
+      }
+    }
+  }
+
+  @Test
+  void aRefusedProgramNamesTheRuleThatProducedTheInstruction() {
+    Program p = new Assembler().origin("allow connect: port == 443").mov(R0, 1)
+        .origin("allow connect: addr == 10.0.0.1").mov(R0, R2).exit().assemble();
+    EbpfException e = assertThrows(EbpfException.class,
+        () -> LoadedProgram.load(p, AttachType.CGROUP_INET4_CONNECT, PREFIX + "bad").close());
+    EbpfError.VerifierRefused r = assertInstanceOf(EbpfError.VerifierRefused.class, e.error());
+    assertEquals(1, r.instruction());
+    assertEquals(Optional.of("allow connect: addr == 10.0.0.1"), r.origin());
+    assertEquals("R2 !read_ok", r.reason());
+    assertEquals(Errno.EACCES, r.errno());
+  }
+
+  @Test
+  void aTracepointProgramCountsOneProcesssSyscalls() throws Exception {
+    long event = sysEnterId();
+    Process child = start("read go; for i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do read -r l < /proc/self/stat; done; done");
+    try (BpfMap counts = BpfMap.counters(MapType.ARRAY, 1, PREFIX + "count")) {
+      Assembler a = new Assembler();
+      Assembler.Label out = a.label("out");
+      Program prog = a.call(Helper.GET_CURRENT_PID_TGID)
+          .alu64(AluOp.RSH, R0, 32)
+          .jump(JumpOp.JNE, R0, (int) child.pid(), out)
+          .st(Size.W, R10, -4, 0)
+          .mov(R2, R10).alu64(AluOp.ADD, R2, -4)
+          .ldMapFd(R1, counts.fd())
+          .call(Helper.MAP_LOOKUP_ELEM)
+          .jump(JumpOp.JEQ, R0, 0, out)
+          .mov(R1, 1)
+          .atomicAdd(Size.DW, R0, 0, R1)
+          .bind(out).mov(R0, 0).exit()
+          .assemble();
+      try (LoadedProgram p = LoadedProgram.load(prog, ProgramType.TRACEPOINT, PREFIX + "count")) {
+        TracepointAttachment attached = TracepointAttachment.attach(p, event);
+        try (OutputStream in = child.getOutputStream()) {
+          in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        assertTrue(child.waitFor(20, TimeUnit.SECONDS));
+        long counted = counts.counter(0);
+        assertTrue(counted >= 300, "100 times open, read and close, at least: " + counted);
+        Files.readString(Path.of("/proc/self/stat"));
+        Thread.sleep(50);
+        assertEquals(counted, counts.counter(0), "the test's own syscalls are not counted");
+        attached.close();
+        child = start("true");
+        assertTrue(child.waitFor(20, TimeUnit.SECONDS));
+        assertEquals(counted, counts.counter(0), "detached");
+      }
+    }
+  }
+
+  @Test
+  void theDisassemblerAgreesWithBpftool() throws Exception {
+    Assembler a = new Assembler();
+    Assembler.Label skip = a.label("skip");
+    Program prog = a.mov(R6, R1)
+        .call(Helper.GET_CURRENT_PID_TGID)
+        .mov(R2, R0).alu64(AluOp.RSH, R2, 32).alu32(AluOp.AND, R2, 0xffff).alu64(AluOp.LSH, R2, 3)
+        .ldImm64(R3, 0x1234_5678_9abcL)
+        .jump(JumpOp.JGT, R2, R3, skip)
+        .jump32(JumpOp.JSLE, R2, -5, skip)
+        .stx(Size.DW, R10, -8, R2).st(Size.W, R10, -16, 7).ldx(Size.DW, R4, R10, -8)
+        .alu64(AluOp.XOR, R4, R2).alu64(AluOp.NEG, R4, 0).toBigEndian(R4, 32)
+        .bind(skip).mov(R0, 0).exit()
+        .assemble();
+    try (LoadedProgram p = LoadedProgram.load(prog, ProgramType.TRACEPOINT, PREFIX + "xcheck")) {
+      String bpftool = run("bpftool", "prog", "dump", "xlated", "id", Integer.toString(p.id()));
+      // In the kernel's dump a helper call holds the helper's address, which bpftool names from
+      // kallsyms and prints after '#'; the verifier's log (and this disassembler) print its id there.
+      assertEquals(bpftool.replaceAll("(call \\w+)#\\d+", "$1"), Disassembler.text(prog).replaceAll("(call \\w+)#\\d+", "$1"));
+      assertEquals(Disassembler.text(prog).replaceAll("call .*", "call"),
+          Disassembler.text(p.xlated(), Disassembler.MapReference.ID).replaceAll("call .*", "call"),
+          "the kernel's dump decodes to the program loaded (the verifier rewrote nothing in this one)");
+    }
+  }
+
+  private CgroupLeaf leaf() {
+    CgroupLeaf leaf = CgroupLeaf.create();
+    leaves.add(leaf.path());
+    return leaf;
+  }
+
+  private static ServerSocket listener() throws IOException {
+    return new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"));
+  }
+
+  /** Connects from a child moved into {@code leaf} before it connects: "connected" or bash's error. */
+  private String connectInLeaf(CgroupLeaf leaf, int port) throws Exception {
+    Process child = start("read go; " + connectScript(port));
+    leaf.moveIn(child.pid());
+    try (OutputStream in = child.getOutputStream()) {
+      in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+    }
+    return output(child);
+  }
+
+  private String connect(int port) throws Exception {
+    return output(start(connectScript(port)));
+  }
+
+  private static String connectScript(int port) {
+    return "exec 2>&1; if exec 3<>/dev/tcp/127.0.0.1/" + port + "; then echo connected; fi";
+  }
+
+  private Process start(String script) throws IOException {
+    Process p = new ProcessBuilder("bash", "-c", script).redirectErrorStream(true).start();
+    children.add(p);
+    return p;
+  }
+
+  private static String output(Process p) throws Exception {
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(20, TimeUnit.SECONDS));
+    // bash says "bash: line 1: connect: Operation not permitted", then a second line naming the path.
+    return out.lines().map(l -> l.replaceFirst("^bash: (line \\d+: )?", "")).filter(l -> !l.contains("/dev/tcp")).findFirst().orElse("");
+  }
+
+  private static long sysEnterId() throws Exception {
+    Optional<Path> tracefs = TracingInstance.mounted();
+    if (tracefs.isPresent()) {
+      return TracepointAttachment.eventId(tracefs.get(), "raw_syscalls", "sys_enter");
+    }
+    // Mounted only in a private mount namespace: the ids are the kernel's, the same everywhere.
+    return Long.parseLong(run("unshare", "-m", "--propagation", "private", "sh", "-c",
+        "mount -t tracefs nodev /sys/kernel/tracing && cat /sys/kernel/tracing/events/raw_syscalls/sys_enter/id").strip());
+  }
+
+  private static String run(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+    return out;
+  }
+}
