@@ -133,6 +133,34 @@ class EbpfKernelTest {
   }
 
   @Test
+  void theRetvalDecidesEvenWhenTheProgramAllows() throws Exception {
+    // (retval set, program returns) -> what connect() says: an error retval fails the call whatever
+    // the program returns; a value that is not -1..-4095 leaves a refusal at EPERM.
+    record Case(int retval, int returns, String says) {}
+    for (Case c : List.of(new Case(-Errno.EACCES, 1, "connect: Permission denied"),
+        new Case(5, 0, "connect: Operation not permitted"), new Case(-4096, 0, "connect: Operation not permitted"))) {
+      try (ServerSocket server = listener(); CgroupLeaf leaf = leaf();
+          LoadedProgram p = LoadedProgram.load(new Assembler().mov(R1, c.retval).call(Helper.SET_RETVAL).mov(R0, c.returns).exit()
+              .assemble(), AttachType.CGROUP_INET4_CONNECT, PREFIX + "retval");
+          CgroupAttachment linked = CgroupAttachment.link(leaf.path(), p, AttachType.CGROUP_INET4_CONNECT)) {
+        assertEquals(c.says, connectInLeaf(leaf, server.getLocalPort()), c + (linked.isLink() ? " (link)" : ""));
+      }
+    }
+  }
+
+  @Test
+  void setRetvalIsRefusedAtHooksWithoutIt() {
+    for (AttachType hook : List.of(AttachType.CGROUP_UDP4_RECVMSG, AttachType.CGROUP_INET4_GETPEERNAME, AttachType.CGROUP_INET_EGRESS)) {
+      Program p = new Assembler().mov(R1, -Errno.EACCES).origin("the errno of rule 1").call(Helper.SET_RETVAL).noOrigin().mov(R0, 1)
+          .exit().assemble();
+      EbpfException e = assertThrows(EbpfException.class, () -> LoadedProgram.load(p, hook, PREFIX + "noretval").close());
+      EbpfError.VerifierRefused r = assertInstanceOf(EbpfError.VerifierRefused.class, e.error(), hook.toString());
+      assertEquals("instruction 1 (from the errno of rule 1): program of this type cannot use helper bpf_set_retval#187",
+          r.message().substring(r.message().indexOf("instruction")));
+    }
+  }
+
+  @Test
   void aRefusedProgramNamesTheRuleThatProducedTheInstruction() {
     Program p = new Assembler().origin("allow connect: port == 443").mov(R0, 1)
         .origin("allow connect: addr == 10.0.0.1").mov(R0, R2).exit().assemble();
