@@ -177,19 +177,28 @@ class EbpfKernelTest {
   void aTracepointProgramCountsOneProcesssSyscalls() throws Exception {
     long event = sysEnterId();
     Process child = start("read go; for i in 1 2 3 4 5 6 7 8 9 10; do for j in 1 2 3 4 5 6 7 8 9 10; do read -r l < /proc/self/stat; done; done");
-    try (BpfMap counts = BpfMap.counters(MapType.ARRAY, 1, PREFIX + "count")) {
+    try (BpfMap counts = BpfMap.counters(MapType.ARRAY, 1, PREFIX + "count");
+        BpfMap perCpu = BpfMap.counters(MapType.PERCPU_ARRAY, 1, PREFIX + "percpu")) {
       Assembler a = new Assembler();
       Assembler.Label out = a.label("out");
+      Assembler.Label second = a.label("second");
       Program prog = a.call(Helper.GET_CURRENT_PID_TGID)
           .alu64(AluOp.RSH, R0, 32)
           .jump(JumpOp.JNE, R0, (int) child.pid(), out)
           .st(Size.W, R10, -4, 0)
+          // An array shared by the CPUs: an atomic add.
           .mov(R2, R10).alu64(AluOp.ADD, R2, -4)
           .ldMapFd(R1, counts.fd())
           .call(Helper.MAP_LOOKUP_ELEM)
-          .jump(JumpOp.JEQ, R0, 0, out)
+          .jump(JumpOp.JEQ, R0, 0, second)
           .mov(R1, 1)
           .atomicAdd(Size.DW, R0, 0, R1)
+          // A per-CPU array: this CPU's own counter, a plain add.
+          .bind(second).mov(R2, R10).alu64(AluOp.ADD, R2, -4)
+          .ldMapFd(R1, perCpu.fd())
+          .call(Helper.MAP_LOOKUP_ELEM)
+          .jump(JumpOp.JEQ, R0, 0, out)
+          .ldx(Size.DW, R1, R0, 0).alu64(AluOp.ADD, R1, 1).stx(Size.DW, R0, 0, R1)
           .bind(out).mov(R0, 0).exit()
           .assemble();
       try (LoadedProgram p = LoadedProgram.load(prog, ProgramType.TRACEPOINT, PREFIX + "count")) {
@@ -200,6 +209,7 @@ class EbpfKernelTest {
         assertTrue(child.waitFor(20, TimeUnit.SECONDS));
         long counted = counts.counter(0);
         assertTrue(counted >= 300, "100 times open, read and close, at least: " + counted);
+        assertEquals(counted, perCpu.counter(0), "the per-CPU counters summed");
         Files.readString(Path.of("/proc/self/stat"));
         Thread.sleep(50);
         assertEquals(counted, counts.counter(0), "the test's own syscalls are not counted");
