@@ -37,8 +37,6 @@ import org.junit.jupiter.api.Test;
 class EbpfKernelTest {
   /** Every program and map here is named with this prefix, so bpftool can tell whether one is left. */
   private static final String PREFIX = "evft_";
-  /** The offset of {@code user_port} in {@code struct bpf_sock_addr} (network order in the low 16 bits). */
-  private static final int USER_PORT = 24;
 
   private final List<Process> children = new ArrayList<>();
   private final List<Path> leaves = new ArrayList<>();
@@ -93,8 +91,8 @@ class EbpfKernelTest {
     Assembler a = new Assembler();
     Assembler.Label allow = a.label("allow");
     a.origin(origin)
-        .ldx(Size.W, R2, R1, USER_PORT)
-        .jump(JumpOp.JNE, R2, Short.reverseBytes((short) port) & 0xffff, allow);
+        .ldx(Size.W, R2, R1, SockAddrContext.USER_PORT)
+        .jump(JumpOp.JNE, R2, SockAddrContext.networkOrder16(port), allow);
     if (errno != 0) {
       a.mov(R1, -errno).call(Helper.SET_RETVAL);
     }
