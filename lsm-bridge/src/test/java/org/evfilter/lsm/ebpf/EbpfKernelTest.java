@@ -39,7 +39,7 @@ class EbpfKernelTest {
   private static final String PREFIX = "evft_";
 
   private final List<Process> children = new ArrayList<>();
-  private final List<Path> leaves = new ArrayList<>();
+  private final List<CgroupLeaf> leaves = new ArrayList<>();
 
   @BeforeAll
   static void kernelAvailable() {
@@ -67,8 +67,12 @@ class EbpfKernelTest {
     for (Process p : children) {
       p.destroyForcibly().waitFor();
     }
-    for (Path leaf : leaves) {
-      assertFalse(Files.exists(leaf), leaf + " is left behind");
+    // A test that failed with a child still in its leaf could not remove it: the child is dead now.
+    for (CgroupLeaf leaf : leaves) {
+      for (int tries = 0; tries < 50 && !leaf.remove(); tries++) {
+        Thread.sleep(20);
+      }
+      assertFalse(Files.exists(leaf.path()), leaf.path() + " is left behind");
     }
     // The kernel frees a closed program and then its maps after an RCU grace period: wait for it.
     String left = "";
@@ -142,6 +146,19 @@ class EbpfKernelTest {
               .assemble(), AttachType.CGROUP_INET4_CONNECT, PREFIX + "retval");
           CgroupAttachment linked = CgroupAttachment.link(leaf.path(), p, AttachType.CGROUP_INET4_CONNECT)) {
         assertEquals(c.says, connectInLeaf(leaf, server.getLocalPort()), c + (linked.isLink() ? " (link)" : ""));
+      }
+    }
+  }
+
+  @Test
+  void setRetvalLoadsAtTheHooksThatHaveIt() {
+    Program p = new Assembler().mov(R1, -Errno.EACCES).call(Helper.SET_RETVAL).mov(R0, 1).exit().assemble();
+    for (AttachType hook : List.of(AttachType.CGROUP_INET4_CONNECT, AttachType.CGROUP_INET6_CONNECT, AttachType.CGROUP_INET4_BIND,
+        AttachType.CGROUP_INET6_BIND, AttachType.CGROUP_UDP4_SENDMSG, AttachType.CGROUP_UDP6_SENDMSG,
+        AttachType.CGROUP_INET_SOCK_CREATE, AttachType.CGROUP_INET_SOCK_RELEASE, AttachType.CGROUP_INET4_POST_BIND,
+        AttachType.CGROUP_DEVICE, AttachType.CGROUP_SYSCTL, AttachType.CGROUP_GETSOCKOPT, AttachType.CGROUP_SETSOCKOPT)) {
+      try (LoadedProgram loaded = LoadedProgram.load(p, hook, PREFIX + "retval")) {
+        assertEquals(Optional.of(hook), loaded.attachType());
       }
     }
   }
@@ -246,7 +263,7 @@ class EbpfKernelTest {
 
   private CgroupLeaf leaf() {
     CgroupLeaf leaf = CgroupLeaf.create();
-    leaves.add(leaf.path());
+    leaves.add(leaf);
     return leaf;
   }
 
