@@ -39,11 +39,6 @@ public enum AluOp {
   }
 
   static Optional<AluOp> of(int code) {
-    for (AluOp op : values()) {
-      if ((code & 0xf0) == op.bits) {
-        return Optional.of(op);
-      }
-    }
-    return Optional.empty();
+    return Opcodes.field(values(), AluOp::bits, 0xf0, code);
   }
 }

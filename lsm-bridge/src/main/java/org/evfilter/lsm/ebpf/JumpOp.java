@@ -46,11 +46,6 @@ public enum JumpOp {
   }
 
   static Optional<JumpOp> of(int code) {
-    for (JumpOp op : values()) {
-      if ((code & 0xf0) == op.bits) {
-        return Optional.of(op);
-      }
-    }
-    return Optional.empty();
+    return Opcodes.field(values(), JumpOp::bits, 0xf0, code);
   }
 }

@@ -32,11 +32,6 @@ public enum Size {
   }
 
   static Size of(int code) {
-    for (Size s : values()) {
-      if ((code & 0x18) == s.bits) {
-        return s;
-      }
-    }
-    throw new AssertionError("two bits have four values");
+    return Opcodes.field(values(), Size::bits, 0x18, code).orElseThrow();
   }
 }

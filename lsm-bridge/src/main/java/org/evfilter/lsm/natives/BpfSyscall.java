@@ -193,6 +193,11 @@ public final class BpfSyscall {
     return Arrays.copyOf(bytes, Math.min(bytes.length, OBJ_NAME_LEN - 1));
   }
 
+  private static void setName(byte[] field, String name) {
+    byte[] n = objectName(name);
+    System.arraycopy(n, 0, field, 0, n.length);
+  }
+
   /** A new map; its descriptor. */
   public static int mapCreate(int type, int keySize, int valueSize, int maxEntries, int flags, String name) {
     MapCreateAttr a = new MapCreateAttr();
@@ -201,8 +206,7 @@ public final class BpfSyscall {
     a.value_size = valueSize;
     a.max_entries = maxEntries;
     a.map_flags = flags;
-    byte[] n = objectName(name);
-    System.arraycopy(n, 0, a.map_name, 0, n.length);
+    setName(a.map_name, name);
     return bpf(Command.BPF_MAP_CREATE, a);
   }
 
@@ -232,8 +236,7 @@ public final class BpfSyscall {
     a.insns = Pointer.nativeValue(code);
     a.license = Pointer.nativeValue(license);
     a.expected_attach_type = expectedAttachType;
-    byte[] n = objectName(name);
-    System.arraycopy(n, 0, a.prog_name, 0, n.length);
+    setName(a.prog_name, name);
     if (log != null) {
       log.clear();
       a.log_level = 1;
