@@ -111,6 +111,9 @@ class EbpfKernelTest {
             AttachType.CGROUP_INET4_CONNECT, PREFIX + "conn");
         CgroupAttachment attached = CgroupAttachment.attach(leaf.path(), p, AttachType.CGROUP_INET4_CONNECT)) {
       assertEquals("connect: Operation not permitted", connectInLeaf(leaf, refused.getLocalPort()));
+      // A UDP connect() sends nothing and runs the same hook: a cheap probe of any address and port.
+      assertEquals("connect: Operation not permitted", output(inLeaf(leaf, "read go; " + connectScript("udp", "127.0.0.2", refused.getLocalPort()))));
+      assertEquals("connected", output(inLeaf(leaf, "read go; " + connectScript("udp", "127.0.0.2", other.getLocalPort()))));
       assertEquals("connected", connectInLeaf(leaf, other.getLocalPort()));
       assertEquals("connected", connect(refused.getLocalPort()), "a process outside the leaf is not affected");
       assertFalse(attached.isLink());
@@ -273,20 +276,25 @@ class EbpfKernelTest {
 
   /** Connects from a child moved into {@code leaf} before it connects: "connected" or bash's error. */
   private String connectInLeaf(CgroupLeaf leaf, int port) throws Exception {
-    Process child = start("read go; " + connectScript(port));
+    return output(inLeaf(leaf, "read go; " + connectScript("tcp", "127.0.0.1", port)));
+  }
+
+  /** A child running {@code script} (which starts by reading a line), moved into {@code leaf}, then let go. */
+  private Process inLeaf(CgroupLeaf leaf, String script) throws Exception {
+    Process child = start(script);
     leaf.moveIn(child.pid());
     try (OutputStream in = child.getOutputStream()) {
       in.write("go\n".getBytes(StandardCharsets.US_ASCII));
     }
-    return output(child);
+    return child;
   }
 
   private String connect(int port) throws Exception {
-    return output(start(connectScript(port)));
+    return output(start(connectScript("tcp", "127.0.0.1", port)));
   }
 
-  private static String connectScript(int port) {
-    return "exec 2>&1; if exec 3<>/dev/tcp/127.0.0.1/" + port + "; then echo connected; fi";
+  private static String connectScript(String protocol, String address, int port) {
+    return "exec 2>&1; if exec 3<>/dev/" + protocol + "/" + address + "/" + port + "; then echo connected; fi";
   }
 
   private Process start(String script) throws IOException {
