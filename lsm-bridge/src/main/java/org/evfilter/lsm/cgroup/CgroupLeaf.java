@@ -138,6 +138,20 @@ public final class CgroupLeaf implements AutoCloseable {
   }
 
   /**
+   * Whether a process is in the leaf or below it ({@code populated} of {@code cgroup.events}, which
+   * the kernel updates when the last one exits and which {@code poll} can wait on).
+   */
+  public boolean populated() {
+    try {
+      return Files.readAllLines(dir.resolve("cgroup.events")).contains("populated 1");
+    } catch (NoSuchFileException e) {
+      return false;
+    } catch (IOException e) {
+      throw new CgroupException(new CgroupError(CgroupError.Kind.NOT_WRITABLE, dir, reason(e)));
+    }
+  }
+
+  /**
    * Removes the leaf if no process is in it (the kernel detaches its programs with it); false when
    * processes remain, so it stays for {@link #removeStale} after this process dies.
    */

@@ -27,8 +27,10 @@ class CgroupLeafKernelTest {
     try (CgroupLeaf leaf = CgroupLeaf.create()) {
       dir = leaf.path();
       assertEquals(CgroupLeaf.mount().orElseThrow().resolve(CgroupLeaf.PARENT), dir.getParent());
+      assertFalse(leaf.populated());
       leaf.moveIn(child.pid());
       assertEquals(List.of(child.pid()), leaf.pids());
+      assertTrue(leaf.populated());
       assertTrue(Files.readString(Path.of("/proc", Long.toString(child.pid()), "cgroup")).contains("0::/" + CgroupLeaf.PARENT + "/"
           + dir.getFileName() + "\n"));
       assertFalse(leaf.remove(), "a leaf with a process in it stays");
@@ -36,7 +38,7 @@ class CgroupLeafKernelTest {
       child.destroyForcibly();
       assertTrue(child.waitFor(10, TimeUnit.SECONDS));
       // The kernel empties cgroup.procs shortly after the exit is reaped.
-      for (int i = 0; i < 50 && !leaf.pids().isEmpty(); i++) {
+      for (int i = 0; i < 50 && leaf.populated(); i++) {
         Thread.sleep(20);
       }
     } finally {

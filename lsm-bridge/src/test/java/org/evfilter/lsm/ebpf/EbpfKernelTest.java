@@ -240,6 +240,22 @@ class EbpfKernelTest {
   }
 
   @Test
+  void aHashMapIsReadWrittenAndEmptiedFromUserSpace() {
+    try (BpfMap m = BpfMap.create(MapType.HASH, 4, 8, 16, PREFIX + "hash")) {
+      byte[] key = BpfMap.key(443);
+      byte[] value = {1, 2, 3, 4, 5, 6, 7, 8};
+      assertEquals(Optional.empty(), m.lookup(key));
+      m.update(key, value);
+      assertEquals(List.of(value[0], value[7]), m.lookup(key).map(v -> List.of(v[0], v[7])).orElseThrow());
+      assertTrue(m.delete(key));
+      assertFalse(m.delete(key));
+      assertTrue(m.id() > 0);
+      EbpfException e = assertThrows(EbpfException.class, () -> BpfMap.create(MapType.ARRAY, 4, 8, 0, PREFIX + "empty"));
+      assertEquals(new EbpfError.CallFailed("BPF_MAP_CREATE", Errno.EINVAL), e.error());
+    }
+  }
+
+  @Test
   void theDisassemblerAgreesWithBpftool() throws Exception {
     Assembler a = new Assembler();
     Assembler.Label skip = a.label("skip");
