@@ -156,10 +156,10 @@ final class Session {
     if (!Files.isRegularFile(file)) {
       throw new Refusal(what + ": its listenerMetadata names no policy: there is no " + file);
     }
-    SeccompListener listener = listener(received.get(index), what);
     if (!alive(state.pid())) {
       throw new Refusal(what + ": the container's process " + state.pid() + " already died");
     }
+    SeccompListener listener = listener(received.get(index), what);
     Policies.ContainerAnswer answer = service.policies().container(file);
     if (answer instanceof Policies.Unsupervised u) {
       throw new Refusal(what + ": " + u.why());
