@@ -897,6 +897,11 @@ static int follow(int s, pid_t child, const char *name) {
         ended = 1;
       } else if (f.type == 'D') {
         fprintf(stderr, "%s\n", f.data);
+        fflush(stderr);
+        char ack = 'k';
+        if (write(s, &ack, 1) != 1) {
+          /* the service is gone: its end comes next */
+        }
       } else if (f.type == 'S') {
         summary = strdup(f.data);
         ended = 1;

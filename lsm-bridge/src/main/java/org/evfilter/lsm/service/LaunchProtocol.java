@@ -14,7 +14,9 @@ import java.util.List;
  * {@code F} (run evfilter yourself) or {@code E} (stop with this status). After a {@code P} with a
  * listener the launcher sends {@link #HANDOVER_SIZE} bytes {@code u32 'H', i32 pid} with the
  * listener (and the audit file) attached; the service answers {@code G} (start the command) or
- * {@code E}, then streams {@code D} (a denial line) and ends with {@code S} (the summary line).
+ * {@code E}, then streams {@code D} (a denial line, which the launcher acknowledges with one byte once
+ * printed, so that it comes before what the command prints after the refusal) and ends with {@code
+ * S} (the summary line).
  */
 public final class LaunchProtocol {
   private LaunchProtocol() {}

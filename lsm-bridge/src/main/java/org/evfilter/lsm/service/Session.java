@@ -34,6 +34,9 @@ final class Session {
   /** What names a container's policy: a file name in the policies' directory, nothing that walks out of it. */
   static final Pattern METADATA = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
 
+  /** How long a denial waits for the launcher to have printed it; a launcher slower than that is no longer told. */
+  private static final Duration DENIAL_WAIT = Duration.ofSeconds(2);
+
   private final Service service;
   private final UnixSocket peer;
   private final Structs.Ucred cred;
@@ -286,7 +289,7 @@ final class Session {
       received.clear();
       try (audit) {
         h.listener().syncWakeUp();
-        peer.timeouts(Duration.ZERO);
+        peer.timeouts(DENIAL_WAIT);
         send(LaunchProtocol.frame(Frame.GO, new byte[0]));
         service.log(name + ": " + what + ": supervised");
         Supervisor supervisor = plan.supervision().supervisor(audit);
@@ -294,7 +297,11 @@ final class Session {
           supervisor.reportDenials(line -> {
             if (!launcherGone[0]) {
               try {
+                // Said before the task resumes, as run says it: the launcher acknowledges each line.
                 send(LaunchProtocol.frame(Frame.DENIAL, "evfilter run: " + line));
+                if (peer.receive(1).end()) {
+                  launcherGone[0] = true;
+                }
               } catch (IOException e) {
                 launcherGone[0] = true; // the command goes on, supervised; nobody hears its denials
               }
