@@ -23,6 +23,15 @@
  * Exit status when CMD cannot start: 126 (found but not executable or exec denied), 127 (not
  * found), 125 (the launcher itself failed; the reason is on stderr when it can still be written).
  *
+ * usage: evfilter-launch --service SOCKET JAVA_COMMAND... --args run OPTIONS... -- CMD [ARGS...]
+ *
+ * `evfilter run` through `evfilter serve` (LaunchProtocol in lsm-bridge's service package): sends
+ * the arguments and the working directory, prints the warnings, forks CMD under the program the
+ * service sends (after its Landlock ruleset, read from memory), hands CMD's listener and pid over
+ * and keeps no copy (the service's end is the listener's: fail closed), lets CMD start, prints the
+ * denials as they come, then CMD's status and the summary. It execs JAVA_COMMAND instead when
+ * nothing answers on SOCKET or the service leaves the run to evfilter (--dry-run...).
+ *
  * usage: evfilter-launch --syscall-loop COUNT CLOSE(0|1) NR [ARG...]
  *
  * The built-in microbenchmark of `evfilter compare --kernel`: makes syscall NR with the arguments
