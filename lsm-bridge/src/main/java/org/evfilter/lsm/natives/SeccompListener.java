@@ -35,6 +35,28 @@ public final class SeccompListener implements AutoCloseable {
     this.fd = fd;
   }
 
+  /**
+   * The listener open in this process as {@code fd}, when that descriptor is one (its {@code
+   * /proc/self/fd} link reads {@code anon_inode:seccomp notify}); empty when it is anything else:
+   * {@link #describe} says what.
+   */
+  public static java.util.Optional<SeccompListener> adopt(int fd) {
+    return describe(fd).equals(LINK) ? java.util.Optional.of(new SeccompListener(fd)) : java.util.Optional.empty();
+  }
+
+  /** What the descriptor {@code fd} of this process is, as its {@code /proc/self/fd} link says ("not open" when it is not). */
+  public static String describe(int fd) {
+    byte[] buf = new byte[256];
+    try {
+      long n = Libc.readlink(Libc.c("/proc/self/fd/" + fd), buf, buf.length);
+      return new String(buf, 0, (int) n, java.nio.charset.StandardCharsets.ISO_8859_1);
+    } catch (LastErrorException e) {
+      return "not open";
+    }
+  }
+
+  private static final String LINK = "anon_inode:seccomp notify";
+
   public int fd() {
     return fd;
   }

