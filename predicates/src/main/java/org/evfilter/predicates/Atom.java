@@ -13,6 +13,8 @@ import org.evfilter.grammar.ast.Operator;
  * type, width and signedness, so an ill-typed comparison cannot be represented.
  */
 public sealed interface Atom extends BoundExpression {
+  /** The field the predicate reads. */
+  EventField field();
 
   /**
    * {@code field OP value} on a scalar field, with the value already cast to the field's width
