@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the symbolic constants a filter may use (O_*, AT_*, CLONE_*, PROT_*, MAP_*, SOCK_*,
-# AF_*, IPPROTO_*, errno and signal names) from the C library and kernel UAPI headers of the machine it runs on (Debian
+# AF_*, IPPROTO_*, SOL_*, SO_*, errno and signal names) from the C library and kernel UAPI headers of the machine it runs on (Debian
 # 12: glibc 2.36, linux-libc-dev 6.1), by compiling and running a C program.
 # Output: events/src/main/resources/org/evfilter/events/syscalls/constants.
 # (Syscall numbers are the events module's: events/scripts/gen-syscall-tables.sh.)
@@ -19,7 +19,7 @@ hdrs=(fcntl.h sys/mman.h sched.h sys/socket.h netinet/in.h errno.h linux/sched.h
   printf '#define _GNU_SOURCE\n#include <stdio.h>\n'
   for h in "${hdrs[@]}"; do printf '#include <%s>\n' "$h"; done
   printf 'int main(void) {\n'
-  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_ IPPROTO_ GRND_ RLIMIT_ FUTEX_ ARCH_ MSG_ SEEK_ F_; do
+  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_ IPPROTO_ SOL_ SO_ GRND_ RLIMIT_ FUTEX_ ARCH_ MSG_ SEEK_ F_; do
     for n in $(names "$fam" "${hdrs[@]}"); do
       printf '  printf("%%s %%s %%llu\\n", "%s", "%s", (unsigned long long)(%s));\n' "${fam%_}" "$n" "$n"
     done
