@@ -111,6 +111,9 @@ final class SocketCalls {
     // sendto and sendmsg without an address go to the connected peer: decided on it.
     byte[] raw = m.address().orElseGet(() -> natives.peer(socket));
     Endpoint endpoint = Endpoint.ofSockaddr(raw, type, protocol);
+    if (!unixPath(endpoint) || m.address().isEmpty()) {
+      c.named().add(endpoint.toString());
+    }
     Optional<PinnedObject> file = Optional.empty();
     long labelSet;
     if (m.address().isPresent() && unixPath(endpoint)) {

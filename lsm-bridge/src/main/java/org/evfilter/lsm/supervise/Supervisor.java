@@ -144,7 +144,7 @@ public final class Supervisor {
   void handle(Channel channel, SeccompListener.Notification n) {
     notifications++;
     String name = table.byNumber(n.nr()).map(Syscall::name).orElse("syscall " + n.nr());
-    Call c = new Call(channel, n, name, new ArrayList<>());
+    Call c = new Call(channel, n, name, new ArrayList<>(), new ArrayList<>());
     try {
       dispatch(c);
     } catch (LastErrorException ex) {
