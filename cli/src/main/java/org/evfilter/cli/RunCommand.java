@@ -187,7 +187,7 @@ final class RunCommand implements Callable<Integer> {
           err.printf("  %s: %s: %s: %s%n", Enforcement.where(plan.where(i)), pl.origin(), pl.action(), pl.filter());
         }
       }
-      Enforcement.print(err, "  ", plan.landlock().get(), plan.ruleset());
+      Enforcement.print(err, "  ", plan.landlock().get(), plan.reasons(), plan.ruleset());
     } else {
       c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
           err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));

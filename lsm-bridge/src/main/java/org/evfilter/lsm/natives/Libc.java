@@ -78,6 +78,22 @@ public final class Libc {
 
   public static native int ftruncate(int fd, long length) throws LastErrorException;
 
+  /** {@code addr}: a {@code struct sockaddr} of {@code len} bytes. */
+  public static native int connect(int fd, byte[] addr, int len) throws LastErrorException;
+
+  public static native int bind(int fd, byte[] addr, int len) throws LastErrorException;
+
+  /** {@code addr} null: no address (a connected socket's peer). */
+  public static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrlen) throws LastErrorException;
+
+  /** {@code len[0]}: in, the room in {@code value}; out, what the option took. */
+  public static native int getsockopt(int fd, int level, int option, int[] value, int[] len) throws LastErrorException;
+
+  /** {@code len[0]}: in, the room in {@code addr}; out, the address's length. */
+  public static native int getpeername(int fd, byte[] addr, int[] len) throws LastErrorException;
+
+  public static native int umask(int mask);
+
   /** {@code waitpid(2)}: {@code status[0]} gets the wait status. */
   public static native int waitpid(int pid, int[] status, int options) throws LastErrorException;
 

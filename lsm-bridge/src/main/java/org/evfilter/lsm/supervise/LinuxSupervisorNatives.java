@@ -22,6 +22,8 @@ import org.evfilter.predicates.labels.XattrReader;
 
 /** The supervisor's system calls bound to libc by JNA; one instance per supervising thread (its buffers are reused). */
 final class LinuxSupervisorNatives implements SupervisorNatives {
+  private static final int SOL_SOCKET = org.evfilter.events.syscalls.Constants.linux().require("SOL_SOCKET");
+
   private static final long SYS_TGKILL = 234;
   private static final long SYS_KILL = 62;
   private static final long SYS_UNSHARE = 272;
@@ -155,6 +157,45 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   @Override
   public void clearNonblock(int fd) {
     Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) & ~O_NONBLOCK);
+  }
+
+  @Override
+  public int socketOption(int fd, int option) {
+    int[] value = new int[1];
+    Libc.getsockopt(fd, SOL_SOCKET, option, value, new int[] {4});
+    return value[0];
+  }
+
+  @Override
+  public byte[] peer(int fd) {
+    byte[] address = new byte[org.evfilter.events.net.Endpoint.SOCKADDR_MAX];
+    int[] length = {address.length};
+    try {
+      Libc.getpeername(fd, address, length);
+    } catch (LastErrorException e) {
+      return new byte[0];
+    }
+    return java.util.Arrays.copyOf(address, Math.min(length[0], address.length));
+  }
+
+  @Override
+  public void connect(int fd, byte[] address) {
+    Libc.connect(fd, address, address.length);
+  }
+
+  @Override
+  public void bind(int fd, byte[] address, int umask) {
+    int before = Libc.umask(umask);
+    try {
+      Libc.bind(fd, address, address.length);
+    } finally {
+      Libc.umask(before);
+    }
+  }
+
+  @Override
+  public long sendto(int fd, byte[] data, int flags, byte[] address) {
+    return Libc.sendto(fd, data, data.length, flags, address, address == null ? 0 : address.length);
   }
 
   @Override

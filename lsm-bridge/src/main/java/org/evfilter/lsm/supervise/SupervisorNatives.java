@@ -73,6 +73,21 @@ interface SupervisorNatives {
   /** Sets ({@code value} present) or removes the xattr on the object open as {@code fd}. */
   void writeXattr(int fd, boolean pathOnly, byte[] name, Optional<byte[]> value, int flags);
 
+  /** getsockopt(fd, SOL_SOCKET, option) of an int option (SO_TYPE, SO_PROTOCOL). */
+  int socketOption(int fd, int option);
+
+  /** getpeername(2): the address of a connected socket's peer (empty for an unconnected one). */
+  byte[] peer(int fd);
+
+  /** connect(2) with {@code address}, a {@code struct sockaddr}. */
+  void connect(int fd, byte[] address);
+
+  /** bind(2) with {@code address}, a unix socket's file created under {@code umask} (the task's, not this thread's). */
+  void bind(int fd, byte[] address, int umask);
+
+  /** sendto(2) of {@code data}; {@code address} null for none. Returns the bytes sent. */
+  long sendto(int fd, byte[] data, int flags, byte[] address);
+
   /** Whether anything in the directory tree open as {@code dirfd} carries one of {@code names}; true when unsure. */
   boolean treeCarries(int dirfd, List<String> names);
 }

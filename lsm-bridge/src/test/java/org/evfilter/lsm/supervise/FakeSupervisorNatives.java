@@ -138,6 +138,31 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   }
 
   @Override
+  public int socketOption(int fd, int option) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public byte[] peer(int fd) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public void connect(int fd, byte[] address) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public void bind(int fd, byte[] address, int umask) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public long sendto(int fd, byte[] data, int flags, byte[] address) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
   public int takeDescriptor(int tgid, int fd) {
     throw new LastErrorException(ENOENT);
   }
