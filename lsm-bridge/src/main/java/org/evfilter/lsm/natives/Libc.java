@@ -83,6 +83,8 @@ public final class Libc {
 
   public static native long readlink(byte[] path, byte[] buf, long size) throws LastErrorException;
 
+  public static native long readlinkat(int dirfd, byte[] path, Pointer buf, long size) throws LastErrorException;
+
   /** {@code path} as a NUL-terminated C string. */
   public static byte[] c(byte[] path) {
     byte[] out = java.util.Arrays.copyOf(path, path.length + 1);

@@ -75,13 +75,15 @@ public final class LabelResolver {
    * The label set of the object this process has open as {@code fd}: its xattrs read through the
    * descriptor (the object itself, even if its path changed since), its identity {@code id} (from
    * {@code fstat}), the file_contexts rules applied to {@code path}, asked only when its xattrs
-   * give it no labels.
+   * give it no labels and there are rules.
    */
   public long labelsOfOpen(int fd, Identity id, java.util.function.Supplier<String> path) {
     InodeKey key = new InodeKey(id.device(), id.inode(), id.ctimeNanos());
-    FileType type = type(id.mode());
     Optional<Long> x = cache.get(key, k -> xattrOfOpen(fd));
-    return x.isPresent() ? x.get() : cachedByPath(path.get(), type);
+    if (x.isPresent()) {
+      return x.get();
+    }
+    return rules.entries().isEmpty() ? 0 : cachedByPath(path.get(), type(id.mode()));
   }
 
   private long cachedByPath(String path, FileType type) {
