@@ -102,8 +102,11 @@ final class ObjectPinner {
     String name = new String(last, StandardCharsets.ISO_8859_1);
     PinnedObject o;
     try {
-      String canonical = absolute && parent < 0 ? name : under(natives.where(parent < 0 ? base : parent), name);
-      o = new PinnedObject(last, canonical, parent >= 0 ? parent : absolute ? -1 : base, -1, null, labels.labels(canonical), absentErrno);
+      // The path is needed only when file_contexts rules label paths.
+      String[] canonical = {absolute && parent < 0 ? name : null};
+      int dir = parent < 0 ? base : parent;
+      long set = labels.labelsOfAbsent(() -> canonical[0] != null ? canonical[0] : (canonical[0] = under(natives.where(dir), name)));
+      o = new PinnedObject(last, canonical[0], parent >= 0 ? parent : absolute ? -1 : base, -1, null, set, absentErrno);
     } catch (RuntimeException e) {
       natives.closeQuietly(parent);
       throw e;

@@ -50,8 +50,9 @@ public final class LabelResolver {
     this.xattrs = xattrs;
     this.bits = Map.copyOf(bits);
     this.rules = rules;
-    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
-    this.byPathCache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    // Upkeep on the calling thread, as the decision cache's (see DecisionCache).
+    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).recordStats().build();
+    this.byPathCache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
   }
 
   /** The label set of the object at {@code path}; by the path alone when the file does not exist. */
@@ -84,6 +85,15 @@ public final class LabelResolver {
       return x.get();
     }
     return rules.entries().isEmpty() ? 0 : cachedByPath(path.get(), type(id.mode()));
+  }
+
+  /**
+   * The label set of an object that is not there (or not reachable) at {@code path}: what the
+   * file_contexts rules give the path, whatever lies there now; {@code path} is asked only when
+   * there are rules.
+   */
+  public long labelsOfAbsent(java.util.function.Supplier<String> path) {
+    return rules.entries().isEmpty() ? 0 : cachedByPath(path.get(), FileType.UNKNOWN);
   }
 
   private long cachedByPath(String path, FileType type) {
