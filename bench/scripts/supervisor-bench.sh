@@ -36,8 +36,9 @@ done
 # The cold path: python3 importing json and ssl under Docker's default profile plus one label rule
 # (~1,400 supervised opens, each of a path not seen before: label resolution, new inodes). "run"
 # is ./evfilter run's whole time (the JVM's start too); "in the sandbox" is python's own time,
-# measured by /usr/bin/time inside it. Best of 5. Needs ../shared/profiles/docker-default.json.
-profile=$here/../shared/profiles/docker-default.json
+# measured by /usr/bin/time inside it. Best of 5. Needs ../shared/profiles/docker-default.json (or
+# DOCKER_PROFILE=FILE).
+profile=${DOCKER_PROFILE:-$here/../shared/profiles/docker-default.json}
 [ -f "$profile" ] || profile=$here/../../shared/profiles/docker-default.json
 if command -v python3 >/dev/null && [ -x /usr/bin/time ] && [ -f "$profile" ]; then
   "$here/evfilter" import "$profile" -o "$work/docker.evf" 2>/dev/null

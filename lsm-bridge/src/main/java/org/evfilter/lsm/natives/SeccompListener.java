@@ -5,6 +5,7 @@ import static org.evfilter.events.syscalls.Errno.ENOENT;
 
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
+import com.sun.jna.Pointer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.evfilter.events.syscalls.FileFlags;
@@ -33,6 +34,11 @@ public final class SeccompListener implements AutoCloseable {
   private final Memory pollfd = new Memory(8);
   private final ByteBuffer pollView = pollfd.getByteBuffer(0, 8).order(ByteOrder.nativeOrder());
   private final Memory id = new Memory(8);
+  // Where the structures are, for ioctl.
+  private final long notifAt = Pointer.nativeValue(notif.getPointer());
+  private final long respAt = Pointer.nativeValue(resp.getPointer());
+  private final long addfdAt = Pointer.nativeValue(addfd.getPointer());
+  private final long idAt = Pointer.nativeValue(id);
   private final ByteBuffer idView = id.getByteBuffer(0, 8).order(ByteOrder.nativeOrder());
   // Linux 6.6+: a receive waits for a notification and ends (ENOENT) once no task uses the filter,
   // so it needs no poll before it.
@@ -77,7 +83,7 @@ public final class SeccompListener implements AutoCloseable {
       // The kernel refuses a buffer that is not all zero.
       notif.getPointer().clear(notif.size());
       try {
-        Libc.ioctl(fd, RECV, notif.getPointer());
+        Libc.ioctl(fd, RECV, notifAt);
       } catch (LastErrorException e) {
         if (e.getErrorCode() == ENOENT || e.getErrorCode() == EINTR) {
           // The task died or a signal interrupted it before we received; or no task is left.
@@ -112,7 +118,7 @@ public final class SeccompListener implements AutoCloseable {
   public boolean valid(long notification) {
     idView.putLong(0, notification);
     try {
-      Libc.ioctl(fd, ID_VALID, id);
+      Libc.ioctl(fd, ID_VALID, idAt);
       return true;
     } catch (LastErrorException e) {
       return false;
@@ -149,7 +155,7 @@ public final class SeccompListener implements AutoCloseable {
     addfdView.putInt(Structs.SeccompNotifAddfd.NEWFD, 0);
     addfdView.putInt(Structs.SeccompNotifAddfd.NEWFD_FLAGS, cloexec ? FileFlags.O_CLOEXEC : 0);
     try {
-      return Libc.ioctl(fd, ADDFD, addfd.getPointer());
+      return Libc.ioctl(fd, ADDFD, addfdAt);
     } catch (LastErrorException e) {
       if (e.getErrorCode() == ENOENT) {
         return -1;
@@ -164,7 +170,7 @@ public final class SeccompListener implements AutoCloseable {
     respView.putInt(Structs.SeccompNotifResp.ERROR, error);
     respView.putInt(Structs.SeccompNotifResp.FLAGS, flags);
     try {
-      Libc.ioctl(fd, SEND, resp.getPointer());
+      Libc.ioctl(fd, SEND, respAt);
       return true;
     } catch (LastErrorException e) {
       if (e.getErrorCode() == ENOENT) {

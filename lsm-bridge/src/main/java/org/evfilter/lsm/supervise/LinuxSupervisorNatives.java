@@ -47,11 +47,16 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private final ByteBuffer statView = stat.view();
   private final Structs.OpenHow how = new Structs.OpenHow();
   private final ByteBuffer howView = how.view();
+  private final long howAt = Pointer.nativeValue(how.getPointer());
   private final Memory pathBuffer = new Memory(TargetMemory.PATH_MAX + 1);
   private final ByteBuffer pathView = pathBuffer.getByteBuffer(0, pathBuffer.size());
+  private final long statAt = Pointer.nativeValue(stat.getPointer());
+  private final long pathAt = Pointer.nativeValue(pathBuffer);
   private final byte[] linkBytes = new byte[TargetMemory.PATH_MAX];
   // A descriptor's number as a C string, written in place.
-  private final byte[] number = new byte[12];
+  private final Memory number = new Memory(16);
+  private final ByteBuffer numberView = number.getByteBuffer(0, 16);
+  private final long numberAt = Pointer.nativeValue(number);
 
   @Override
   public Optional<byte[]> string(int tid, long address, int max) {
@@ -75,7 +80,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
     howView.putLong(Structs.OpenHow.RESOLVE, RESOLVE_NO_MAGICLINKS | resolve);
     pathView.put(0, path, 0, path.length);
     pathView.put(path.length, (byte) 0);
-    return (int) Libc.syscall(Libc.SYS_OPENAT2, dirfd, Pointer.nativeValue(pathBuffer), Pointer.nativeValue(how.getPointer()),
+    return (int) Libc.syscall(Libc.SYS_OPENAT2, dirfd, pathAt, howAt,
         how.size());
   }
 
@@ -92,7 +97,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
 
   @Override
   public LabelResolver.Identity fstat(int fd) {
-    Libc.fstat(fd, stat.getPointer());
+    Libc.fstat(fd, statAt);
     return identity();
   }
 
@@ -117,7 +122,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   @Override
   public String where(int fd) {
     try {
-      long len = Libc.readlinkat(OWN_DESCRIPTORS, number(fd), pathBuffer, TargetMemory.PATH_MAX);
+      long len = Libc.readlinkat(OWN_DESCRIPTORS, number(fd), pathAt, TargetMemory.PATH_MAX);
       pathView.get(0, linkBytes, 0, (int) len);
       return new String(linkBytes, 0, (int) len, StandardCharsets.ISO_8859_1);
     } catch (LastErrorException e) {
@@ -130,8 +135,8 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
     return Libc.openat(OWN_DESCRIPTORS, number(fd), flags, mode);
   }
 
-  // fd in decimal, NUL-terminated, in the reused buffer.
-  private byte[] number(int fd) {
+  // fd in decimal, NUL-terminated, in the reused buffer: its address.
+  private long number(int fd) {
     if (fd < 0) {
       throw new LastErrorException(EBADF);
     }
@@ -140,10 +145,10 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
       digits++;
     }
     for (int i = digits - 1, v = fd; i >= 0; i--, v /= 10) {
-      number[i] = (byte) ('0' + v % 10);
+      numberView.put(i, (byte) ('0' + v % 10));
     }
-    number[digits] = 0;
-    return number;
+    numberView.put(digits, (byte) 0);
+    return numberAt;
   }
 
   @Override

@@ -58,6 +58,7 @@ final class TaskCredentials {
   private final Memory capHeader = new Memory(8);
   private final Memory capData = new Memory(24);
   private final Memory info = new Memory(64);
+  private final long infoAt = com.sun.jna.Pointer.nativeValue(info);
   // Read through buffer views: each Memory.getInt would be a JNI call.
   private final java.nio.ByteBuffer infoView = info.getByteBuffer(0, 64).order(java.nio.ByteOrder.nativeOrder());
   private final java.nio.ByteBuffer capView = capData.getByteBuffer(0, 24).order(java.nio.ByteOrder.nativeOrder());
@@ -104,7 +105,7 @@ final class TaskCredentials {
       }
       infoView.putLong(0, PIDFD_INFO_PID_AND_CREDS);
       try {
-        Libc.ioctl(k.pidfd, PIDFD_GET_INFO, info);
+        Libc.ioctl(k.pidfd, PIDFD_GET_INFO, infoAt);
       } catch (LastErrorException e) {
         // The thread this pidfd named is gone: the thread id now belongs to another task.
         forget(tid);
@@ -176,7 +177,7 @@ final class TaskCredentials {
     info.clear();
     info.setLong(0, PIDFD_INFO_PID_AND_CREDS);
     try {
-      Libc.ioctl(pidfd, PIDFD_GET_INFO, info);
+      Libc.ioctl(pidfd, PIDFD_GET_INFO, infoAt);
     } catch (LastErrorException e) {
       closeQuietly(pidfd);
       if (e.getErrorCode() == 25 || e.getErrorCode() == 22) {
