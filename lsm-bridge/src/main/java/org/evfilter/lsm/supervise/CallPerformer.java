@@ -132,7 +132,7 @@ final class CallPerformer {
       if (t.type() == S_IFLNK) {
         throw new LastErrorException(ELOOP); // O_NOFOLLOW on a symlink, as the kernel answers
       }
-      int fd = natives.openat(AT_FDCWD, magic(t.pinned()), flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW), mode);
+      int fd = natives.reopen(t.pinned(), flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW), mode);
       // O_TRUNC truncates regular files only (devices and FIFOs ignore it).
       if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != 0 && t.type() == S_IFREG) {
         try {
@@ -167,7 +167,7 @@ final class CallPerformer {
       throw new LastErrorException(t.type() == S_IFDIR ? EISDIR : EINVAL);
     }
     // The labelled object itself, through its descriptor, writable for the task or not at all.
-    int fd = natives.openat(AT_FDCWD, magic(fdOfObject), O_WRONLY | O_CLOEXEC, 0);
+    int fd = natives.reopen(fdOfObject, O_WRONLY | O_CLOEXEC, 0);
     try {
       natives.ftruncate(fd, length);
     } finally {
@@ -205,7 +205,7 @@ final class CallPerformer {
           throw new LastErrorException(EXDEV);
         }
         // linkat(AT_SYMLINK_FOLLOW) links the object the symlink led to when it was labelled.
-        String here = followed && t.present() ? natives.readlink("/proc/self/fd/" + t.pinned()) : pinner.at(from);
+        String here = followed && t.present() ? natives.where(t.pinned()) : pinner.at(from);
         if (!keepsLabels(here, pinner.at(to), rename && (f & RENAME_EXCHANGE) != 0)) {
           // Labels belong to objects: EXDEV, as Landlock refuses a move that would change access;
           // mv then copies, and the copy is a new object, made only where reading the source is allowed.

@@ -81,14 +81,14 @@ final class ObjectPinner {
   private PinnedObject present(byte[] path, int base, int pinned) {
     LabelResolver.Identity id = natives.fstat(pinned);
     if (id.device() == procDevice) {
-      String where = natives.readlink("/proc/self/fd/" + pinned);
+      String where = natives.where(pinned);
       if (where.equals(OWN_PROC) || where.startsWith(OWN_PROC + "/")) {
         throw new LastErrorException(EACCES);
       }
     }
     // The path is needed only when the labels of this inode are not cached (file_contexts rules).
     String[] resolved = {null};
-    long set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = natives.readlink("/proc/self/fd/" + pinned));
+    long set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = natives.where(pinned));
     return new PinnedObject(path, resolved[0], base, pinned, id, set, 0);
   }
 
@@ -102,8 +102,11 @@ final class ObjectPinner {
     String name = new String(last, StandardCharsets.ISO_8859_1);
     PinnedObject o;
     try {
-      String canonical = absolute && parent < 0 ? name : under(natives.readlink("/proc/self/fd/" + (parent < 0 ? base : parent)), name);
-      o = new PinnedObject(last, canonical, parent >= 0 ? parent : absolute ? -1 : base, -1, null, labels.labels(canonical), absentErrno);
+      // The path is needed only when file_contexts rules label paths.
+      String[] canonical = {absolute && parent < 0 ? name : null};
+      int dir = parent < 0 ? base : parent;
+      long set = labels.labelsOfAbsent(() -> canonical[0] != null ? canonical[0] : (canonical[0] = under(natives.where(dir), name)));
+      o = new PinnedObject(last, canonical[0], parent >= 0 ? parent : absolute ? -1 : base, -1, null, set, absentErrno);
     } catch (RuntimeException e) {
       natives.closeQuietly(parent);
       throw e;
@@ -129,7 +132,7 @@ final class ObjectPinner {
     int got = natives.takeDescriptor(task.tgid(), fd);
     try {
       LabelResolver.Identity id = natives.fstat(got);
-      String where = natives.readlink("/proc/self/fd/" + got);
+      String where = natives.where(got);
       return new PinnedObject(new byte[0], where, -1, got, id, labels.labelsOfOpen(got, id, () -> where), 0);
     } catch (RuntimeException e) {
       natives.closeQuietly(got);
@@ -171,7 +174,7 @@ final class ObjectPinner {
 
   /** The path of an entry, read from its pinned parent. */
   String at(Entry e) {
-    return under(natives.readlink("/proc/self/fd/" + e.parent()), new String(e.name(), StandardCharsets.ISO_8859_1));
+    return under(natives.where(e.parent()), new String(e.name(), StandardCharsets.ISO_8859_1));
   }
 
   void close(Entry e) {

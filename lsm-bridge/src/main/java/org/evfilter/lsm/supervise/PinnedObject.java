@@ -37,6 +37,6 @@ record PinnedObject(byte[] path, String canonical, int base, int pinned, LabelRe
     if (base < 0) {
       return p;
     }
-    return ObjectPinner.under(natives.readlink("/proc/self/fd/" + base), p);
+    return ObjectPinner.under(natives.where(base), p);
   }
 }

@@ -285,7 +285,7 @@ public final class Supervisor {
     String xattr = latin1(xname.get());
     boolean relabels = Relabelling.labelling(xname.get());
     long after = relabels && t.present()
-        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, natives.readlink("/proc/self/fd/" + t.pinned()),
+        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, natives.where(t.pinned()),
             t.identity().mode())
         : t.labels();
     Map<Integer, String> strings = new HashMap<>();

@@ -34,8 +34,14 @@ interface SupervisorNatives {
   /** The device of {@code /proc}. */
   long procDevice();
 
-  /** readlink(2); "?" when the link cannot be read. */
-  String readlink(String link);
+  /** Where the object open as {@code fd} is now (its {@code /proc/self/fd} link); "?" when that cannot be read. */
+  String where(int fd);
+
+  /**
+   * Opens again, with {@code flags}, the object open as {@code fd}, through its {@code /proc/self/fd}
+   * magic link: the object itself, whatever its path is now, with the permission checks of an open.
+   */
+  int reopen(int fd, int flags, int mode);
 
   void unlinkat(int dirfd, byte[] name, int flags);
 

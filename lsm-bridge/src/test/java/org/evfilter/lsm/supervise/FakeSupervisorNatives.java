@@ -89,8 +89,13 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   }
 
   @Override
-  public String readlink(String link) {
-    return link.startsWith("/proc/self/fd/") ? open.getOrDefault(Integer.parseInt(link.substring(14)), "?") : "?";
+  public String where(int fd) {
+    return open.getOrDefault(fd, "?");
+  }
+
+  @Override
+  public int reopen(int fd, int flags, int mode) {
+    return openat(-100, ("/proc/self/fd/" + fd).getBytes(StandardCharsets.ISO_8859_1), flags, mode);
   }
 
   @Override
