@@ -34,10 +34,13 @@ printf 'default allow\n' > "$work/plain.evf"
 printf 'include "docker.evf"\nlabel secret_t\nerrno(EACCES) openat: label & secret_t\n' > "$work/docker-label.evf"
 touch -d '-1 minute' "$work"/*.evf  # settled: the service keeps what it compiled (CompiledPolicies)
 
-java -jar "$here/cli/target/evfilter.jar" serve --socket "$sock" --policies "$work" 2>"$work/service.log" &
+# Through the script, with the service's JVM options (bounded heap, serial collector: see ./evfilter).
+"$here/evfilter" serve --socket "$sock" --policies "$work" 2>"$work/service.log" &
 service=$!
 until grep -q 'listening on' "$work/service.log" 2>/dev/null; do sleep 0.1; done
-rss() { awk '/VmRSS/ {print $2 / 1024 " MiB"}' "/proc/$service/status"; }
+rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$service/status"; }
+# The service's threads and open descriptors: each sandbox's go when it ends.
+held() { echo "$(awk '/Threads/ {print $2}' "/proc/$service/status") threads, $(ls "/proc/$service/fd" | wc -l) descriptors"; }
 
 median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2)}'; }
 # ms from ./evfilter run to the probe's first instruction; $1: the socket (none: no service)
@@ -55,7 +58,7 @@ seconds() {  # median wall seconds of "$@"
   done | median | awk '{printf "%.3f", $1 / 1000000}'
 }
 
-echo "service RSS at start: $(rss)"
+echo "service at start: RSS $(rss), $(held)"
 for policy in plain supervised; do
   first "$sock" "$policy" >/dev/null  # the service compiles once, then keeps the plan
   echo "launch to the first instruction ($policy policy), median of $runs: through the service $(first "$sock" "$policy") ms;" \
@@ -74,18 +77,23 @@ echo "python3 -c 'import json, ssl', median of $runs: bare ${bare} s; Docker's p
 echo "load: $sandboxes sandboxes x $threads threads x $opens supervised opens at once"
 base=$(EVFILTER_SOCKET=$sock "$here/evfilter" run --policy "$work/supervised.evf" -- "$work/load" "$work/file" 1 0 2>&1 \
   | sed -n 's/^evfilter run: \([0-9]*\) supervised syscalls.*/\1/p')  # the loader's own opens
+before="RSS $(rss), $(held)"
 pids=()
+t0=$(date +%s%N)
 for s in $(seq "$sandboxes"); do
   EVFILTER_SOCKET=$sock "$here/evfilter" run --policy "$work/supervised.evf" -- "$work/load" "$work/file" "$threads" "$opens" \
     >"$work/load.$s.out" 2>"$work/load.$s.err" &
   pids+=($!)
 done
+running() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 0; done; return 1; }
 peak=0
-while kill -0 "${pids[@]}" 2>/dev/null; do
+while running; do
   r=$(awk '/VmRSS/ {print $2}' "/proc/$service/status"); [ "$r" -gt "$peak" ] && peak=$r
-  sleep 1
+  sleep 0.5
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
+t1=$(date +%s%N)
+total=0
 lost=0
 for s in $(seq "$sandboxes"); do
   did=$(sed -n 's/.*ok \([0-9]*\) failed \([0-9]*\) wrong \([0-9]*\).*/\1 \2 \3/p' "$work/load.$s.out")
@@ -93,9 +101,14 @@ for s in $(seq "$sandboxes"); do
   line=$(sed -n 's/^evfilter run: \([0-9]*\) supervised syscalls: \([0-9]*\) allowed, \([0-9]*\) denied.*/\1 \2 \3/p' "$work/load.$s.err")
   read -r n allowed denied <<<"$line"
   want=$(( threads * opens + base ))
+  total=$(( total + ${n:-0} ))
   [ "$n" = "$want" ] && [ "$((allowed + denied))" = "$n" ] && [ "$ok" = "$((threads * opens))" ] && [ "$failed$wrong" = 00 ] || lost=1
   echo "  sandbox $s: program: $ok opens ok, $failed failed, $wrong wrong; service: $n notifications ($allowed allowed, $denied denied)," \
     "expected $want ($base the loader's); $(sed -n 's/.*\(per_second [0-9.]*\).*/\1/p' "$work/load.$s.out") opens/s"
 done
 echo "  every notification answered exactly once, none lost: $([ "$lost" = 0 ] && echo yes || echo NO)"
-echo "service RSS: peak during the load $(( peak / 1024 )) MiB; after: $(rss)"
+echo "  $total notifications in $(echo "($t1 - $t0) / 1000000000" | bc -l | xargs printf '%.1f') s:" \
+  "$(echo "$total * 1000000000 / ($t1 - $t0)" | bc) notifications/s through the service"
+sleep 1  # the sandboxes' threads end after their last summary
+echo "service before the load: $before; peak RSS during it $(( peak / 1024 )) MiB; after: RSS $(rss), $(held)"
+

@@ -1,7 +1,9 @@
 package org.evfilter.cli;
 
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.evfilter.lsm.compile.SeccompCompiler;
@@ -21,28 +23,48 @@ import picocli.CommandLine;
 final class ServicePolicies implements Policies {
   private final CompiledPolicies compiled = new CompiledPolicies();
 
+  /**
+   * What {@code run}'s options ask of the service: the files relative to the launcher's working
+   * directory, or why {@code run} itself must answer.
+   */
+  private record RunOptions(Optional<String> fallback, Path policy, List<Path> labels, boolean landlock, Integer landlockAbi,
+      Optional<Path> audit, boolean quiet, long avcSize) {}
+
+  /** How many distinct option lists are kept read: a service's launches repeat a few. */
+  private static final int OPTION_LISTS = 64;
+
+  // Building picocli's model of `run` costs milliseconds and reading the options about one; the
+  // same options come again with every launch of the same sandbox, so they are read once.
+  private final Map<List<String>, RunOptions> read = new LinkedHashMap<>(16, 0.75f, true) {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    protected boolean removeEldestEntry(Map.Entry<List<String>, RunOptions> eldest) {
+      return size() > OPTION_LISTS;
+    }
+  };
+
   @Override
   public RunAnswer run(List<String> args, Path cwd) {
-    RunCommand run = new RunCommand();
-    CommandLine line = new CommandLine(run);
-    try {
-      line.parseArgs(args.subList(1, args.size()).toArray(String[]::new));
-    } catch (CommandLine.ParameterException e) {
-      return new Fallback("run says what is wrong with its arguments");
+    // The command after `--` changes nothing the service is asked: the options before it are the key.
+    int end = args.indexOf("--");
+    List<String> options = List.copyOf(end < 0 ? args.subList(1, args.size()) : args.subList(1, end));
+    RunOptions o;
+    synchronized (read) {
+      o = read.get(options);
     }
-    if (line.isUsageHelpRequested() || line.isVersionHelpRequested() || run.dryRun) {
-      return new Fallback("--help, --version and --dry-run are answered by run itself");
+    if (o == null) {
+      o = options(args.subList(1, args.size()));
+      synchronized (read) {
+        read.put(options, o);
+      }
     }
-    if (run.enableAudit) {
-      return new Fallback("--enable-audit switches the kernel's auditing for run itself");
+    if (o.fallback().isPresent()) {
+      return new Fallback(o.fallback().get());
     }
-    if (run.attachPid != null || run.cacheEntry != null) {
-      return new Fallback("the cached start is run's own");
-    }
-    Path policy = cwd.resolve(run.policyFile).normalize();
-    List<Path> labels = run.labelsOption.files.stream().map(f -> cwd.resolve(f).normalize()).toList();
-    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels,
-        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi));
+    Path policy = cwd.resolve(o.policy()).normalize();
+    List<Path> labels = o.labels().stream().map(f -> cwd.resolve(f).normalize()).toList();
+    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels, o.landlock(), o.landlockAbi()));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Refused(f.message(), f.status());
     }
@@ -53,9 +75,9 @@ final class ServicePolicies implements Policies {
         + Enforcement.syscalls(l.lowered().keySet()) + " in the kernel; its refusals are EACCES and are not reported through the"
         + " service (--landlock=off has the supervisor decide and report them)\n").orElse("");
     Set<List<Long>> anchors = p.plan().ruleset().map(LandlockRuleset::anchors).orElse(Set.of());
-    long avcSize = run.avcSize;
+    long avcSize = o.avcSize();
     return new Plan(warnings, c.program(), c.notifies(), p.plan().ruleset().map(LandlockRuleset::serialise),
-        Optional.ofNullable(run.auditFile).map(a -> cwd.resolve(a).normalize()), run.quiet, new Supervision() {
+        o.audit().map(a -> cwd.resolve(a).normalize()), o.quiet(), new Supervision() {
           @Override
           public Supervisor supervisor(org.evfilter.lsm.supervise.AuditLog audit) {
             return RunPlanning.supervisor(bound, anchors, audit, avcSize);
@@ -66,6 +88,32 @@ final class ServicePolicies implements Policies {
             return RunPlanning.summary(summary);
           }
         });
+  }
+
+  // `run ARGS` read as run reads them.
+  private static RunOptions options(List<String> all) {
+    RunCommand run = new RunCommand();
+    CommandLine line = new CommandLine(run);
+    try {
+      line.parseArgs(all.toArray(String[]::new));
+    } catch (CommandLine.ParameterException e) {
+      return fallback("run says what is wrong with its arguments");
+    }
+    if (line.isUsageHelpRequested() || line.isVersionHelpRequested() || run.dryRun) {
+      return fallback("--help, --version and --dry-run are answered by run itself");
+    }
+    if (run.enableAudit) {
+      return fallback("--enable-audit switches the kernel's auditing for run itself");
+    }
+    if (run.attachPid != null || run.cacheEntry != null) {
+      return fallback("the cached start is run's own");
+    }
+    return new RunOptions(Optional.empty(), run.policyFile, List.copyOf(run.labelsOption.files), run.landlock == RunCommand.LandlockMode.auto,
+        run.landlockAbi, Optional.ofNullable(run.auditFile), run.quiet, run.avcSize);
+  }
+
+  private static RunOptions fallback(String why) {
+    return new RunOptions(Optional.of(why), null, List.of(), false, null, Optional.empty(), false, 0);
   }
 
   @Override

@@ -133,8 +133,12 @@ public final class Supervisor {
     natives.ownUmaskZero();
     Channel channel = Channel.of(listener);
     SeccompListener.Notification n;
-    while ((n = listener.receive()) != null) {
-      handle(channel, n);
+    try {
+      while ((n = listener.receive()) != null) {
+        handle(channel, n);
+      }
+    } finally {
+      credentials.release(); // the tasks are gone: what was kept of them goes too
     }
     return summary();
   }
