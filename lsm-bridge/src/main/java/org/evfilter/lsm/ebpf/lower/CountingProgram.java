@@ -20,6 +20,7 @@ import org.evfilter.lsm.ebpf.MapType;
 import org.evfilter.lsm.ebpf.Program;
 import org.evfilter.lsm.ebpf.Size;
 import org.evfilter.predicates.BoundExpression;
+import org.evfilter.predicates.eval.PolicyEngine;
 
 /**
  * An observer program: it evaluates rules on each hit of its hook and counts, deciding nothing.
@@ -62,6 +63,14 @@ public final class CountingProgram {
   private static final int KEY = -FilterLowering.STACK - 8;
 
   private CountingProgram() {}
+
+  /**
+   * A policy's rules on one syscall as the engine orders them (most restrictive first), each
+   * tagged with its place in the policy file.
+   */
+  public static List<Rule> rules(List<PolicyEngine.CompiledRule> rules) {
+    return rules.stream().map(r -> new Rule(r.rule().origin(), r.rule().filter())).toList();
+  }
 
   /** The number of counters {@code rules} rules need under {@code options}. */
   public static int counters(int rules, Options options) {
@@ -111,6 +120,9 @@ public final class CountingProgram {
         a.ja(out);
       }
       a.bind(next);
+      if (options.firstMatch() && r.filter().isEmpty()) {
+        break; // it decides every event: the rules after it are never evaluated
+      }
     }
     a.noOrigin().bind(out).mov(R0, 0).exit();
     return new Built(a.assemble(), lowering.replaced());

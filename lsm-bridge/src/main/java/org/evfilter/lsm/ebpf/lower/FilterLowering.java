@@ -105,7 +105,7 @@ public final class FilterLowering {
     } else if (atom instanceof Atom.Text x) {
       why = text(x, t, f, next);
     } else if (atom instanceof Atom.Never) {
-      goTo(f, next); // the kernel's no-op predicate: false, even under '!='
+      constant(f, t, next); // the kernel's no-op predicate: false, even under '!='
       why = Optional.empty();
     } else if (atom instanceof Atom.Cpus) {
       why = Optional.of("CPU sets are not lowered");
@@ -114,7 +114,7 @@ public final class FilterLowering {
     }
     if (why.isPresent()) {
       replaced.add(new Replacement(origin, atom, why.get()));
-      goTo(negated ? t : f, next);
+      constant(negated ? t : f, negated ? f : t, next);
     }
   }
 
@@ -257,6 +257,14 @@ public final class FilterLowering {
     } else {
       a.ldImm64(CONSTANT, value).jump(op, r, CONSTANT, to);
     }
+  }
+
+  // An atom whose answer is known: a test of a known register, so that the code the other answer
+  // leads to stays reachable for the verifier's CFG check (which refuses unreachable code), while
+  // its value tracking sees the test always go to 'to'.
+  private void constant(Label to, Label other, Label next) {
+    a.mov(VALUE, 0).jump(JumpOp.JNE, VALUE, 0, other);
+    goTo(to, next);
   }
 
   private void goTo(Label to, Label next) {
