@@ -4,6 +4,7 @@ import static org.evfilter.lsm.ebpf.Register.R0;
 import static org.evfilter.lsm.ebpf.Register.R1;
 import static org.evfilter.lsm.ebpf.Register.R10;
 import static org.evfilter.lsm.ebpf.Register.R2;
+import static org.evfilter.lsm.ebpf.Register.R3;
 import static org.evfilter.lsm.ebpf.Register.R9;
 
 import java.util.List;
@@ -87,22 +88,31 @@ public final class CountingProgram {
     }
     Assembler a = new Assembler();
     Label out = a.label("out");
+    Label early = a.label("early");
+    Label start = a.label("rules");
     a.mov(FilterLowering.CONTEXT, R1);
     if (options.tgid().isPresent()) {
-      a.call(Helper.GET_CURRENT_PID_TGID).alu64(AluOp.RSH, R0, 32).jump(JumpOp.JNE, R0, options.tgid().getAsInt(), out);
+      a.call(Helper.GET_CURRENT_PID_TGID).alu64(AluOp.RSH, R0, 32).jump(JumpOp.JNE, R0, options.tgid().getAsInt(), early);
     }
     // Counter 0: the events; R9 the row of this event's rule counters.
-    lookup(a, counters, 0, out);
+    lookup(a, counters, 0, early);
     if (options.events() > 0) {
       a.ldx(Size.DW, R9, R0, 0);
       increment(a, counters);
-      a.jump(JumpOp.JGE, R9, options.events(), out)
+      a.jump(JumpOp.JGE, R9, options.events(), early)
           .alu64(AluOp.MUL, R9, rules.size()).alu64(AluOp.ADD, R9, 1);
     } else {
       increment(a, counters);
       a.mov(R9, 1);
     }
+    // The exits of the prologue stay near it: a jump spans at most 32767 slots.
+    a.ja(start).bind(early).mov(R0, 0).exit();
+    a.bind(start);
     FilterLowering lowering = new FilterLowering(a, source);
+    // Under firstMatch every rule that matches goes to one counting block with its index in R3
+    // (a few slots a rule); otherwise each rule counts where it is and goes on.
+    Label count = a.label("count");
+    boolean decided = false; // an unconditional rule ended the evaluation: nothing falls through
     for (int i = 0; i < rules.size(); i++) {
       Rule r = rules.get(i);
       Label matched = a.label("matched" + i);
@@ -112,20 +122,36 @@ public final class CountingProgram {
       } else {
         a.origin(r.origin());
       }
-      a.bind(matched).mov(R2, R9).alu64(AluOp.ADD, R2, i);
-      a.stx(Size.W, R10, KEY, R2);
-      lookupKeyOnStack(a, counters, next);
-      increment(a, counters);
+      a.bind(matched);
       if (options.firstMatch()) {
-        a.ja(out);
+        a.mov(R3, i).ja(count);
+      } else {
+        a.mov(R3, i);
+        countRule(a, counters, next);
       }
       a.bind(next);
       if (options.firstMatch() && r.filter().isEmpty()) {
+        decided = true;
         break; // it decides every event: the rules after it are never evaluated
       }
     }
-    a.noOrigin().bind(out).mov(R0, 0).exit();
+    a.noOrigin();
+    if (options.firstMatch() && !rules.isEmpty()) {
+      if (!decided) {
+        a.ja(out);
+      }
+      a.bind(count);
+      countRule(a, counters, out);
+    }
+    a.bind(out).mov(R0, 0).exit();
     return new Built(a.assemble(), lowering.replaced());
+  }
+
+  // Counter R9 + R3 += 1, then on to 'then' (also when the counter is missing).
+  private static void countRule(Assembler a, BpfMap counters, Label then) {
+    a.mov(R2, R9).alu64(AluOp.ADD, R2, R3).stx(Size.W, R10, KEY, R2);
+    lookupKeyOnStack(a, counters, then);
+    increment(a, counters);
   }
 
   private static void lookup(Assembler a, BpfMap counters, int key, Label missing) {
