@@ -42,8 +42,9 @@ import org.evfilter.predicates.eval.PolicyEngine;
 /**
  * The two designs where they live: the same syscalls under nothing, under the policy's seccomp
  * program, under the policy's rules pushed into the kernel's trace-event filters (Ingo Molnar's
- * engine, which the kernel still has), both, and Landlock where the policy lowers to it; measured
- * in one run, interleaved and repeated, and again as the policy grows.
+ * engine, which the kernel still has), both, the same rules compiled to eBPF programs on the
+ * syscall's tracepoint ({@link TracepointObserver}, the third engine), and Landlock where the policy
+ * lowers to it; measured in one run, interleaved and repeated, and again as the policy grows.
  *
  * <p>Event filters are made to match nothing ({@code (rules) && common_pid < 0}: no pid is
  * negative), so an event costs the tracepoint, the filter's evaluation and the discard, and the
@@ -560,7 +561,7 @@ public final class InKernelComparison {
     }
   }
 
-  // The growth compares the two engines; what ftrace refused is not measured under it.
+  // The growth compares the three engines; what ftrace refused is not measured under it.
   private static boolean measured(Config c, int added, boolean ftraceRefused) {
     boolean traced = c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT;
     if (ftraceRefused && traced) {

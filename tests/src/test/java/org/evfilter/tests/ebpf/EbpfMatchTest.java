@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
  * have), the program on {@code syscalls/sys_enter_lseek} records which filter matched which call,
  * and the engine is asked the same of the same values. Filters written against the event's own
  * format (ftrace's view: every argument 8 bytes and unsigned, {@code common_pid}, {@code comm}) and a policy's
- * rules (seccomp's view: {@code fd} and {@code whence} are 4-byte ints, {@code argN}).
+ * rules (seccomp's view: {@code fd} and {@code whence} are 4-byte ints, {@code argN}); every rule
+ * evaluated, and stopping at the first that matches (a policy's order).
  */
 @Tag("kernel")
 class EbpfMatchTest {
@@ -75,8 +76,11 @@ class EbpfMatchTest {
         "common_pid == PID", "common_pid != PID && fd == 10", "comm == \"match_trigger\"", "comm != \"match_trigger\"",
         "comm ~ \"match*\"", "comm ~ \"xmatch*\"", "comm == \"match_trigge\"", "comm ~ \"!match_t*\"");
     FilterBinder binder = FilterBinder.forEvent(lseek.schema(), Dialect.EVFILTER, KernelFacts.ofThisMachine());
-    differential(lseek, TracepointFields.forFilters(lseek.schema()), pid -> filters.stream()
-        .map(f -> binder.bind("<filter>", f.replace("PID", Integer.toString(pid))).expression().orElseThrow()).toList(), filters);
+    for (boolean firstMatch : new boolean[] {false, true}) {
+      differential(lseek, TracepointFields.forFilters(lseek.schema()), pid -> filters.stream()
+          .map(f -> binder.bind("<filter>", f.replace("PID", Integer.toString(pid))).expression().orElseThrow()).toList(), filters,
+          firstMatch);
+    }
   }
 
   @Test
@@ -90,11 +94,13 @@ class EbpfMatchTest {
     filters.forEach(f -> text.append("errno(EPERM) lseek: ").append(f).append('\n'));
     BoundPolicy policy = PolicyBinder.bind("lseek rules", text.toString(), KernelFacts.ofThisMachine(), Arch.X86_64);
     List<BoundExpression> bound = policy.rules().stream().map(r -> r.filter().orElseThrow()).toList();
-    differential(lseek, TracepointFields.forPolicy(lseek.schema()), pid -> bound, filters);
+    for (boolean firstMatch : new boolean[] {false, true}) {
+      differential(lseek, TracepointFields.forPolicy(lseek.schema()), pid -> bound, filters, firstMatch);
+    }
   }
 
   private void differential(Tracepoints event, FieldSource source, java.util.function.IntFunction<List<BoundExpression>> filtersFor,
-      List<String> texts) throws Exception {
+      List<String> texts, boolean firstMatch) throws Exception {
     Path trigger = CPrograms.build("match_trigger", false);
     List<long[]> stimuli = stimuli();
     List<String> argv = new ArrayList<>(List.of("sh", "-c", "read go; exec \"$0\" \"$@\"", trigger.toString()));
@@ -112,7 +118,7 @@ class EbpfMatchTest {
       for (int i = 0; i < filters.size(); i++) {
         rules.add(new CountingProgram.Rule(texts.get(i), Optional.of(filters.get(i))));
       }
-      CountingProgram.Options options = new CountingProgram.Options(false, OptionalInt.of(pid), stimuli.size() + 4);
+      CountingProgram.Options options = new CountingProgram.Options(firstMatch, OptionalInt.of(pid), stimuli.size() + 4);
       String out;
       boolean[][] kernel = new boolean[stimuli.size()][filters.size()];
       try (BpfMap rows = BpfMap.counters(MapType.ARRAY, CountingProgram.counters(rules.size(), options), PREFIX + "rows")) {
@@ -143,11 +149,14 @@ class EbpfMatchTest {
         long[] v = stimuli.get(s);
         SyscallEvent e = SyscallEvent.builder(Arch.X86_64, 8, v[0], v[1], v[2], 0, 0, 0).pid(pid).tid(pid).comm("match_trigger")
             .strings(Map.of()).build();
+        boolean earlier = false; // under firstMatch, a rule after the first that matches is not evaluated
         for (int f = 0; f < filters.size(); f++) {
-          boolean engine = CompiledFilter.compile(filters.get(f), SeccompView.LAYOUT).matches(view.set(e, 0), counter);
+          boolean matched = CompiledFilter.compile(filters.get(f), SeccompView.LAYOUT).matches(view.set(e, 0), counter);
+          boolean engine = matched && !earlier;
+          earlier |= firstMatch && matched;
           matches += engine ? 1 : 0;
           if (engine != kernel[s][f]) {
-            differences.add(texts.get(f) + " on lseek(" + Long.toHexString(v[0]) + ", " + Long.toHexString(v[1]) + ", "
+            differences.add((firstMatch ? "first match: " : "") + texts.get(f) + " on lseek(" + Long.toHexString(v[0]) + ", " + Long.toHexString(v[1]) + ", "
                 + Long.toHexString(v[2]) + "): eBPF " + kernel[s][f] + ", engine " + engine);
           }
         }
