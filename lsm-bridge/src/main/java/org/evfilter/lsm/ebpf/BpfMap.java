@@ -54,6 +54,22 @@ public final class BpfMap implements AutoCloseable {
     return create(type, 4, 8, entries, name);
   }
 
+  /**
+   * Why this process cannot use {@code bpf(2)} here (not root, or the kernel refuses a map), or
+   * empty when it can: what a caller says before it does without eBPF.
+   */
+  public static Optional<String> unavailable() {
+    if (!"root".equals(System.getProperty("user.name"))) {
+      return Optional.of("not root");
+    }
+    try (BpfMap probe = counters(MapType.ARRAY, 1, "evf_probe")) {
+      probe.counter(0);
+      return Optional.empty();
+    } catch (EbpfException e) {
+      return Optional.of("bpf(2) refused: " + e.getMessage());
+    }
+  }
+
   public int fd() {
     return fd;
   }

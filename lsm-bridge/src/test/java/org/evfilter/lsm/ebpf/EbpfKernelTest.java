@@ -43,18 +43,7 @@ class EbpfKernelTest {
 
   @BeforeAll
   static void kernelAvailable() {
-    String why = null;
-    if (!"root".equals(System.getProperty("user.name"))) {
-      why = "not root";
-    } else if (CgroupLeaf.mount().isEmpty()) {
-      why = "no cgroup v2 mount";
-    } else {
-      try (BpfMap probe = BpfMap.counters(MapType.ARRAY, 1, PREFIX + "probe")) {
-        probe.counter(0);
-      } catch (EbpfException e) {
-        why = "bpf(2) refused: " + e.getMessage();
-      }
-    }
+    String why = BpfMap.unavailable().orElse(CgroupLeaf.mount().isEmpty() ? "no cgroup v2 mount" : null);
     if (why != null) {
       System.err.println("\n*** SKIPPED: eBPF toolkit not checked against the kernel: " + why + " ***\n");
     }
