@@ -64,6 +64,8 @@ public final class Libc {
   /** {@code stat(2)} into a {@link Structs.Stat}. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 
+  public static native int fstatfs(int fd, Pointer statfsbuf) throws LastErrorException;
+
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
 
   public static native int mkdirat(int dirfd, byte[] path, int mode) throws LastErrorException;

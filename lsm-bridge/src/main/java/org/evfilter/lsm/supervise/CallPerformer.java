@@ -123,7 +123,7 @@ final class CallPerformer {
   private int openFor(PinnedObject t, int flags, int mode) {
     if ((flags & O_TMPFILE_BIT) != 0) {
       // An unnamed file in the directory that was checked: nothing else can be reached this way.
-      return natives.openat(t.base() < 0 ? AT_FDCWD : t.base(), t.path(), flags, mode);
+      return create(t, flags, mode);
     }
     if (t.present() && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL)) {
       // The very object that was labelled, opened again through its descriptor's magic link with
@@ -150,10 +150,16 @@ final class CallPerformer {
     }
     // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
     try {
-      return natives.openat(t.base() < 0 ? AT_FDCWD : t.base(), t.path(), flags | O_EXCL, mode);
+      return create(t, flags | O_EXCL, mode);
     } catch (LastErrorException ex) {
       throw ex.getErrorCode() == EEXIST && (flags & O_EXCL) == 0 ? new LastErrorException(EACCES) : ex;
     }
+  }
+
+  // Opened from where the object was looked up, the lookup kept in the task's file tree as the check's was.
+  private int create(PinnedObject t, int flags, int mode) {
+    Lookup l = t.where();
+    return l.within() == 0 ? natives.openat(l.dirfd(), l.path(), flags, mode) : natives.openIn(l.dirfd(), l.path(), flags, mode, l.within());
   }
 
   // The descriptor's magic link: the object itself, whatever its path is now.
@@ -205,8 +211,9 @@ final class CallPerformer {
           throw new LastErrorException(EXDEV);
         }
         // linkat(AT_SYMLINK_FOLLOW) links the object the symlink led to when it was labelled.
-        String here = followed && t.present() ? natives.readlink("/proc/self/fd/" + t.pinned()) : pinner.at(from);
-        if (!keepsLabels(here, pinner.at(to), rename && (f & RENAME_EXCHANGE) != 0)) {
+        boolean kept = followed && t.present() ? !readsLabels || relabelling.keeps(name -> natives.readXattr(t.pinned(), name),
+            t.identity().mode(), pinner.at(t), pinner.at(to)) : keepsLabels(from, to, rename && (f & RENAME_EXCHANGE) != 0);
+        if (!kept) {
           // Labels belong to objects: EXDEV, as Landlock refuses a move that would change access;
           // mv then copies, and the copy is a new object, made only where reading the source is allowed.
           throw new LastErrorException(EXDEV);
@@ -227,12 +234,15 @@ final class CallPerformer {
   }
 
   // Whether the object at here keeps its labels (and all beneath it) at there; for an exchange, the
-  // object at there too, at here. Both paths are read from the pinned entries the call is made on.
-  private boolean keepsLabels(String here, String there, boolean exchange) {
+  // object at there too, at here. Both are the pinned entries the call is made on: walked through
+  // their parents' descriptors, labelled by their paths as the task sees them.
+  private boolean keepsLabels(ObjectPinner.Entry here, ObjectPinner.Entry there, boolean exchange) {
     if (!readsLabels) {
       return true;
     }
-    return relabelling.keeps(here, there) && (!exchange || relabelling.keeps(there, here));
+    String from = pinner.at(here);
+    String to = pinner.at(there);
+    return relabelling.keeps(here.walkable(), from, to) && (!exchange || relabelling.keeps(there.walkable(), to, from));
   }
 
   // Whether the object, or anything beneath it when it is a directory, carries a label xattr;

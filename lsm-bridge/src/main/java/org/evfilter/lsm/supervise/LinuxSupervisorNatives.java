@@ -38,6 +38,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private final XattrReader xattrs = LinuxXattrs.reader();
   private final Structs.Stat stat = new Structs.Stat();
   private final Structs.OpenHow how = new Structs.OpenHow();
+  private final Structs.Statfs statfs = new Structs.Statfs();
   private final Memory pathBuffer = new Memory(TargetMemory.PATH_MAX + 1);
 
   @Override
@@ -57,9 +58,18 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
 
   @Override
   public int pin(int dirfd, byte[] path, boolean follow, long resolve) {
-    how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-    how.mode = 0;
-    how.resolve = RESOLVE_NO_MAGICLINKS | resolve;
+    return openat2(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, RESOLVE_NO_MAGICLINKS | resolve);
+  }
+
+  @Override
+  public int openIn(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    return openat2(dirfd, path, flags, mode, resolve);
+  }
+
+  private int openat2(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    how.flags = flags & 0xffffffffL;
+    how.mode = mode;
+    how.resolve = resolve;
     how.write();
     pathBuffer.write(0, path, 0, path.length);
     pathBuffer.setByte(path.length, (byte) 0);
@@ -93,6 +103,13 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private LabelResolver.Identity identity() {
     stat.readIdentity();
     return new LabelResolver.Identity(stat.st_dev, stat.st_ino, stat.st_ctime * 1_000_000_000L + stat.st_ctime_nsec, stat.st_mode);
+  }
+
+  @Override
+  public boolean onProcfs(int fd) {
+    Libc.fstatfs(fd, statfs.getPointer());
+    statfs.read();
+    return statfs.f_type == Structs.Statfs.PROC_SUPER_MAGIC;
   }
 
   @Override

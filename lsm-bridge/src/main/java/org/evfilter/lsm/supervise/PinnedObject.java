@@ -6,14 +6,23 @@ import java.nio.charset.StandardCharsets;
 import org.evfilter.predicates.labels.LabelResolver;
 
 /**
- * The object a syscall names: where it is ({@code canonical} when it was resolved, else null), what
- * it is labelled, and a descriptor pinning it ({@code pinned}, -1 when it was absent; {@code base},
- * the directory a relative {@code path} is in, -1 for an absolute one).
+ * The object a syscall names: where it is looked up ({@code where}), where it is as the task sees
+ * it ({@code canonical} when it was resolved, else null), what it is labelled, and a descriptor
+ * pinning it ({@code pinned}, -1 when it was absent).
  *
  * @param absentErrno why the object could not be pinned (ENOENT, ENOTDIR, EACCES), 0 when it was
  */
-record PinnedObject(byte[] path, String canonical, int base, int pinned, LabelResolver.Identity identity, long labels,
-    int absentErrno) {
+record PinnedObject(Lookup where, String canonical, int pinned, LabelResolver.Identity identity, long labels, int absentErrno) {
+  /** The path as it is looked up from {@link #base}. */
+  byte[] path() {
+    return where.path();
+  }
+
+  /** The directory the path is looked up from, -1 for the supervisor's own root (an absolute path on the host). */
+  int base() {
+    return where.base();
+  }
+
   boolean present() {
     return pinned >= 0;
   }
@@ -33,10 +42,10 @@ record PinnedObject(byte[] path, String canonical, int base, int pinned, LabelRe
     if (canonical != null) {
       return canonical;
     }
-    String p = new String(path, StandardCharsets.ISO_8859_1);
-    if (base < 0) {
-      return p;
+    String p = new String(path(), StandardCharsets.ISO_8859_1);
+    if (base() < 0 || (where.within() & Lookup.RESOLVE_IN_ROOT) != 0 && p.startsWith("/")) {
+      return p; // already the task's path: absolute on the host, or from the task's root
     }
-    return ObjectPinner.under(natives.readlink("/proc/self/fd/" + base), p);
+    return ObjectPinner.under(where.root().view(natives.readlink("/proc/self/fd/" + base())), p);
   }
 }

@@ -4,6 +4,7 @@ import static org.evfilter.events.syscalls.Errno.E2BIG;
 import static org.evfilter.events.syscalls.Errno.EFAULT;
 import static org.evfilter.events.syscalls.Errno.EINVAL;
 import static org.evfilter.events.syscalls.Errno.EPERM;
+import static org.evfilter.events.syscalls.Errno.ESRCH;
 import static org.evfilter.events.syscalls.FileFlags.AT_EMPTY_PATH;
 import static org.evfilter.events.syscalls.FileFlags.AT_SYMLINK_FOLLOW;
 import static org.evfilter.events.syscalls.FileFlags.AT_SYMLINK_NOFOLLOW;
@@ -66,6 +67,7 @@ public final class Supervisor {
   private final Responder responder;
   private final Relabelling relabelling;
   private long notifications;
+  private boolean inTaskRoot;
 
   /** What a supervision did, for the summary at exit. */
   public record Summary(long notifications, long allowed, long denied, AvcStats avc, AvcStats labelCache) {}
@@ -110,6 +112,19 @@ public final class Supervisor {
    */
   public Supervisor keepInPlace(Set<List<Long>> anchors) {
     performer.keepInPlace(anchors);
+    return this;
+  }
+
+  /**
+   * Resolves paths in the notifying task's root (containers): absolute paths from its own root
+   * ({@code /proc/TID/root}, which ".." and absolute symlinks never leave), relative ones from its
+   * working directory there, never from the supervisor's root; file_contexts labels and reports
+   * name objects by their paths in that root, and /proc/self is the task's as its pid namespace
+   * numbers it.
+   */
+  public Supervisor inTaskRoot() {
+    inTaskRoot = true;
+    pinner.inTaskRoot();
     return this;
   }
 
@@ -196,14 +211,14 @@ public final class Supervisor {
     }
     TaskCredentials.Creds task = creds.get();
     // The task's /proc/self is its own, not the supervisor's.
-    byte[] first = ObjectPinner.selfless(path.get(), task.tgid(), n.tid());
+    byte[] first = selfless(path.get(), task, n.tid());
     // openat2's resolve flags (RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS...) bind the lookup of the object.
     c.targets().add(pinner.pin(n.tid(), dirfd(n, p.dirfd()), first, follows(p.kind(), flags), task,
         how.map(TaskArguments.OpenHow::resolve).orElse(0L)));
     Map<Integer, String> strings = new HashMap<>();
     strings.put(p.path(), latin1(first));
     if (p.path2() >= 0) {
-      byte[] second = ObjectPinner.selfless(path2.get(), task.tgid(), n.tid());
+      byte[] second = selfless(path2.get(), task, n.tid());
       c.targets().add(pinner.pin(n.tid(), dirfd(n, p.dirfd2()), second, false, task, 0));
       strings.put(p.path2(), latin1(second));
     }
@@ -214,6 +229,16 @@ public final class Supervisor {
   // What openat2 itself refuses: flags beyond 32 bits, a mode without O_CREAT or O_TMPFILE.
   static boolean invalid(TaskArguments.OpenHow how) {
     return how.flags() >>> 32 != 0 || (how.flags() & (O_CREAT | O_TMPFILE_BIT)) == 0 && how.mode() != 0;
+  }
+
+  // The task's /proc/self is its own: its process as its /proc numbers it, which for a task in a
+  // pid namespace of its own is not the pid the notification carries (the supervisor's view).
+  private byte[] selfless(byte[] path, TaskCredentials.Creds task, int tid) {
+    if (!inTaskRoot || !ObjectPinner.namesSelf(path)) {
+      return ObjectPinner.selfless(path, task.tgid(), tid);
+    }
+    TaskCredentials.InnermostIds ids = credentials.innermost(tid).orElseThrow(() -> new LastErrorException(ESRCH));
+    return ObjectPinner.selfless(path, ids.tgid(), ids.tid());
   }
 
   private static long dirfd(SeccompListener.Notification n, int arg) {
@@ -269,15 +294,15 @@ public final class Supervisor {
       return; // the task is gone
     }
     TaskCredentials.Creds task = creds.get();
-    PinnedObject t = byFd ? pinner.descriptor((int) c.arg(x.dirfd()), task) : pinner.pin(n.tid(),
+    PinnedObject t = byFd ? pinner.descriptor(n.tid(), (int) c.arg(x.dirfd()), task) : pinner.pin(n.tid(),
         x.naming() == XattrSyscall.Naming.AT ? dirfd(n, x.dirfd()) : org.evfilter.events.syscalls.FileFlags.AT_FDCWD,
-        ObjectPinner.selfless(path.get(), task.tgid(), n.tid()), x.naming() == XattrSyscall.Naming.PATH
+        selfless(path.get(), task, n.tid()), x.naming() == XattrSyscall.Naming.PATH
             || x.naming() == XattrSyscall.Naming.AT && (atFlags & AT_SYMLINK_NOFOLLOW) == 0, task, 0);
     c.targets().add(t);
     String xattr = latin1(xname.get());
     boolean relabels = Relabelling.labelling(xname.get());
     long after = relabels && t.present()
-        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, natives.readlink("/proc/self/fd/" + t.pinned()),
+        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, pinner.at(t),
             t.identity().mode())
         : t.labels();
     Map<Integer, String> strings = new HashMap<>();

@@ -84,6 +84,17 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   }
 
   @Override
+  public boolean onProcfs(int fd) {
+    return false;
+  }
+
+  @Override
+  public int openIn(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    calls.add("openIn " + new String(path, StandardCharsets.ISO_8859_1));
+    return opened(new String(path, StandardCharsets.ISO_8859_1));
+  }
+
+  @Override
   public long procDevice() {
     return 99;
   }
