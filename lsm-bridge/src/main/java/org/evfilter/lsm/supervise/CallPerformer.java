@@ -7,6 +7,7 @@ import static org.evfilter.events.syscalls.Errno.EINVAL;
 import static org.evfilter.events.syscalls.Errno.EISDIR;
 import static org.evfilter.events.syscalls.Errno.ELOOP;
 import static org.evfilter.events.syscalls.Errno.ENOENT;
+import static org.evfilter.events.syscalls.Errno.ENXIO;
 import static org.evfilter.events.syscalls.Errno.EPERM;
 import static org.evfilter.events.syscalls.Errno.EXDEV;
 import static org.evfilter.events.syscalls.FileFlags.AT_FDCWD;
@@ -19,10 +20,12 @@ import static org.evfilter.events.syscalls.FileFlags.O_EXCL;
 import static org.evfilter.events.syscalls.FileFlags.O_NOFOLLOW;
 import static org.evfilter.events.syscalls.FileFlags.O_NONBLOCK;
 import static org.evfilter.events.syscalls.FileFlags.O_PATH;
+import static org.evfilter.events.syscalls.FileFlags.O_RDONLY;
 import static org.evfilter.events.syscalls.FileFlags.O_TMPFILE_BIT;
 import static org.evfilter.events.syscalls.FileFlags.O_TRUNC;
 import static org.evfilter.events.syscalls.FileFlags.O_WRONLY;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFDIR;
+import static org.evfilter.lsm.supervise.ObjectPinner.S_IFIFO;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFLNK;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFREG;
 
@@ -41,6 +44,8 @@ import org.evfilter.predicates.labels.LabelResolver;
  */
 final class CallPerformer {
   private static final int RENAME_EXCHANGE = 2;
+  private static final long FIFO_WAIT_MS = 60_000;
+  private static final long FIFO_POLL_MS = 5;
 
   private final SupervisorNatives natives;
   private final ObjectPinner pinner;
@@ -94,6 +99,35 @@ final class CallPerformer {
       throw new LastErrorException(ENOENT);
     }
     return t.pinned();
+  }
+
+  /**
+   * Reopens the task's own descriptor (the only target, taken from the task) as the open asks:
+   * a FIFO opened for writing waits for its reader as the kernel would make the task wait (runc's
+   * exec FIFO, read by {@code runc start}), up to {@value #FIFO_WAIT_MS} ms, while the task waits.
+   */
+  long reopen(Call c, PathSyscall p, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task) {
+    PinnedObject t = c.targets().get(0);
+    long deadline = System.nanoTime() + FIFO_WAIT_MS * 1_000_000L;
+    while (true) {
+      try {
+        return open(c, p, t, flags, how, task);
+      } catch (LastErrorException e) {
+        boolean noReader = e.getErrorCode() == ENXIO && t.type() == S_IFIFO && (flags & O_ACCMODE) != O_RDONLY;
+        if (!noReader || System.nanoTime() > deadline) {
+          throw e;
+        }
+      }
+      if (!c.channel().valid(c.n().id())) {
+        return -1; // the task is gone, or was interrupted: nothing to answer
+      }
+      try {
+        Thread.sleep(FIFO_POLL_MS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new LastErrorException(ENXIO);
+      }
+    }
   }
 
   private long open(Call c, PathSyscall p, PinnedObject t, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task) {

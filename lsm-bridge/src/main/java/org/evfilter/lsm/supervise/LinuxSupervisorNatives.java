@@ -27,7 +27,6 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private static final long SYS_UNSHARE = 272;
   private static final long SYS_UMASK = 95;
   private static final long CLONE_FS = 0x200;
-  private static final long RESOLVE_NO_MAGICLINKS = 0x02;
   private static final Memory EMPTY = new Memory(1);
 
   static {
@@ -58,7 +57,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
 
   @Override
   public int pin(int dirfd, byte[] path, boolean follow, long resolve) {
-    return openat2(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, RESOLVE_NO_MAGICLINKS | resolve);
+    return openat2(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, Lookup.RESOLVE_NO_MAGICLINKS | resolve);
   }
 
   @Override

@@ -8,6 +8,7 @@ package org.evfilter.lsm.supervise;
  * it), the task's paths read back through {@code root}.
  */
 record Lookup(int base, byte[] path, long within, TaskRoot root) {
+  static final long RESOLVE_NO_MAGICLINKS = 0x02;
   static final long RESOLVE_BENEATH = 0x08;
   static final long RESOLVE_IN_ROOT = 0x10;
 

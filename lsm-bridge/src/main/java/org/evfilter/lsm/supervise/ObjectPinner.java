@@ -23,6 +23,7 @@ final class ObjectPinner {
   static final int S_IFREG = 0100000;
   static final int S_IFDIR = 0040000;
   static final int S_IFLNK = 0120000;
+  static final int S_IFIFO = 0010000;
   private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
   private static final byte[] DOT = {'.'};
   private static final byte[] DOTDOT = {'.', '.'};
@@ -278,6 +279,24 @@ final class ObjectPinner {
       }
     }
     return -1;
+  }
+
+  /**
+   * The descriptor a path names when it is one of the task's own, {@code /proc/self/fd/N} or
+   * {@code /proc/thread-self/fd/N}: reopened, as runc's init reopens its exec FIFO.
+   */
+  static java.util.OptionalInt ownDescriptor(byte[] path) {
+    if (!namesSelf(path)) {
+      return java.util.OptionalInt.empty();
+    }
+    String p = new String(path, StandardCharsets.ISO_8859_1);
+    for (String dir : List.of("/proc/self/fd/", "/proc/thread-self/fd/")) {
+      String n = p.startsWith(dir) ? p.substring(dir.length()) : "";
+      if (!n.isEmpty() && n.length() < 10 && n.chars().allMatch(Character::isDigit)) {
+        return java.util.OptionalInt.of(Integer.parseInt(n));
+      }
+    }
+    return java.util.OptionalInt.empty();
   }
 
   /** Whether the path may name /proc/self or /proc/thread-self (false for almost every path, without a string). */

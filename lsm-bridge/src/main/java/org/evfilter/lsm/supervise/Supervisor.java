@@ -3,6 +3,7 @@ package org.evfilter.lsm.supervise;
 import static org.evfilter.events.syscalls.Errno.E2BIG;
 import static org.evfilter.events.syscalls.Errno.EFAULT;
 import static org.evfilter.events.syscalls.Errno.EINVAL;
+import static org.evfilter.events.syscalls.Errno.ENOENT;
 import static org.evfilter.events.syscalls.Errno.EPERM;
 import static org.evfilter.events.syscalls.Errno.ESRCH;
 import static org.evfilter.events.syscalls.FileFlags.AT_EMPTY_PATH;
@@ -210,6 +211,10 @@ public final class Supervisor {
       return; // the task is gone
     }
     TaskCredentials.Creds task = creds.get();
+    if (inTaskRoot && reopensOwn(p, how) && ObjectPinner.ownDescriptor(path.get()).isPresent()) {
+      reopen(c, p, flags, how, task, ObjectPinner.ownDescriptor(path.get()).getAsInt(), path.get());
+      return;
+    }
     // The task's /proc/self is its own, not the supervisor's.
     byte[] first = selfless(path.get(), task, n.tid());
     // openat2's resolve flags (RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS...) bind the lookup of the object.
@@ -224,6 +229,30 @@ public final class Supervisor {
     }
     Decision d = decider.objects(event(n, strings), c.targets());
     responder.act(c, task, d, p.kind() == PathSyscall.Kind.EXEC ? null : () -> performer.path(c, p, flags, how, task));
+  }
+
+  // An open that may reopen one of the task's own descriptors through its magic link: not one
+  // openat2 forbids magic links to (RESOLVE_NO_MAGICLINKS, as the kernel would refuse it).
+  private static boolean reopensOwn(PathSyscall p, Optional<TaskArguments.OpenHow> how) {
+    return (p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2)
+        && how.map(h -> (h.resolve() & Lookup.RESOLVE_NO_MAGICLINKS) == 0).orElse(true);
+  }
+
+  // The task reopens its own descriptor fd (runc's init reopens its exec FIFO this way, under the
+  // container's filter): the object is the one that descriptor holds, taken from the task
+  // (pidfd_getfd), labelled and decided, and opened again through the supervisor's copy, so a
+  // descriptor the task swaps in meanwhile is never the one opened.
+  private void reopen(Call c, PathSyscall p, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task, int fd,
+      byte[] path) {
+    SeccompListener.Notification n = c.n();
+    try {
+      c.targets().add(pinner.descriptor(n.tid(), fd, task));
+    } catch (LastErrorException e) {
+      responder.refuse(c, "no descriptor " + fd + " to reopen", ENOENT);
+      return;
+    }
+    Decision d = decider.objects(event(n, Map.of(p.path(), latin1(path))), c.targets());
+    responder.act(c, task, d, () -> performer.reopen(c, p, flags, how, task));
   }
 
   // What openat2 itself refuses: flags beyond 32 bits, a mode without O_CREAT or O_TMPFILE.
