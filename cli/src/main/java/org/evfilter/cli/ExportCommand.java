@@ -56,7 +56,8 @@ final class ExportCommand implements Callable<Integer> {
 
   @Option(names = "--listener-path", paramLabel = "PATH", description = "The unix socket of the seccomp agent (evfilter"
       + " serve --socket) the runtime hands the container's notification listener to: written as listenerPath, with the"
-      + " calls the supervisor decides (labels, paths) and those it must hear of sent to it (SCMP_ACT_NOTIFY).")
+      + " calls the supervisor decides (labels, paths) and those it must hear of sent to it (SCMP_ACT_NOTIFY); named only"
+      + " when some call goes to it.")
   String listenerPath;
 
   @Option(names = "--listener-metadata", paramLabel = "NAME", description = "The listenerMetadata the runtime passes to the"
