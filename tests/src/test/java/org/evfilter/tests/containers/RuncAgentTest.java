@@ -162,4 +162,29 @@ class RuncAgentTest {
       }
     }
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
+  void theAgentKilledMidRunFailsTheNextSupervisedCallClosed(String runtime) throws Exception {
+    Path socket = work.resolve("agent.sock");
+    OciExport.Exported e = OciExport.oci(policy("c1", LABELLED), Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
+        Optional.of(new OciExport.Listener(socket.toString(), "c1")));
+    try (RuncBundle b = bundle(runtime)) {
+      Process agent = agent(socket, work.resolve("message.json"), "exec", List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+          .toString(), "-cp", System.getProperty("java.class.path"), ListenerAgent.class.getName(), "{fd}", work.resolve("c1.evf").toString()));
+      try {
+        RuncBundle.Running c = b.seccomp(e.seccomp())
+            .command("/bin/sh", "-c", "cat /etc/public; echo first; sleep 3; cat /etc/public; echo \"after $?\"").start();
+        b.awaitOutput(c, "first", 60);
+        agent.destroyForcibly().waitFor(); // SIGKILL, while the container sleeps
+        RuncBundle.Result r = b.waitFor(c, 60);
+        show(runtime + ", agent killed", r);
+        assertEquals(1, r.stdout().split("public words", -1).length - 1, "read once, before the kill: " + r.stdout());
+        assertTrue(r.stderr().contains("Function not implemented"), "ENOSYS after the kill: " + r.stderr());
+        assertTrue(r.stdout().contains("after 1"), r.stdout());
+      } finally {
+        agent.destroyForcibly().waitFor();
+      }
+    }
+  }
 }

@@ -94,8 +94,21 @@ public final class RuncBundle implements AutoCloseable {
     return this;
   }
 
+  /** A container started by {@code run}: the runtime's process and where the container's output goes. */
+  public record Running(Process runtime, Path stdout, Path stderr) {
+    /** What the container printed on its standard output so far. */
+    public String printed() throws IOException {
+      return Files.readString(stdout);
+    }
+  }
+
   /** Runs the container to its end ({@code run}), at most {@code seconds}. */
   public Result run(int seconds) throws IOException, InterruptedException {
+    return waitFor(start(), seconds);
+  }
+
+  /** Starts the container ({@code run}) without waiting for it. */
+  public Running start() throws IOException {
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
     String id = "evfilter-oci-" + UUID.randomUUID().toString().substring(0, 8);
     created.add(id);
@@ -104,11 +117,32 @@ public final class RuncBundle implements AutoCloseable {
     Process p = new ProcessBuilder(runtime(List.of("run", "--bundle", dir.toString(), id)))
         .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .start();
+    return new Running(p, out, err);
+  }
+
+  /**
+   * Waits until the container printed {@code text}, at most {@code seconds}; fails saying what it
+   * printed when it did not (or skips, where the runtime cannot run containers here).
+   */
+  public void awaitOutput(Running c, String text, int seconds) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (!c.printed().contains(text) && System.nanoTime() < deadline && c.runtime().isAlive()) {
+      Thread.sleep(20);
+    }
+    if (!c.printed().contains(text)) {
+      Result r = c.runtime().isAlive() ? null : waitFor(c, 1);
+      throw new AssertionError("the container did not print '" + text + "': " + (r == null ? c.printed() : r));
+    }
+  }
+
+  /** The container's end, at most {@code seconds} away; skips the test where the runtime cannot run containers here. */
+  public Result waitFor(Running c, int seconds) throws IOException, InterruptedException {
+    Process p = c.runtime();
     if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
       p.destroyForcibly().waitFor();
-      throw new IOException(runtime.getFileName() + " run did not end in " + seconds + " s: " + Files.readString(err));
+      throw new IOException(runtime.getFileName() + " run did not end in " + seconds + " s: " + Files.readString(c.stderr()));
     }
-    Result r = new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+    Result r = new Result(p.exitValue(), Files.readString(c.stdout()), Files.readString(c.stderr()));
     // crun refuses a machine with cgroup v1 and v2 controllers at once (this machine class's hybrid layout).
     boolean noCgroups = r.status() != 0 && r.stderr().contains(CRUN_HYBRID);
     if (noCgroups) {
