@@ -36,27 +36,9 @@ class TaskRootTest {
       .file("/rootfs/etc/secret").file("/rootfs/etc/public").file("/rootfs/work/notes")
       .link("/proc/" + ME + "/root", "/rootfs").link("/proc/" + ME + "/cwd", "/rootfs/work")
       .symlink("/rootfs/etc/link", "/etc/secret");
-  private final List<String> answers = new ArrayList<>();
   private final List<String> denials = new ArrayList<>();
-
-  private final Channel channel = new Channel() {
-    @Override
-    public boolean valid(long id) {
-      return true;
-    }
-
-    @Override
-    public boolean answer(long id, NotificationAnswer a) {
-      answers.add(a.toString());
-      return true;
-    }
-
-    @Override
-    public int inject(long id, int fd, boolean cloexec) {
-      answers.add("addfd " + natives.open.get(fd));
-      return 3;
-    }
-  };
+  private final RecordingChannel channel = new RecordingChannel(fd -> natives.open.get(fd));
+  private final List<String> answers = channel.answers;
 
   // /etc/secret is secret_t by its path in the container; the rule refuses opening it.
   private Supervisor supervisor(boolean inTaskRoot) throws IOException {

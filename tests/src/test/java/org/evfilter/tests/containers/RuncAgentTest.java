@@ -103,12 +103,23 @@ class RuncAgentTest {
     return p;
   }
 
+  // The agent handing the listener to ListenerAgent, which supervises with c1.evf in the container's root.
+  private Process supervisingAgent(Path socket) throws Exception {
+    return agent(socket, work.resolve("message.json"), "exec", List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+        .toString(), "-cp", System.getProperty("java.class.path"), ListenerAgent.class.getName(), "{fd}", work.resolve("c1.evf").toString()));
+  }
+
+  // The profile for c1.evf naming the agent at socket.
+  private OciExport.Exported withAgent(Path socket) throws IOException {
+    return OciExport.oci(policy("c1", LABELLED), Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
+        Optional.of(new OciExport.Listener(socket.toString(), "c1")));
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"runc", "crun"})
   void theRuntimeSendsTheAgentTheContainersStateAndListener(String runtime) throws Exception {
     Path socket = work.resolve("agent.sock");
-    OciExport.Exported e = OciExport.oci(policy("c1", LABELLED), Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
-        Optional.of(new OciExport.Listener(socket.toString(), "c1")));
+    OciExport.Exported e = withAgent(socket);
     assertEquals(socket.toString(), e.seccomp().path("listenerPath").asText());
     try (RuncBundle b = bundle(runtime)) {
       Path message = work.resolve("message.json");
@@ -141,12 +152,9 @@ class RuncAgentTest {
   @ValueSource(strings = {"runc", "crun"})
   void anAgentSupervisingInTheContainersRootAllowsOneFileAndRefusesTheLabelledOne(String runtime) throws Exception {
     Path socket = work.resolve("agent.sock");
-    BoundPolicy p = policy("c1", LABELLED);
-    OciExport.Exported e = OciExport.oci(p, Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
-        Optional.of(new OciExport.Listener(socket.toString(), "c1")));
+    OciExport.Exported e = withAgent(socket);
     try (RuncBundle b = bundle(runtime)) {
-      Process agent = agent(socket, work.resolve("message.json"), "exec", List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "-cp", System.getProperty("java.class.path"), ListenerAgent.class.getName(), "{fd}", work.resolve("c1.evf").toString()));
+      Process agent = supervisingAgent(socket);
       try {
         RuncBundle.Result r = b.seccomp(e.seccomp()).command("/bin/sh", "-c", "cat /etc/public; cat /etc/secret; exit 7").run(90);
         show(runtime + ", supervised", r);
@@ -167,11 +175,9 @@ class RuncAgentTest {
   @ValueSource(strings = {"runc", "crun"})
   void theAgentKilledMidRunFailsTheNextSupervisedCallClosed(String runtime) throws Exception {
     Path socket = work.resolve("agent.sock");
-    OciExport.Exported e = OciExport.oci(policy("c1", LABELLED), Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
-        Optional.of(new OciExport.Listener(socket.toString(), "c1")));
+    OciExport.Exported e = withAgent(socket);
     try (RuncBundle b = bundle(runtime)) {
-      Process agent = agent(socket, work.resolve("message.json"), "exec", List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-          .toString(), "-cp", System.getProperty("java.class.path"), ListenerAgent.class.getName(), "{fd}", work.resolve("c1.evf").toString()));
+      Process agent = supervisingAgent(socket);
       try {
         RuncBundle.Running c = b.seccomp(e.seccomp())
             .command("/bin/sh", "-c", "cat /etc/public; echo first; sleep 3; cat /etc/public; echo \"after $?\"").start();
