@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Generates the symbolic constants a filter may use (O_*, AT_*, CLONE_*, PROT_*, MAP_*, SOCK_*,
-# AF_*, errno and signal names) from the C library and kernel UAPI headers of the machine it runs on (Debian
+# AF_*, IPPROTO_*, SOL_*, SO_*, errno and signal names) from the C library and kernel UAPI headers of the machine it runs on (Debian
 # 12: glibc 2.36, linux-libc-dev 6.1), by compiling and running a C program.
 # Output: events/src/main/resources/org/evfilter/events/syscalls/constants.
 # (Syscall numbers are the events module's: events/scripts/gen-syscall-tables.sh.)
@@ -14,12 +14,12 @@ names() { # FAMILY-PREFIX HEADER...: macro names with that prefix defined by the
   for h in "$@"; do printf '#include <%s>\n' "$h" >> "$work/h.c"; done
   gcc -E -dM "$work/h.c" | awk -v p="^$prefix" '$1=="#define" && $2 ~ p && $2 !~ /\(/ {print $2}' | sort -u
 }
-hdrs=(fcntl.h sys/mman.h sched.h sys/socket.h errno.h linux/sched.h signal.h sys/random.h sys/resource.h linux/futex.h asm/prctl.h unistd.h)
+hdrs=(fcntl.h sys/mman.h sched.h sys/socket.h netinet/in.h errno.h linux/sched.h signal.h sys/random.h sys/resource.h linux/futex.h asm/prctl.h unistd.h)
 {
   printf '#define _GNU_SOURCE\n#include <stdio.h>\n'
   for h in "${hdrs[@]}"; do printf '#include <%s>\n' "$h"; done
   printf 'int main(void) {\n'
-  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_ GRND_ RLIMIT_ FUTEX_ ARCH_ MSG_ SEEK_ F_; do
+  for fam in O_ AT_ CLONE_ PROT_ MAP_ SOCK_ AF_ IPPROTO_ SOL_ SO_ GRND_ RLIMIT_ FUTEX_ ARCH_ MSG_ SEEK_ F_; do
     for n in $(names "$fam" "${hdrs[@]}"); do
       printf '  printf("%%s %%s %%llu\\n", "%s", "%s", (unsigned long long)(%s));\n' "${fam%_}" "$n" "$n"
     done

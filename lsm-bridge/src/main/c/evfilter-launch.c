@@ -23,6 +23,15 @@
  * Exit status when CMD cannot start: 126 (found but not executable or exec denied), 127 (not
  * found), 125 (the launcher itself failed; the reason is on stderr when it can still be written).
  *
+ * usage: evfilter-launch --service SOCKET JAVA_COMMAND... --args run OPTIONS... -- CMD [ARGS...]
+ *
+ * `evfilter run` through `evfilter serve` (LaunchProtocol in lsm-bridge's service package): sends
+ * the arguments and the working directory, prints the warnings, forks CMD under the program the
+ * service sends (after its Landlock ruleset, read from memory), hands CMD's listener and pid over
+ * and keeps no copy (the service's end is the listener's: fail closed), lets CMD start, prints the
+ * denials as they come, then CMD's status and the summary. It execs JAVA_COMMAND instead when
+ * nothing answers on SOCKET or the service leaves the run to evfilter (--dry-run...).
+ *
  * usage: evfilter-launch --syscall-loop COUNT CLOSE(0|1) NR [ARG...]
  *
  * The built-in microbenchmark of `evfilter compare --kernel`: makes syscall NR with the arguments
@@ -64,6 +73,7 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,11 +172,8 @@ struct path_beneath_attr {
   int parent_fd;
 } __attribute__((packed));
 
-static void landlock(const char *file) {
-  FILE *in = fopen(file, "re");
-  if (in == NULL) {
-    die(file);
-  }
+/* Restricts this process with the serialised ruleset read from `in`, which it closes. */
+static void landlock_from(FILE *in) {
   unsigned int abi;
   unsigned long long handled;
   if (fscanf(in, "landlock %x %llx\n", &abi, &handled) != 2) {
@@ -226,6 +233,14 @@ static void landlock(const char *file) {
     die("landlock_restrict_self");
   }
   close(rs);
+}
+
+static void landlock(const char *file) {
+  FILE *in = fopen(file, "re");
+  if (in == NULL) {
+    die(file);
+  }
+  landlock_from(in);
 }
 
 static int syscall_loop(char **args) {
@@ -546,20 +561,37 @@ static void exec_java_to_fill(const struct java_command *j, const char *entry, c
   exec_java(j, extra, 2);
 }
 
-/* Forks CMD under the program; with a listener, CMD says on `sp` which descriptor the listener
- * will be, installs, and waits there for the word to go (as in the launcher's main mode). */
-static pid_t fork_command(const struct entry *e, int listen, int sp[2], char **cmd) {
-  struct sock_fprog prog = {.len = (unsigned short) (e->plen / sizeof(struct sock_filter)), .filter = (struct sock_filter *) e->insns};
+/* A program and what restricts the command before it: the launcher's own copy. */
+struct sandbox_plan {
+  const void *insns;      /* struct sock_filter[] */
+  unsigned int plen;      /* bytes */
+  int listen;             /* whether the filter gets a notification listener */
+  const char *ruleset;    /* a serialised Landlock ruleset (NULL: none) */
+  size_t rlen;
+};
+
+/* Forks CMD under the program (after the Landlock ruleset, when there is one); with a listener,
+ * CMD says on `sp` which descriptor the listener will be, installs, and waits there for the word
+ * to go (as in the launcher's main mode). */
+static pid_t fork_command(const struct sandbox_plan *plan, int sp[2], char **cmd) {
+  struct sock_fprog prog = {.len = (unsigned short) (plan->plen / sizeof(struct sock_filter)), .filter = (struct sock_filter *) plan->insns};
   pid_t child = fork();
   if (child != 0) {
     return child;
   }
-  if (listen) {
+  if (plan->listen) {
     close(sp[0]); /* so that a supervisor that never starts means EOF here, not a wait forever */
   }
   default_signals();
-  close_others(listen ? sp[1] : -1);
-  if (!listen) {
+  close_others(plan->listen ? sp[1] : -1);
+  if (plan->ruleset != NULL) {
+    FILE *in = fmemopen((void *) plan->ruleset, plan->rlen, "r");
+    if (in == NULL) {
+      die("the Landlock ruleset");
+    }
+    landlock_from(in);
+  }
+  if (!plan->listen) {
     install(&prog, 0);
     run_command(cmd);
   }
@@ -577,21 +609,33 @@ static pid_t fork_command(const struct entry *e, int listen, int sp[2], char **c
   return -1; /* not reached: run_command exits */
 }
 
-/* Nothing to supervise, so no JVM: waits for CMD as a shell would and reports like `evfilter run`. */
-static int wait_command(pid_t child, const char *name) {
+/* The launcher stands by CMD as a shell does: a terminal's ^C and ^\\ are CMD's alone, and
+ * termination asked of the launcher goes to CMD, which it then waits for. */
+static void stand_by(pid_t child) {
   signal(SIGINT, SIG_IGN);
   signal(SIGQUIT, SIG_IGN);
   signal(SIGCHLD, SIG_DFL);
-  /* Termination asked of the launcher goes to the command, which we then wait for. */
   forward_to = child;
   signal(SIGTERM, forward);
   signal(SIGHUP, forward);
+}
+
+static int reported(int status, const char *name);
+
+/* Nothing to supervise, so no JVM: waits for CMD as a shell would and reports like `evfilter run`. */
+static int wait_command(pid_t child, const char *name) {
+  stand_by(child);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) {
       die("waitpid");
     }
   }
+  return reported(status, name);
+}
+
+/* The exit status as a shell gives it, saying so when CMD was killed (as `evfilter run` does). */
+static int reported(int status, const char *name) {
   if (WIFSIGNALED(status)) {
     int sig = WTERMSIG(status);
     fprintf(stderr, "evfilter run: %s was killed by signal %d%s\n", name, sig,
@@ -603,13 +647,22 @@ static int wait_command(pid_t child, const char *name) {
 
 /* Takes CMD's listener and execs the JVM as its supervisor (exec keeps our pid, so the JVM is CMD's
  * parent) with the listener, CMD's pid, the program and the channel of the word to go. */
-static int hand_over(pid_t child, int sp0, const struct entry *e, const struct java_command *j) {
+/* CMD's listener, once it said which descriptor it will be and installed its program; -1 (CMD
+ * killed and reaped, the reason said) when that never happens. */
+static int command_listener(pid_t child, int sp0) {
   int predicted = -1;
   int listener = read(sp0, &predicted, sizeof predicted) == sizeof predicted ? take_listener(child, predicted) : -1;
   if (listener < 0) {
     kill(child, SIGKILL);
     waitpid(child, NULL, 0);
     fprintf(stderr, "evfilter run: the command never installed its program or ended before the handoff (a policy that denies read stops it): it did not run\n");
+  }
+  return listener;
+}
+
+static int hand_over(pid_t child, int sp0, const struct entry *e, const struct java_command *j) {
+  int listener = command_listener(child, sp0);
+  if (listener < 0) {
     return 125;
   }
   /* The JVM says go, on sp0, only once the program it compiles is, byte for byte, the one the
@@ -633,20 +686,29 @@ static int hand_over(pid_t child, int sp0, const struct entry *e, const struct j
   return 125;
 }
 
+/* JAVA_COMMAND... --args ARGS... from argv[from]; -1 without --args and an argument after it. */
+static int java_command_of(int argc, char **argv, int from, struct java_command *j) {
+  int a = from;
+  while (a < argc && strcmp(argv[a], "--args") != 0) a++;
+  if (a >= argc - 1) {
+    return -1;
+  }
+  *j = (struct java_command) {.java = argv + from, .njava = a - from, .args = argv + a + 1, .nargs = argc - a - 1};
+  while (j->sep < j->nargs && strcmp(j->args[j->sep], "--") != 0) j->sep++;
+  return 0;
+}
+
 static int cached(int argc, char **argv) {
   if (argc < 7) {
     fprintf(stderr, "usage: evfilter-launch --cached CACHE_DIR BUILD JAVA_COMMAND... --args run OPTIONS... -- CMD...\n");
     return 125;
   }
   const char *dir = argv[2], *jar = argv[3];
-  int a = 4;
-  while (a < argc && strcmp(argv[a], "--args") != 0) a++;
-  if (a >= argc - 1) {
+  struct java_command j;
+  if (java_command_of(argc, argv, 4, &j) != 0) {
     fprintf(stderr, "evfilter-launch: --cached needs --args\n");
     return 125;
   }
-  struct java_command j = {.java = argv + 4, .njava = a - 4, .args = argv + a + 1, .nargs = argc - a - 1};
-  while (j.sep < j.nargs && strcmp(j.args[j.sep], "--") != 0) j.sep++;
   struct buf key = {0};
   if (strcmp(j.args[0], "run") != 0 || j.sep >= j.nargs - 1 || cache_key(&key, jar, &j) != 0) {
     exec_java(&j, NULL, 0);
@@ -668,7 +730,8 @@ static int cached(int argc, char **argv) {
     die("socketpair");
   }
   char **cmd = j.args + j.sep + 1;
-  pid_t child = fork_command(&e, listen, sp, cmd);
+  struct sandbox_plan plan = {.insns = e.insns, .plen = e.plen, .listen = listen};
+  pid_t child = fork_command(&plan, sp, cmd);
   if (child < 0) {
     die("fork");
   }
@@ -677,6 +740,287 @@ static int cached(int argc, char **argv) {
   }
   close(sp[1]);
   return hand_over(child, sp[0], &e, &j);
+}
+
+/* ---- `evfilter run` through the service (evfilter serve) ---- */
+
+/* The frames of LaunchProtocol (org.evfilter.lsm.service): u32 type, u32 length, payload. */
+#define SERVICE_PROTOCOL 1
+#define FRAME_MAX (16u << 20)
+/* A service that has not planned the run by then is not answering: run evfilter itself. */
+#define SERVICE_PLAN_TIMEOUT_S 30
+
+struct frame { unsigned int type, len; char *data; };
+
+static int read_all(int fd, void *buf, size_t n) {
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, (char *) buf + got, n - got);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0) {
+      return -1;
+    }
+    got += r;
+  }
+  return 0;
+}
+
+/* The next frame (its data NUL-terminated); -1 at the end of the stream or on a broken one. */
+static int read_frame(int fd, struct frame *f) {
+  unsigned int head[2];
+  if (read_all(fd, head, sizeof head) != 0 || head[1] > FRAME_MAX) {
+    return -1;
+  }
+  free(f->data);
+  f->type = head[0];
+  f->len = head[1];
+  f->data = malloc(f->len + 1);
+  if (f->data == NULL || read_all(fd, f->data, f->len) != 0) {
+    return -1;
+  }
+  f->data[f->len] = 0;
+  return 0;
+}
+
+static void put_json_string(struct buf *b, const char *s) {
+  put(b, "\"", 1);
+  for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+    if (*p == '"' || *p == '\\') {
+      char esc[2] = {'\\', (char) *p};
+      put(b, esc, 2);
+    } else if (*p < 0x20) {
+      char esc[8];
+      snprintf(esc, sizeof esc, "\\u%04x", *p);
+      put(b, esc, 6);
+    } else {
+      put(b, p, 1);
+    }
+  }
+  put(b, "\"", 1);
+}
+
+/* {"evfilter": 1, "args": ["run", ...], "cwd": "..."}; -1 when the working directory has no name. */
+static int service_request(struct buf *b, const struct java_command *j) {
+  char cwd[4096];
+  if (getcwd(cwd, sizeof cwd) == NULL) {
+    return -1;
+  }
+  char head[64];
+  put(b, head, snprintf(head, sizeof head, "{\"evfilter\": %d, \"args\": [", SERVICE_PROTOCOL));
+  for (int i = 0; i < j->nargs; i++) {
+    if (i > 0) put(b, ", ", 2);
+    put_json_string(b, j->args[i]);
+  }
+  put(b, "], \"cwd\": ", 10);
+  put_json_string(b, cwd);
+  put(b, "}\n", 2);
+  return 0;
+}
+
+static int send_all(int fd, const void *data, size_t n, const int *fds, int nfds) {
+  struct iovec iov = {.iov_base = (void *) data, .iov_len = n};
+  union { struct cmsghdr h; char room[CMSG_SPACE(4 * sizeof(int))]; } control;
+  struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (nfds > 0) {
+    memset(&control, 0, sizeof control);
+    msg.msg_control = control.room;
+    msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
+    memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
+  }
+  while (iov.iov_len > 0) {
+    ssize_t w = sendmsg(fd, &msg, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR) {
+      continue;
+    }
+    if (w <= 0) {
+      return -1;
+    }
+    iov.iov_base = (char *) iov.iov_base + w;
+    iov.iov_len -= w;
+    msg.msg_control = NULL;
+    msg.msg_controllen = 0;
+  }
+  return 0;
+}
+
+/* The service's socket, connected; -1 when nothing answers there. */
+static int connect_service(const char *path) {
+  int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {.sun_family = AF_UNIX};
+  if (s < 0 || strlen(path) >= sizeof addr.sun_path) {
+    return -1;
+  }
+  strcpy(addr.sun_path, path);
+  if (connect(s, (struct sockaddr *) &addr, sizeof addr) != 0) {
+    close(s);
+    return -1;
+  }
+  struct timeval tv = {.tv_sec = SERVICE_PLAN_TIMEOUT_S};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return s;
+}
+
+/* Prints an ERROR frame's message and gives its exit status. */
+static int service_error(const struct frame *f) {
+  unsigned int status = 125;
+  if (f->len >= 4) {
+    memcpy(&status, f->data, 4);
+    fwrite(f->data + 4, 1, f->len - 4, stderr);
+  }
+  fflush(stderr);
+  return (int) status;
+}
+
+/* After the go: denials printed as they come; CMD waited for; its status reported, then the
+ * service's summary. A service gone meanwhile is said once: CMD's supervised calls fail (ENOSYS)
+ * from then on, and the launcher goes on waiting for CMD. */
+static int follow(int s, pid_t child, const char *name) {
+  stand_by(child);
+  struct timeval none = {0};
+  setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &none, sizeof none);
+  int pidfd = (int) syscall(SYS_pidfd_open, child, 0);
+  int status = 0, exited = 0, ended = 0;
+  struct frame f = {0};
+  char *summary = NULL;
+  while (!exited || !ended) {
+    struct pollfd p[2] = {{.fd = ended ? -1 : s, .events = POLLIN}, {.fd = exited ? -1 : pidfd, .events = POLLIN}};
+    if (pidfd < 0 && !exited) {
+      p[1].fd = -1; /* no pidfd: the service's end says when to wait */
+    }
+    if (p[0].fd < 0 && p[1].fd < 0) {
+      break;
+    }
+    if (poll(p, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      die("poll");
+    }
+    if (p[0].revents != 0) {
+      if (read_frame(s, &f) != 0) {
+        fprintf(stderr, "evfilter run: the service stopped: supervised calls now fail with ENOSYS\n");
+        ended = 1;
+      } else if (f.type == 'D') {
+        fprintf(stderr, "%s\n", f.data);
+        fflush(stderr);
+        char ack = 'k';
+        if (write(s, &ack, 1) != 1) {
+          /* the service is gone: its end comes next */
+        }
+      } else if (f.type == 'S') {
+        summary = strdup(f.data);
+        ended = 1;
+      }
+      fflush(stderr);
+    }
+    if (p[1].revents != 0 || (pidfd < 0 && ended && !exited)) {
+      while (waitpid(child, &status, 0) < 0) {
+        if (errno != EINTR) die("waitpid");
+      }
+      exited = 1;
+    }
+  }
+  if (!exited) {
+    while (waitpid(child, &status, 0) < 0) {
+      if (errno != EINTR) die("waitpid");
+    }
+  }
+  int code = reported(status, name);
+  if (summary != NULL) {
+    fprintf(stderr, "%s\n", summary);
+  }
+  return code;
+}
+
+static int serviced(int argc, char **argv) {
+  struct java_command j;
+  if (argc < 5 || java_command_of(argc, argv, 3, &j) != 0) {
+    fprintf(stderr, "usage: evfilter-launch --service SOCKET JAVA_COMMAND... --args run OPTIONS... -- CMD...\n");
+    return 125;
+  }
+  struct buf request = {0};
+  int s = strcmp(j.args[0], "run") == 0 && j.sep < j.nargs - 1 && service_request(&request, &j) == 0 ? connect_service(argv[2]) : -1;
+  if (s < 0 || send_all(s, request.p, request.len, NULL, 0) != 0) {
+    exec_java(&j, NULL, 0); /* no service: run as without one */
+    return 125;
+  }
+  struct frame f = {0};
+  struct sandbox_plan plan = {0};
+  char *audit = NULL;
+  while (plan.insns == NULL) {
+    if (read_frame(s, &f) != 0 || f.type == 'F') {
+      close(s);
+      exec_java(&j, NULL, 0); /* not answering, or not this run: evfilter runs it itself */
+      return 125;
+    }
+    switch (f.type) {
+      case 'W': fwrite(f.data, 1, f.len, stderr); fflush(stderr); break;
+      case 'E': return service_error(&f);
+      case 'L': plan.ruleset = f.data; plan.rlen = f.len; f.data = NULL; break;
+      case 'A': audit = f.data; f.data = NULL; break;
+      case 'P':
+        if (f.len < 4 || (f.len - 4) % sizeof(struct sock_filter) != 0 || (f.len - 4) / sizeof(struct sock_filter) > 4096) {
+          fprintf(stderr, "evfilter run: the service sent a broken program\n");
+          return 125;
+        }
+        plan.listen = f.data[0] != 0;
+        plan.insns = f.data + 4;
+        plan.plen = f.len - 4;
+        f.data = NULL;
+        break;
+      default: break;
+    }
+  }
+  int audit_fd = -1;
+  if (audit != NULL && (audit_fd = open(audit, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)) < 0) {
+    fprintf(stderr, "evfilter run: cannot write %s: %s\n", audit, strerror(errno));
+    return 2;
+  }
+  char **cmd = j.args + j.sep + 1;
+  int sp[2];
+  if (plan.listen && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) != 0) {
+    die("socketpair");
+  }
+  pid_t child = fork_command(&plan, sp, cmd);
+  if (child < 0) {
+    die("fork");
+  }
+  if (!plan.listen) {
+    close(s);
+    return wait_command(child, cmd[0]);
+  }
+  close(sp[1]);
+  int listener = command_listener(child, sp[0]);
+  if (listener < 0) {
+    return 125;
+  }
+  /* The listener and CMD's pid go to the service; the launcher keeps no copy of the listener,
+   * so that the service's end is the listener's end (fail closed, ENOSYS). */
+  int handover[2] = {'H', (int) child};
+  int fds[2] = {listener, audit_fd};
+  int sent = send_all(s, handover, sizeof handover, fds, audit_fd >= 0 ? 2 : 1);
+  close(listener);
+  if (audit_fd >= 0) close(audit_fd);
+  if (sent != 0 || read_frame(s, &f) != 0 || f.type != 'G') {
+    kill(child, SIGKILL);
+    waitpid(child, NULL, 0);
+    if (sent == 0 && f.type == 'E') {
+      return service_error(&f);
+    }
+    close(s);
+    exec_java(&j, NULL, 0); /* the service went away before CMD ran an instruction of its own */
+    return 125;
+  }
+  char go = 'g';
+  if (write(sp[0], &go, 1) != 1) {
+    die("start the command");
+  }
+  close(sp[0]);
+  return follow(s, child, cmd[0]);
 }
 
 /* ---- the xattr scan of Landlock's trees ---- */
@@ -969,6 +1313,9 @@ int main(int argc, char **argv) {
   unsetenv("EVFILTER_RUN_CACHE_KEY");
   if (argc > 1 && strcmp(argv[1], "--cached") == 0) {
     return cached(argc, argv);
+  }
+  if (argc > 1 && strcmp(argv[1], "--service") == 0) {
+    return serviced(argc, argv);
   }
   if (argc > 1 && strcmp(argv[1], "--scan-xattrs") == 0) {
     return scan_xattrs(argc, argv);

@@ -97,7 +97,7 @@ final class CompileCommand implements Callable<Integer> {
             r.filter(), where);
       }
     }
-    compileOptions.plan.landlock().ifPresent(pl -> Enforcement.print(err, "  ", pl, Optional.empty()));
+    compileOptions.plan.landlock().ifPresent(pl -> Enforcement.print(err, "  ", pl, compileOptions.plan.reasons(), Optional.empty()));
     err.flush();
     return 0;
   }

@@ -38,7 +38,7 @@ final class Enforcement {
   }
 
   /** The plan: what Landlock decides and on which trees, what stays with the supervisor and why, the notes. */
-  static void print(PrintWriter out, String indent, LandlockPlan plan, Optional<LandlockRuleset> built) {
+  static void print(PrintWriter out, String indent, LandlockPlan plan, List<Reason> reasons, Optional<LandlockRuleset> built) {
     if (plan.usesLandlock()) {
       out.println(indent + "Landlock (ABI " + plan.abi() + ") decides the labels of " + syscalls(plan.lowered().keySet())
           + "; it handles " + FsAccess.names(plan.handled()) + " and grants:");
@@ -54,10 +54,9 @@ final class Enforcement {
     } else {
       out.println(indent + "Landlock decides nothing" + (plan.abi() == 0 ? " (not available here)" : "") + ".");
     }
-    List<Reason> fallbacks = plan.fallbacks();
-    if (!fallbacks.isEmpty()) {
+    if (!reasons.isEmpty()) {
       out.println(indent + "left to the supervisor:");
-      fallbacks.forEach(f -> out.println(indent + "  " + f.text()));
+      reasons.forEach(f -> out.println(indent + "  " + f.text()));
     }
     if (!plan.notes().isEmpty()) {
       out.println(indent + "where Landlock differs from the policy:");

@@ -129,7 +129,7 @@ final class ExplainCommand implements Callable<Integer> {
     plan.trees().forEach(g -> trees.addObject().put("origin", g.origin()).put("regex", g.regex()).put("label", g.label())
         .put("rights", FsAccess.names(g.rights())));
     ArrayNode fb = ll.putArray("supervisor");
-    plan.fallbacks().forEach(f -> fb.add(f.text()));
+    e.plan().reasons().forEach(f -> fb.add(f.text()));
     ArrayNode notes = ll.putArray("notes");
     plan.notes().forEach(notes::add);
     out.println(root);
@@ -169,7 +169,7 @@ final class ExplainCommand implements Callable<Integer> {
         + " get the default" + (all ? "" : " (--all lists them)"));
     out.println("labels belong to objects: " + String.join("; ", relabelling(e.policy())));
     out.println("enforcement:");
-    Enforcement.print(out, "  ", plan, Optional.empty());
+    Enforcement.print(out, "  ", plan, e.plan().reasons(), Optional.empty());
     if (!e.findings().isEmpty()) {
       out.println("warnings:");
       e.findings().forEach(f -> out.println("  " + Findings.line(f)));

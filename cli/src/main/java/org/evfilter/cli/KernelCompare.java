@@ -134,31 +134,45 @@ final class KernelCompare {
       point(r, c, 0).ifPresent(p -> b.append(String.format("  %-26s %9.1f ns/call  (%+.1f ns, %.2fx)%n", c.title(), Median.of(p.nsPerCall()),
           Median.of(p.nsPerCall()) - nothing, Median.of(p.nsPerCall()) / nothing)));
     }
-    for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+    for (Config c : ENGINES) {
       if (c == Config.SECCOMP && r.notified()) {
         b.append(String.format("  %-26s the call is notified: its cost is the supervisor's round trip, not BPF's%n", c.title()));
         continue;
       }
-      slope(r, c).ifPresent(s -> b.append(String.format("  %-26s %+.2f ns per rule added (%d to %d rules)%n", c.title(), s[0], (int) s[1],
-          (int) s[2])));
+      slope(r, c).ifPresent(s -> b.append(String.format("  %-26s %+.2f ns per rule added, %+.2f ns per predicate (%d to %d rules)%n",
+          c.title(), s[0], s[3], (int) s[1], (int) s[2])));
     }
     return b.toString();
   }
 
-  // ns per added rule between the smallest and the largest policy both engines were measured at.
+  // The three engines the growth compares.
+  private static final List<Config> ENGINES = List.of(Config.SECCOMP, Config.FTRACE, Config.EBPF);
+
+  // The engine's growth over the sizes it was measured at (rules added > 0): a least-squares line
+  // through the medians, against rules added and against the predicates of the measured syscall
+  // (ftrace's count). Empty under two sizes. {ns per rule, smallest, largest, ns per predicate}.
   private static Optional<double[]> slope(InKernelComparison.Result r, Config c) {
-    java.util.Set<Integer> both = new java.util.TreeSet<>();
-    r.points().stream().filter(p -> p.config() == Config.FTRACE).forEach(p -> both.add(p.addedRules()));
-    both.retainAll(r.points().stream().filter(p -> p.config() == Config.SECCOMP).map(InKernelComparison.Point::addedRules).toList());
-    List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c && p.addedRules() > 0 && both.contains(p.addedRules()))
+    List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c && p.addedRules() > 0)
         .sorted(java.util.Comparator.comparingInt(InKernelComparison.Point::addedRules)).toList();
     if (ps.size() < 2) {
       return Optional.empty();
     }
-    InKernelComparison.Point lo = ps.get(0);
-    InKernelComparison.Point hi = ps.get(ps.size() - 1);
-    return Optional.of(new double[] {(Median.of(hi.nsPerCall()) - Median.of(lo.nsPerCall())) / (hi.addedRules() - lo.addedRules()),
-        lo.addedRules(), hi.addedRules()});
+    double[] ns = ps.stream().mapToDouble(p -> Median.of(p.nsPerCall())).toArray();
+    double[] rules = ps.stream().mapToDouble(InKernelComparison.Point::addedRules).toArray();
+    double[] predicates = ps.stream().mapToDouble(p -> r.predicates().getOrDefault(p.addedRules(), 0)).toArray();
+    return Optional.of(new double[] {leastSquares(rules, ns), rules[0], rules[rules.length - 1], leastSquares(predicates, ns)});
+  }
+
+  private static double leastSquares(double[] x, double[] y) {
+    double mx = java.util.Arrays.stream(x).average().orElse(0);
+    double my = java.util.Arrays.stream(y).average().orElse(0);
+    double sxy = 0;
+    double sxx = 0;
+    for (int i = 0; i < x.length; i++) {
+      sxy += (x[i] - mx) * (y[i] - my);
+      sxx += (x[i] - mx) * (x[i] - mx);
+    }
+    return sxx == 0 ? Double.NaN : sxy / sxx;
   }
 
   private static void write(Path dir, Path policy, InKernelComparison.Result r, List<String> command, int repeat, long calls)
@@ -180,7 +194,7 @@ final class KernelCompare {
     if (grew) {
       XYChart growth = new XYChartBuilder().width(900).height(480).title("ns per call as the policy grows (" + r.workload().syscall() + ")")
           .xAxisTitle("rules added on " + r.workload().syscall()).yAxisTitle("ns per call (median)").build();
-      for (Config c : List.of(Config.NOTHING, Config.SECCOMP, Config.FTRACE)) {
+      for (Config c : List.of(Config.NOTHING, Config.SECCOMP, Config.FTRACE, Config.EBPF)) {
         List<InKernelComparison.Point> ps = r.points().stream().filter(p -> p.config() == c).sorted(
             java.util.Comparator.comparingInt(InKernelComparison.Point::addedRules)).toList();
         if (!ps.isEmpty()) {
@@ -211,6 +225,12 @@ final class KernelCompare {
         .append(" alone) is that cost, so the rules' own cost is \"ftrace event filters\" minus it. The buffer never fills. For the")
         .append(" command, every syscall the policy has rules for gets its filter. The instance is removed at the end, on Ctrl-C")
         .append(" and on error.\n");
+    md.append("- eBPF: the same rules for `sys_enter_").append(org.evfilter.events.syscalls.SyscallTable.tracefsName(r.workload().syscall()))
+        .append("`, in the engine's order, compiled to an eBPF program attached to that tracepoint (a perf event) as an observer:")
+        .append(" it evaluates the rules with short-circuit jumps, stops at the first that matches and counts it in a per-CPU")
+        .append(" array; it decides nothing. Attaching it puts every task's syscalls on the same tracing slow path as enabling")
+        .append(" the event; \"eBPF program, no rules\" (a program that only counts the event) is that cost. Programs and map are")
+        .append(" closed at the end; a perf event goes with the process.\n");
     md.append("- seccomp: the program `evfilter run --landlock=off` installs (").append(r.bpfInstructions())
         .append(" instructions executed for this call in the interpreter; 0 when the kernel's action cache answers it)")
         .append(r.notified() ? "; the call is notified: the supervisor decides it (user notification)" : "").append(".\n");
@@ -227,19 +247,25 @@ final class KernelCompare {
       md.append("## As the policy grows\n\nEach added rule is `errno(EPERM) ").append(r.workload().syscall())
           .append(": ARG0 == V` with a V the loop never passes: none decides. ftrace evaluates every one in turn; the")
           .append(" compiler turns the set of values into a search tree (a few comparisons whatever its size), and a call that was")
-          .append(" answered by the kernel's action cache no longer is once a rule reads its arguments.\n\n")
-          .append("| rules added | nothing | seccomp BPF | ftrace event filters |\n|---|---|---|---|\n");
+          .append(" answered by the kernel's action cache no longer is once a rule reads its arguments. The eBPF program tests them")
+          .append(" in turn as ftrace does, each a load and a jump. Each engine's slope is a least-squares line through its medians at")
+          .append(" the sizes it was measured at (ftrace refuses a filter of 4096 bytes or more), per rule added and per predicate")
+          .append(" of the measured syscall's filter.\n\n")
+          .append("| rules added | predicates | nothing | seccomp BPF | ftrace event filters | eBPF tracepoint program |\n")
+          .append("|---|---|---|---|---|---|\n");
       r.points().stream().map(InKernelComparison.Point::addedRules).distinct().sorted().forEach(n -> md.append(String.format(
-          "| %d | %s | %s | %s |%n", n, cell(point(r, Config.NOTHING, n)), cell(point(r, Config.SECCOMP, n)),
-          point(r, Config.FTRACE, n).isPresent() ? cell(point(r, Config.FTRACE, n)) : "refused by the kernel (see notes)")));
-      for (Config c : List.of(Config.SECCOMP, Config.FTRACE)) {
+          "| %d | %s | %s | %s | %s | %s |%n", n, Optional.ofNullable(r.predicates().get(n)).map(String::valueOf).orElse("-"),
+          cell(point(r, Config.NOTHING, n)), cell(point(r, Config.SECCOMP, n)),
+          point(r, Config.FTRACE, n).isPresent() ? cell(point(r, Config.FTRACE, n)) : "refused by the kernel (see notes)",
+          cell(point(r, Config.EBPF, n)))));
+      for (Config c : ENGINES) {
         if (c == Config.SECCOMP && r.notified()) {
           md.append("\nseccomp BPF: the call is notified, so its cost is the supervisor's round trip (unpinned here, it wakes the")
               .append(" other vCPU), not the program's: no per-rule figure.\n");
           continue;
         }
-        slope(r, c).ifPresent(s -> md.append(String.format("%n%s: %+.2f ns per rule added (%d to %d rules).%n", c.title(), s[0],
-            (int) s[1], (int) s[2])));
+        slope(r, c).ifPresent(s -> md.append(String.format("%n%s: %+.2f ns per rule added, %+.2f ns per predicate (%d to %d rules).%n",
+            c.title(), s[0], s[3], (int) s[1], (int) s[2])));
       }
       md.append("\n![kernel-growth](kernel-growth.svg) ([PNG](kernel-growth.png))\n\n");
     }
@@ -257,6 +283,17 @@ final class KernelCompare {
     if (r.pushed().isEmpty()) {
       md.append("The policy has no rule on ").append(r.workload().syscall()).append(": nothing to push (the event is not enabled).\n\n");
     }
+    r.ebpf().ifPresent(e -> {
+      md.append("## What eBPF carried\n\n").append(e.instructions()).append(" instruction slots for the policy as it is; its programs")
+          .append(" evaluated ").append(e.eventsCounted()).append(" events in all the rounds (every task's ")
+          .append(r.workload().syscall()).append(" calls while attached).\n\n");
+      if (e.replaced().isEmpty()) {
+        md.append("Every rule as written.\n\n");
+      } else {
+        e.replaced().forEach(x -> md.append("- replaced: ").append(x).append('\n'));
+        md.append('\n');
+      }
+    });
     if (!r.command().isEmpty()) {
       md.append("## `").append(String.join(" ", command)).append("`\n\n");
       md.append(r.commandSyscalls() > 0 ? r.commandSyscalls() + " syscalls a run (strace -f -c).\n\n" : "");

@@ -48,7 +48,10 @@ final class LabelledTraces {
         Optional<SyscallEvent> e;
         while ((e = reader.read()).isPresent()) {
           SyscallEvent event = e.get();
-          sink.accept(trace, event, labelled ? VfsEvents.from(event).map(v -> labels.labels(v.path())).orElse(0L) : 0L);
+          // A socket call's labels are its endpoint's (network labels, or a unix path's file labels).
+          long set = !labelled ? 0L : event.endpoint().isPresent() ? policy.labelsOf(event.endpoint().get(), labels)
+              : VfsEvents.from(event).map(v -> labels.labels(v.path())).orElse(0L);
+          sink.accept(trace, event, set);
           if ((++total & 0xfff) == 0) {
             progress.update(reader.bytesRead(), total);
           }

@@ -84,6 +84,7 @@ public final class Main implements Runnable {
     m.put("import", ImportCommand::new);
     m.put("export", ExportCommand::new);
     m.put("run", RunCommand::new);
+    m.put("serve", ServeCommand::new);
     m.put("compare", CompareCommand::new);
     m.put("learn", LearnCommand::new);
     m.put("completion", CompletionCommand::new);

@@ -11,11 +11,7 @@ import java.util.concurrent.Callable;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
-import org.evfilter.events.syscalls.Arch;
-import org.evfilter.lsm.natives.LandlockAbi;
 import org.evfilter.lsm.plan.EnforcementPlan;
-import org.evfilter.lsm.plan.Kernel;
-import org.evfilter.lsm.plan.Reason;
 import org.evfilter.lsm.natives.LinuxXattrs;
 import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.LandlockAudit;
@@ -24,6 +20,7 @@ import org.evfilter.lsm.supervise.RunCache;
 import org.evfilter.lsm.supervise.Sandbox;
 import org.evfilter.lsm.supervise.Supervisor;
 import org.evfilter.predicates.BoundPolicy;
+import org.evfilter.predicates.PolicyBinder;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -120,37 +117,26 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter err = spec.commandLine().getErr();
     long readFrom = System.currentTimeMillis();
-    Optional<org.evfilter.predicates.PolicyBinder.Loaded> sources = PolicyFiles.loadWithSources("run", policyFile, labelsOption.files, org.evfilter.events.syscalls.Arch.X86_64, err);
-    if (sources.isEmpty()) {
+    RunPlanning.Outcome read = RunPlanning.load(policyFile, labelsOption.files);
+    RunPlanning.Outcome planned = read instanceof RunPlanning.Loaded l
+        ? RunPlanning.plan(l.sources(), policyFile, attachPid == null && landlock == LandlockMode.auto, landlockAbi) : read;
+    if (planned instanceof RunPlanning.Failed f) {
       if (attachPid != null) {
         killAttached(); // the policy changed under the cache since the launcher checked it
       }
-      return Main.INPUT_ERROR;
+      err.print(f.message());
+      err.flush();
+      return f.status();
     }
-    Optional<BoundPolicy> loaded = Optional.of(sources.get().policy());
-    EnforcementPlan plan;
-    try {
-      // Supervised, the task may never take over the notifications, even after the supervisor died;
-      // and the supervisor hears of the syscalls that change what it keeps of a thread's credentials.
-      boolean withLandlock = attachPid == null && landlock == LandlockMode.auto;
-      plan = EnforcementPlan.of(loaded.get(), kernel(withLandlock), new EnforcementPlan.Options(
-          SeccompCompiler.Options.defaults().withRefusedListeners(true),
-          withLandlock ? EnforcementPlan.Landlock.BUILD : EnforcementPlan.Landlock.OFF, true));
-    } catch (IOException e) {
-      err.println("evfilter run: cannot build the Landlock ruleset: " + e.getMessage() + " (--landlock=off runs without it)");
-      return Main.ENVIRONMENT_ERROR;
-    } catch (org.evfilter.lsm.bpf.BpfException e) {
-      if (attachPid != null) {
-        killAttached();
-      }
-      err.println("evfilter run: " + policyFile + ": " + e.getMessage());
-      return Main.INPUT_ERROR;
-    }
+    RunPlanning.Planned p = (RunPlanning.Planned) planned;
+    PolicyBinder.Loaded sources = p.sources();
+    Optional<BoundPolicy> loaded = Optional.of(sources.policy());
+    EnforcementPlan plan = p.plan();
     SeccompCompiler.Compilation c = plan.compilation();
     if (attachPid != null) {
       return startAttached(loaded.get(), c, err);
     }
-    String warnings = warnings(loaded.get(), plan);
+    String warnings = p.warnings();
     err.print(warnings);
     err.flush();
     if (dryRun) {
@@ -160,7 +146,7 @@ final class RunCommand implements Callable<Integer> {
     if (plan.ruleset().isEmpty()) {
       // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
       // the launcher does not build Landlock rulesets, so a run with one is not cached.
-      RunCache.store(cacheEntry, cacheKey, sources.get().sources(), c.notifies(), warnings, c.program(), readFrom);
+      RunCache.store(cacheEntry, cacheKey, sources.sources(), c.notifies(), warnings, c.program(), readFrom);
     }
     SeccompCompiler.Compilation compiled = c;
     Optional<byte[]> rules = plan.ruleset().map(LandlockRuleset::serialise);
@@ -188,26 +174,6 @@ final class RunCommand implements Callable<Integer> {
     return supervise(policy, java.util.Set.of(), Optional.empty(), () -> Sandbox.attach(attachListener, attachPid), err);
   }
 
-  // What lets the command around the policy's own label and path rules: said before it runs.
-  private String warnings(BoundPolicy policy, EnforcementPlan plan) {
-    StringBuilder warnings = new StringBuilder();
-    org.evfilter.predicates.eval.PolicyAnalysis.analyse(org.evfilter.predicates.eval.PolicyEngine.compile(policy,
-            org.evfilter.events.syscalls.Arch.X86_64)).stream()
-        .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS
-            || f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.LABEL_HOLE)
-        .forEach(f -> warnings.append("evfilter run: warning: ").append(Findings.line(f)).append('\n'));
-    if (plan.landlock().isPresent() && SeccompCompiler.supervised(policy)) {
-      // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
-      // ABI, then what the launch found: an xattr, hard links, a bind mount) is said; what the
-      // policy's own shape keeps from it, `explain` says.
-      plan.reasons().stream().filter(r -> r instanceof Reason.OfKernel && !(r instanceof Reason.FoundAtLaunch))
-          .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
-      plan.reasons().stream().filter(r -> r instanceof Reason.FoundAtLaunch)
-          .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
-    }
-    return warnings.toString();
-  }
-
   // What would be enforced where: said instead of running.
   private void dryRun(EnforcementPlan plan, PrintWriter err) {
     SeccompCompiler.Compilation c = plan.compilation();
@@ -221,21 +187,12 @@ final class RunCommand implements Callable<Integer> {
           err.printf("  %s: %s: %s: %s%n", Enforcement.where(plan.where(i)), pl.origin(), pl.action(), pl.filter());
         }
       }
-      Enforcement.print(err, "  ", plan.landlock().get(), plan.ruleset());
+      Enforcement.print(err, "  ", plan.landlock().get(), plan.reasons(), plan.ruleset());
     } else {
       c.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r ->
           err.printf("  supervisor: %s: %s: %s%n", r.origin(), r.action(), r.filter()));
     }
     err.println("  would run: " + String.join(" ", command));
-  }
-
-  // The kernel planned for: this one's Landlock ABI, at most --landlock-abi; none when Landlock is off.
-  private Kernel kernel(boolean withLandlock) {
-    if (!withLandlock) {
-      return Kernel.assuming(0, Arch.X86_64);
-    }
-    int abi = LandlockAbi.version();
-    return Kernel.assuming(landlockAbi == null ? abi : Math.min(abi, landlockAbi), Arch.X86_64);
   }
 
   // Landlock's refusals, reported from the kernel's audit records, or why they cannot be: said once,
@@ -290,8 +247,7 @@ final class RunCommand implements Callable<Integer> {
       try (sandbox) {
         Supervisor.Summary summary = null;
         if (sandbox.listener().isPresent()) {
-          Supervisor supervisor = new Supervisor(policy, policy.labelResolver(16384, LinuxXattrs.reader()), audit, avcSize)
-              .keepInPlace(anchors);
+          Supervisor supervisor = RunPlanning.supervisor(policy, anchors, audit, avcSize);
           if (!quiet) {
             supervisor.reportDenials(line -> {
               err.println("evfilter run: " + line);
@@ -311,8 +267,7 @@ final class RunCommand implements Callable<Integer> {
               + (signal == 31 ? " (SIGSYS: the policy's kill or trap action)" : ""));
         }
         if (summary != null) {
-          err.printf("evfilter run: %d supervised syscalls: %d allowed, %d denied; AVC %d lookups, %.1f%% hits%n",
-              summary.notifications(), summary.allowed(), summary.denied(), summary.avc().lookups(), 100 * summary.avc().hitRate());
+          err.println(RunPlanning.summary(summary));
           err.flush();
         }
         return status;

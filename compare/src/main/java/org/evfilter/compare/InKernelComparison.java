@@ -42,8 +42,9 @@ import org.evfilter.predicates.eval.PolicyEngine;
 /**
  * The two designs where they live: the same syscalls under nothing, under the policy's seccomp
  * program, under the policy's rules pushed into the kernel's trace-event filters (Ingo Molnar's
- * engine, which the kernel still has), both, and Landlock where the policy lowers to it; measured
- * in one run, interleaved and repeated, and again as the policy grows.
+ * engine, which the kernel still has), both, the same rules compiled to eBPF programs on the
+ * syscall's tracepoint ({@link TracepointObserver}, the third engine), and Landlock where the policy
+ * lowers to it; measured in one run, interleaved and repeated, and again as the policy grows.
  *
  * <p>Event filters are made to match nothing ({@code (rules) && common_pid < 0}: no pid is
  * negative), so an event costs the tracepoint, the filter's evaluation and the discard, and the
@@ -60,6 +61,8 @@ public final class InKernelComparison {
     EVENT("ftrace event, empty filter"),
     FTRACE("ftrace event filters"),
     BOTH("seccomp BPF + ftrace"),
+    EBPF_EVENT("eBPF program, no rules"),
+    EBPF("eBPF tracepoint program"),
     LANDLOCK("seccomp BPF + Landlock");
 
     private final String title;
@@ -70,6 +73,11 @@ public final class InKernelComparison {
 
     public String title() {
       return title;
+    }
+
+    /** Whether the workload runs under an eBPF program on its syscall's tracepoint. */
+    public boolean observed() {
+      return this == EBPF || this == EBPF_EVENT;
     }
   }
 
@@ -152,7 +160,18 @@ public final class InKernelComparison {
    * decide (it answers for the seccomp configurations when the workload's call is notified).
    */
   public record Result(Workload workload, List<Config> configs, List<Point> points, List<Pushed> pushed, boolean notified,
-      long bpfInstructions, List<String> notes, List<CommandPoint> command, long commandSyscalls) {}
+      long bpfInstructions, List<String> notes, List<CommandPoint> command, long commandSyscalls, Map<Integer, Integer> predicates,
+      Optional<Observed> ebpf) {}
+
+  /**
+   * The eBPF engine's side: its program's instruction slots for the policy as it is, the rules it
+   * could not carry as written (and how they were replaced), the events its programs counted.
+   */
+  public record Observed(int instructions, List<String> replaced, long eventsCounted) {
+    public Observed {
+      replaced = List.copyOf(replaced);
+    }
+  }
 
   private BoundPolicy policy;
   private final Workload workload;
@@ -177,6 +196,8 @@ public final class InKernelComparison {
   private final Map<Integer, String> tooLong = new LinkedHashMap<>();
   private final Map<Config, List<Double>> commandMillis = new EnumMap<>(Config.class);
   private final Map<Config, List<Double>> startMillis = new EnumMap<>(Config.class);
+  // The eBPF engine's programs while the rounds run.
+  private TracepointObserver observer;
 
   private InKernelComparison(BoundPolicy policy, Workload workload, Options options, Path tracefs, int abi, Consumer<String> progress)
       throws IOException {
@@ -212,7 +233,7 @@ public final class InKernelComparison {
   // ---- one policy, prepared for every configuration
 
   private record Prepared(BoundPolicy policy, SeccompCompiler.Compilation plain, Optional<LandlockPlan> landlock,
-      Optional<LandlockRuleset> ruleset, Map<String, String> filters, List<Pushed> pushed) {}
+      Optional<LandlockRuleset> ruleset, Map<String, String> filters, List<Pushed> pushed, List<PolicyEngine.CompiledRule> rules) {}
 
   private Prepared prepare(BoundPolicy p, boolean everyEvent) throws IOException {
     SeccompCompiler.Options o = SeccompCompiler.Options.defaults().withRefusedListeners(true);
@@ -235,7 +256,7 @@ public final class InKernelComparison {
         pushed.add(f);
       }
     }
-    return new Prepared(p, plain, plan, ruleset, filters, pushed);
+    return new Prepared(p, plain, plan, ruleset, filters, pushed, engine.rules(syscall.nr()));
   }
 
   // The tracefs event of a syscall's entry (stat's is newstat's, ...).
@@ -369,7 +390,8 @@ public final class InKernelComparison {
     List<String> notes = new ArrayList<>();
     SeccompData call = call();
     Prepared base = carriedOutBy(call, notes);
-    List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.EVENT, Config.FTRACE, Config.BOTH));
+    List<Config> configs = new ArrayList<>(List.of(Config.NOTHING, Config.SECCOMP, Config.EVENT, Config.FTRACE, Config.BOTH,
+        Config.EBPF_EVENT, Config.EBPF));
     if (base.landlock().isPresent()) {
       configs.add(Config.LANDLOCK);
     }
@@ -387,7 +409,10 @@ public final class InKernelComparison {
     }
     Prepared forCommand = command.isEmpty() ? null : prepare(policy, true);
     TracingInstance.removeStale(tracefs, "evfilter-kernel");
-    try (TracingInstance instance = TracingInstance.create(tracefs, "evfilter-kernel-" + ProcessHandle.current().pid())) {
+    Optional<Observed> observed = Optional.empty();
+    try (TracingInstance instance = TracingInstance.create(tracefs, "evfilter-kernel-" + ProcessHandle.current().pid());
+        TracepointObserver observer = observer(sizes, configs, notes)) {
+      this.observer = observer;
       removedOnExit(instance, () -> {
         for (int rep = 1; rep <= options.repetitions(); rep++) {
           measureLoop(instance, sizes, configs, rep);
@@ -396,6 +421,11 @@ public final class InKernelComparison {
           }
         }
       });
+      if (observer != null) {
+        observed = Optional.of(new Observed(observer.instructions(0), observer.replaced(0, this::describe), observer.eventsCounted()));
+      }
+    } finally {
+      this.observer = null;
     }
     List<Point> points = new ArrayList<>();
     ns.forEach((c, bySize) -> bySize.forEach((n, v) -> points.add(new Point(c, n, v))));
@@ -407,8 +437,25 @@ public final class InKernelComparison {
           .forEach(pushed::add);
     }
     notesAfterwards(base, notified, notes);
+    Map<Integer, Integer> predicates = new LinkedHashMap<>();
+    sizes.forEach((n, p) -> p.pushed().stream().filter(f -> f.syscall().equals(syscall.name())).findFirst()
+        .ifPresent(f -> predicates.put(n, f.predicates())));
     return new Result(workload, configs, points, pushed, notified, executed, notes, commandPoints,
-        command.isEmpty() ? 0 : countSyscalls(command));
+        command.isEmpty() ? 0 : countSyscalls(command), predicates, observed);
+  }
+
+  // The eBPF programs of every size, loaded; null (and its configurations dropped, with a note)
+  // when the kernel refuses them.
+  private TracepointObserver observer(Map<Integer, Prepared> sizes, List<Config> configs, List<String> notes) {
+    Map<Integer, List<PolicyEngine.CompiledRule>> rules = new LinkedHashMap<>();
+    sizes.forEach((n, p) -> rules.put(n, p.rules()));
+    try {
+      return TracepointObserver.load(tracefs, syscall, rules);
+    } catch (org.evfilter.lsm.ebpf.EbpfException | IllegalArgumentException e) {
+      configs.removeIf(Config::observed);
+      notes.add("eBPF was not measured: " + e.getMessage());
+      return null;
+    }
   }
 
   // The workload's call as the program sees it.
@@ -499,20 +546,28 @@ public final class InKernelComparison {
         }
         progress.accept("round " + rep + "/" + options.repetitions() + ": " + c.title() + ", " + size.getKey() + " rules added");
         configure(instance, size.getValue(), c);
-        double v = once(instance, size.getValue(), c, loop(options.calls()));
+        double v;
+        org.evfilter.lsm.ebpf.TracepointAttachment attached = c.observed() ? observer.attach(size.getKey(), c == Config.EBPF) : null;
+        try {
+          v = once(instance, size.getValue(), c, loop(options.calls()));
+        } finally {
+          if (attached != null) {
+            attached.close();
+          }
+        }
         checkCarriedOut(c, size.getKey());
         ns.computeIfAbsent(c, k -> new LinkedHashMap<>()).computeIfAbsent(size.getKey(), k -> new ArrayList<>()).add(v);
       }
     }
   }
 
-  // The growth compares the two engines; what ftrace refused is not measured under it.
+  // The growth compares the three engines; what ftrace refused is not measured under it.
   private static boolean measured(Config c, int added, boolean ftraceRefused) {
     boolean traced = c == Config.FTRACE || c == Config.BOTH || c == Config.EVENT;
     if (ftraceRefused && traced) {
       return false;
     }
-    return added == 0 || c == Config.NOTHING || c == Config.SECCOMP || c == Config.FTRACE;
+    return added == 0 || c == Config.NOTHING || c == Config.SECCOMP || c == Config.FTRACE || c == Config.EBPF;
   }
 
   // One round of the command: under each configuration, its start-up alone (the launcher making
@@ -521,8 +576,8 @@ public final class InKernelComparison {
       throws IOException, InterruptedException {
     filters(instance, forCommand, false); // what an event refuses is noted; the others are measured
     for (Config c : configs) {
-      if (c == Config.EVENT) {
-        continue;
+      if (c == Config.EVENT || c.observed()) {
+        continue; // the eBPF programs are made for the loop's syscall only
       }
       progress.accept("round " + rep + "/" + options.repetitions() + ": " + String.join(" ", command) + " under " + c.title());
       configure(instance, forCommand, c);
@@ -627,7 +682,7 @@ public final class InKernelComparison {
   private double once(TracingInstance instance, Prepared p, Config c, List<String> argv) throws IOException, InterruptedException {
     Path out = work.resolve("out");
     boolean loop = argv.get(0).equals("--syscall-loop");
-    if (c == Config.NOTHING || c == Config.FTRACE || c == Config.EVENT) {
+    if (c == Config.NOTHING || c == Config.FTRACE || c == Config.EVENT || c.observed()) {
       List<String> full = new ArrayList<>();
       if (loop) {
         full.add(launcher.toString());

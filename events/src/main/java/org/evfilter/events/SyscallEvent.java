@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.evfilter.events.net.Endpoint;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallTable;
@@ -12,7 +13,8 @@ import org.evfilter.events.syscalls.SyscallTable;
 /**
  * One syscall as seccomp sees it ({@code struct seccomp_data}: nr, arch, instruction pointer,
  * six unsigned 64-bit arguments) plus what a tracer knows: pid, tid, comm, timestamp, the return
- * value for exits, and the strings a tracer read from the caller's memory (argument index to text).
+ * value for exits, the strings a tracer read from the caller's memory (argument index to text), and
+ * for the calls that name a socket address, the {@link Endpoint} read from it.
  *
  * <p>Unknown tracer facts are 0 (pid, tid), "" (comm) and -1 (timestamp).
  */
@@ -27,6 +29,7 @@ public final class SyscallEvent {
   private final long timestampNanos;
   private final OptionalLong ret;
   private final Map<Integer, String> strings;
+  private final Optional<Endpoint> endpoint;
 
   private SyscallEvent(Builder b) {
     this.nr = b.nr;
@@ -39,6 +42,7 @@ public final class SyscallEvent {
     this.timestampNanos = b.timestampNanos;
     this.ret = Objects.requireNonNull(b.ret, "ret");
     this.strings = Map.copyOf(b.strings);
+    this.endpoint = Objects.requireNonNull(b.endpoint, "endpoint");
   }
 
   /** An event of {@code arch} with syscall {@code nr} and the given arguments (missing ones are 0). */
@@ -62,6 +66,7 @@ public final class SyscallEvent {
     b.timestampNanos = timestampNanos;
     b.ret = ret;
     b.strings = strings;
+    b.endpoint = endpoint;
     return b;
   }
 
@@ -132,6 +137,11 @@ public final class SyscallEvent {
     return Optional.ofNullable(strings.get(i));
   }
 
+  /** The socket and address the call names, when a tracer or supervisor read it (connect, bind, sendto, sendmsg). */
+  public Optional<Endpoint> endpoint() {
+    return endpoint;
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof SyscallEvent e
@@ -144,12 +154,13 @@ public final class SyscallEvent {
         && e.comm.equals(comm)
         && e.timestampNanos == timestampNanos
         && e.ret.equals(ret)
-        && e.strings.equals(strings);
+        && e.strings.equals(strings)
+        && e.endpoint.equals(endpoint);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(nr, auditArch, instructionPointer, Arrays.hashCode(args), pid, tid, comm, timestampNanos, ret, strings);
+    return Objects.hash(nr, auditArch, instructionPointer, Arrays.hashCode(args), pid, tid, comm, timestampNanos, ret, strings, endpoint);
   }
 
   @Override
@@ -166,6 +177,7 @@ public final class SyscallEvent {
       s.append(str != null ? '"' + str + '"' : "0x" + Long.toHexString(args[i]));
     }
     s.append(')');
+    endpoint.ifPresent(a -> s.append(" -> ").append(a));
     ret.ifPresent(r -> s.append(" = ").append(r));
     return s.toString();
   }
@@ -182,6 +194,7 @@ public final class SyscallEvent {
     private long timestampNanos = -1;
     private OptionalLong ret = OptionalLong.empty();
     private Map<Integer, String> strings = Map.of();
+    private Optional<Endpoint> endpoint = Optional.empty();
 
     private Builder() {}
 
@@ -246,6 +259,11 @@ public final class SyscallEvent {
 
     public Builder strings(Map<Integer, String> value) {
       this.strings = value;
+      return this;
+    }
+
+    public Builder endpoint(Endpoint value) {
+      this.endpoint = Optional.of(value);
       return this;
     }
 

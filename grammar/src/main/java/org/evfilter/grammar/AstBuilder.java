@@ -366,6 +366,7 @@ final class AstBuilder implements ParseTreeListener {
       case EvFilterLexer.NUMBER -> Value.Kind.NUMBER;
       case EvFilterLexer.CPUS -> Value.Kind.CPUS;
       case EvFilterLexer.SYMBOL -> Value.Kind.SYMBOL;
+      case EvFilterLexer.ADDRESS -> Value.Kind.ADDRESS;
       case EvFilterLexer.FUNCTION_NUMBER, EvFilterLexer.FUNCTION_SYMBOL -> Value.Kind.FUNCTION;
       default -> Value.Kind.INVALID;
     };
@@ -377,6 +378,7 @@ final class AstBuilder implements ParseTreeListener {
     Value.Kind kind = switch (t.getType()) {
       case EvFilterLexer.S_STRING -> Value.Kind.STRING;
       case EvFilterLexer.S_NUMBER -> Value.Kind.NUMBER;
+      case EvFilterLexer.S_ADDRESS -> Value.Kind.ADDRESS;
       default -> Value.Kind.SYMBOL;
     };
     return token(kind, t);

@@ -162,6 +162,7 @@ public final class FilterParser {
     EvFilterLexer lexer = new EvFilterLexer(CharStreams.fromString(in.text(), in.source().name()));
     lexer.policyMode = in.policy();
     lexer.comments = in.comments();
+    lexer.addresses = !in.strict();
     lexer.removeErrorListeners();
     CommonTokenStream tokens = new CommonTokenStream(lexer);
     EvFilterParser fast = parser(in, tokens, PredictionMode.SLL);

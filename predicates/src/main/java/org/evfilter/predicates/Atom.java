@@ -3,6 +3,8 @@ package org.evfilter.predicates;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import org.evfilter.events.net.Cidr;
+import org.evfilter.events.net.IpAddress;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.grammar.ast.Operator;
 
@@ -11,6 +13,8 @@ import org.evfilter.grammar.ast.Operator;
  * type, width and signedness, so an ill-typed comparison cannot be represented.
  */
 public sealed interface Atom extends BoundExpression {
+  /** The field the predicate reads. */
+  EventField field();
 
   /**
    * {@code field OP value} on a scalar field, with the value already cast to the field's width
@@ -77,6 +81,28 @@ public sealed interface Atom extends BoundExpression {
     public Member {
       Objects.requireNonNull(field, "field");
       ranges = List.copyOf(ranges);
+    }
+  }
+
+  /**
+   * {@code addr == A}, {@code addr != A}, {@code addr in {NET, ...}} on an IP address field: whether
+   * the address lies in one of {@code networks} ({@code in} true) or in none of them ({@code in}
+   * false, for {@code !=}). An event whose address is absent (a unix socket, a truncated sockaddr)
+   * matches neither way, as a string the tracer could not read. Networks live in one 128-bit space
+   * where IPv4 is IPv4-mapped ({@link Cidr}): {@code 10.0.0.0/8} also holds {@code ::ffff:10.1.2.3}.
+   */
+  record Network(EventField field, List<Cidr> networks, boolean in) implements Atom {
+    public Network {
+      Objects.requireNonNull(field, "field");
+      networks = List.copyOf(networks);
+      if (networks.isEmpty()) {
+        throw new IllegalArgumentException("no networks");
+      }
+    }
+
+    /** Whether {@code a} satisfies the predicate (an absent address satisfies none). */
+    public boolean test(java.util.Optional<IpAddress> a) {
+      return a.isPresent() && in == networks.stream().anyMatch(n -> n.contains(a.get()));
     }
   }
 

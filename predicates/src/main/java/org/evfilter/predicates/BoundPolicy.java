@@ -8,14 +8,23 @@ import java.util.Set;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.predicates.labels.FileContexts;
 import org.evfilter.predicates.labels.LabelResolver;
+import org.evfilter.predicates.labels.NetworkLabels;
+import org.evfilter.events.net.Endpoint;
 
 /**
  * A policy file and its includes, checked and bound: the default action, the rules with their
  * syscall numbers and typed filters (one rule per syscall, since a named argument's index depends
  * on the syscall; a rule with no syscall applies to all), and the declared labels (bit {@code i}
- * is {@code labels[i]}); syscall numbers and argument layouts are those of {@code arch}.
+ * is {@code labels[i]}), the file_contexts rules and the network labels that give objects and
+ * endpoints their labels; syscall numbers and argument layouts are those of {@code arch}.
  */
-public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts) {
+public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts,
+    NetworkLabels networkLabels) {
+  /** A policy whose labels files give no network labels. */
+  public BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, List<String> labels, FileContexts fileContexts) {
+    this(arch, defaultAction, rules, labels, fileContexts, NetworkLabels.none());
+  }
+
   /** An action with its data: the errno for {@code errno}, the value for {@code trace}. */
   public record Verdict(ActionKind kind, int data) {
     @Override
@@ -39,6 +48,14 @@ public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, Li
       syscalls = Set.copyOf(syscalls);
       Objects.requireNonNull(filter, "filter");
       Objects.requireNonNull(filterText, "filterText");
+    }
+
+    /**
+     * Whether its filter reads a field of the address the call names ({@link SocketFields}), or the
+     * label of a socket call: what only a supervisor or a cgroup hook can decide.
+     */
+    public boolean readsSocketFields() {
+      return filter.map(f -> f.anyAtom(a -> PolicySchemas.socketField(a.field()))).orElse(false);
     }
 
     /** Whether its filter reads {@code label} or {@code new_label}: a label rule. */
@@ -81,6 +98,25 @@ public record BoundPolicy(Arch arch, Verdict defaultAction, List<Rule> rules, Li
     rules = List.copyOf(rules);
     labels = List.copyOf(labels);
     Objects.requireNonNull(fileContexts, "fileContexts");
+    Objects.requireNonNull(networkLabels, "networkLabels");
+  }
+
+  /**
+   * The label set of the endpoint a socket call names: an IP endpoint's network labels, a unix
+   * socket path's file labels (by {@code files}: the socket file's, as a file rule would see it);
+   * an abstract unix name has none.
+   */
+  public long labelsOf(Endpoint e, LabelResolver files) {
+    if (e.path().isPresent()) {
+      return e.path().get().startsWith("@") ? 0 : files.labels(e.path().get());
+    }
+    java.util.Map<String, Long> bits = labelBits();
+    return networkLabels.labels(e).stream().mapToLong(l -> bits.getOrDefault(l, 0L)).reduce(0, (a, b) -> a | b);
+  }
+
+  /** Whether some rule reads a socket field (family, type, protocol, port, addr, path) of an address the call names. */
+  public boolean readsSocketFields() {
+    return rules.stream().anyMatch(Rule::readsSocketFields);
   }
 
   /** Each declared label's bit. */

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.evfilter.events.net.Cidr;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
@@ -106,7 +107,7 @@ public final class FilterBinder {
   }
 
   private final class Checker implements PredicateChecker {
-    private final Map<Expression, Atom> atoms = new IdentityHashMap<>();
+    private final Map<Expression, BoundExpression> atoms = new IdentityHashMap<>();
     private final Map<FieldRef, EventField> fields = new IdentityHashMap<>();
 
     void walk(Expression e, SourceText source) {
@@ -171,6 +172,9 @@ public final class FilterBinder {
         return f;
       }
       // Syntax-only: a field of whatever type the value asks for (signed for a negative number).
+      if (value.kind() == Value.Kind.ADDRESS) {
+        return new EventField(ref.name(), "struct in6_addr", 0, 16, false, FieldKind.INET_ADDRESS);
+      }
       boolean text = value.kind() == Value.Kind.STRING;
       boolean signed = value.text().startsWith("-");
       return new EventField(ref.name(), text ? "char *" : signed ? "s64" : "u64", 0, 8, signed,
@@ -188,6 +192,13 @@ public final class FilterBinder {
       int vAt = v.position().offset();
       if (c.field().function()) {
         return function(c, field, src);
+      }
+      if (field.kind() == FieldKind.INET_ADDRESS) {
+        return address(c, field, src);
+      }
+      if (v.kind() == Value.Kind.ADDRESS) {
+        throw fail(src, ErrorCode.INVALID_VALUE, vAt, "'" + v.text() + "' is an address; '" + field.name()
+            + "' is " + (field.kind().isString() ? "a string" : "a number") + " (only 'addr' takes addresses)");
       }
       switch (v.kind()) {
         case CPUS -> {
@@ -216,14 +227,14 @@ public final class FilterBinder {
           if (op == Operator.GLOB) {
             throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), GLOB_ON_NUMBER);
           }
-          return numeric(field, op, number(field, v, src), -1L);
+          return numeric(field, op, fitting(field, number(field, v, src), v, src), -1L);
         }
         default -> {
           if (v.kind() == Value.Kind.SYMBOL && dialect == Dialect.EVFILTER && !field.kind().isString()) {
             if (op == Operator.GLOB) {
               throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, at(vAt), GLOB_ON_NUMBER);
             }
-            return numeric(field, op, symbol(field, v, src), -1L);
+            return numeric(field, op, fitting(field, symbol(field, v, src), v, src), -1L);
           }
           // Nothing at all: the kernel's caret lands at the end (where its NUL is), not past it.
           int where = v.kind() == Value.Kind.MISSING ? vAt : at(vAt);
@@ -253,7 +264,63 @@ public final class FilterBinder {
       if (field.kind() == FieldKind.STACKTRACE) {
         return new Atom.Never(field, "stacktrace predicates never match");
       }
-      return new Atom.Numeric(field, op, value, mask);
+      return new Atom.Numeric(field, op, value, mask & valueMask(field));
+    }
+
+    // The mask the field's comparisons apply first (socket()'s type without its flags), else all ones.
+    private long valueMask(EventField field) {
+      return schema.map(s -> PolicySchemas.valueMask(s, field)).orElse(-1L);
+    }
+
+    // A value for a socket field must fit it: 'port == 70000' is a typo, not port 4464.
+    private long fitting(EventField field, long value, Value v, SourceText src) {
+      if (PolicySchemas.socketField(field) && field.size() < 8 && (value < 0 || value >>> (8 * field.size()) != 0)) {
+        throw fail(src, ErrorCode.VALUE_OUT_OF_RANGE, v.position().offset(), "'" + field.name() + "' holds "
+            + 8 * field.size() + "-bit values (0 to " + ((1L << (8 * field.size())) - 1) + "), not " + v.text());
+      }
+      return value;
+    }
+
+    private Atom address(Comparison c, EventField field, SourceText src) {
+      Value v = c.value();
+      if (c.operator() != Operator.EQ && c.operator() != Operator.NE) {
+        throw fail(src, ErrorCode.ILLEGAL_FIELD_OP, c.operatorPosition().offset(),
+            "addresses compare only with ==, != and 'in' (e.g. " + field.name() + " in {10.0.0.0/8})");
+      }
+      Cidr network = network(field, v, src);
+      if (network.prefix() != 128) {
+        throw fail(src, ErrorCode.INVALID_VALUE, v.position().offset(), "'" + v.text() + "' is a network; write "
+            + field.name() + " in {" + v.text() + "} for an address in it");
+      }
+      return new Atom.Network(field, List.of(network), c.operator() == Operator.EQ);
+    }
+
+    // An address or network value, parsed; errors say what is wrong and where.
+    private Cidr network(EventField field, Value v, SourceText src) {
+      int at = v.position().offset();
+      if (v.kind() != Value.Kind.ADDRESS) {
+        String what = v.kind() == Value.Kind.STRING ? "write it without quotes" : "write e.g. 10.0.0.1, ::1 or 10.0.0.0/8";
+        throw fail(src, v.kind() == Value.Kind.STRING ? ErrorCode.EXPECT_DIGIT : ErrorCode.INVALID_VALUE, at,
+            "'" + field.name() + "' is an IP address, not '" + v.source() + "': " + what);
+      }
+      Cidr.Parsed parsed = Cidr.parse(v.text());
+      int slash = v.text().indexOf('/');
+      return parsed.cidr().orElseThrow(() -> switch (parsed.problem().orElseThrow()) {
+        case ADDRESS -> fail(src, ErrorCode.INVALID_VALUE, at,
+            "'" + (slash < 0 ? v.text() : v.text().substring(0, slash)) + "' is not an IPv4 or IPv6 address");
+        case PREFIX -> fail(src, ErrorCode.VALUE_OUT_OF_RANGE, at + slash + 1,
+            "the prefix length of " + v.text() + " must be a number from 0 to " + (v.text().indexOf(':') < 0 ? 32 : 128));
+        case HOST_BITS -> fail(src, ErrorCode.INVALID_VALUE, at,
+            "'" + v.text() + "' has bits set past its prefix; the network is " + hostBitsCleared(v.text()));
+      });
+    }
+
+    private String hostBitsCleared(String text) {
+      int slash = text.indexOf('/');
+      boolean v4 = text.indexOf(':') < 0;
+      int written = Integer.parseInt(text.substring(slash + 1));
+      Cidr whole = Cidr.parse(text.substring(0, slash)).cidr().orElseThrow();
+      return new Cidr(whole.network(), written + (v4 ? 96 : 0), v4).first() + "/" + written;
     }
 
     private long number(EventField field, Value v, SourceText src) {
@@ -380,8 +447,11 @@ public final class FilterBinder {
       return new Atom.Cpus(field, op, cpus, facts.nrCpuIds());
     }
 
-    private Atom membership(Membership m, SourceText src) {
+    private BoundExpression membership(Membership m, SourceText src) {
       EventField field = fieldOf(m.field(), m.elements().isEmpty() ? new Value(Value.Kind.NUMBER, "0", (char) 0, m.inPosition()) : m.elements().get(0).low());
+      if (field.kind() == FieldKind.INET_ADDRESS) {
+        return networks(m, field, src);
+      }
       Atom probe = numeric(field, Operator.EQ, 0, -1L);
       if (probe instanceof Atom.Never never) {
         return never;
@@ -395,8 +465,8 @@ public final class FilterBinder {
       }
       List<long[]> ranges = new ArrayList<>();
       for (Membership.Element e : m.elements()) {
-        long low = setValue(field, e.low(), src);
-        long high = e.high().isPresent() ? setValue(field, e.high().get(), src) : low;
+        long low = fitting(field, setValue(field, e.low(), src), e.low(), src);
+        long high = e.high().isPresent() ? fitting(field, setValue(field, e.high().get(), src), e.high().get(), src) : low;
         boolean ordered = field.signed() ? low <= high : Long.compareUnsigned(low, high) <= 0;
         if (!ordered) {
           throw fail(src, ErrorCode.INVALID_SET, e.low().position().offset(),
@@ -404,19 +474,43 @@ public final class FilterBinder {
         }
         ranges.add(new long[] {low, high});
       }
-      return new Atom.Member(field, ranges);
+      long mask = valueMask(field);
+      if (mask == -1L) {
+        return new Atom.Member(field, ranges);
+      }
+      // A masked field (socket()'s type): each range as masked comparisons, which BPF tests exactly.
+      return new BoundExpression.Any(ranges.stream().<BoundExpression>map(r -> r[0] == r[1]
+          ? numeric(field, Operator.EQ, r[0], -1L)
+          : new BoundExpression.All(List.of(numeric(field, Operator.GE, r[0], -1L), numeric(field, Operator.LE, r[1], -1L)))).toList());
+    }
+
+    private Atom networks(Membership m, EventField field, SourceText src) {
+      if (m.elements().isEmpty()) {
+        throw fail(src, ErrorCode.INVALID_SET, m.inPosition().offset(), "the set is empty");
+      }
+      List<Cidr> networks = new ArrayList<>();
+      for (Membership.Element e : m.elements()) {
+        if (e.high().isPresent()) {
+          throw fail(src, ErrorCode.INVALID_SET, e.low().position().offset(),
+              "addresses are not ranges: write a network, e.g. 10.0.0.0/8");
+        }
+        networks.add(network(field, e.low(), src));
+      }
+      return new Atom.Network(field, networks, true);
     }
 
     private long setValue(EventField field, Value v, SourceText src) {
       return switch (v.kind()) {
         case NUMBER -> number(field, v, src);
         case SYMBOL -> symbol(field, v, src);
-        default -> throw fail(src, ErrorCode.INVALID_SET, v.position().offset(), "sets hold numbers and names");
+        default -> throw fail(src, ErrorCode.INVALID_SET, v.position().offset(), v.kind() == Value.Kind.ADDRESS
+            ? "'" + v.text() + "' is an address; '" + field.name() + "' is a number (only 'addr' takes addresses)"
+            : "sets hold numbers and names");
       };
     }
 
     private Atom masked(MaskedComparison m, SourceText src) {
-      Atom inner = atoms.get(m.mask());
+      Atom inner = (Atom) atoms.get(m.mask());
       if (inner instanceof Atom.Never never) {
         return never;
       }
@@ -432,7 +526,7 @@ public final class FilterBinder {
         case SYMBOL -> symbol(mask.field(), v, src);
         default -> throw fail(src, ErrorCode.INVALID_VALUE, at(v.position().offset()), invalidValueDetail(mask.field(), v));
       };
-      return new Atom.Numeric(mask.field(), m.operator(), value, mask.value());
+      return new Atom.Numeric(mask.field(), m.operator(), value, mask.value() & valueMask(mask.field()));
     }
   }
 

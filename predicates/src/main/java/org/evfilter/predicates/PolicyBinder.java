@@ -30,7 +30,9 @@ import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.grammar.policy.Name;
 import org.evfilter.grammar.policy.Policy;
 import org.evfilter.grammar.policy.Statement;
+import org.evfilter.events.net.Cidr;
 import org.evfilter.predicates.labels.FileContexts;
+import org.evfilter.predicates.labels.NetworkLabels;
 
 /**
  * Loads a policy file with its includes and labels files, and binds every rule: syscall names to
@@ -48,6 +50,8 @@ public final class PolicyBinder {
   private final Map<String, Long> labels = new LinkedHashMap<>();
   private final List<BoundPolicy.Rule> rules = new ArrayList<>();
   private final List<FileContexts.Entry> contexts = new ArrayList<>();
+  private final List<NetworkLabels.Node> nodes = new ArrayList<>();
+  private final List<NetworkLabels.Port> ports = new ArrayList<>();
   private final Deque<Path> including = new ArrayDeque<>();
   // A file included along two paths (or twice) is read once, like a header with a guard.
   private final Set<Path> loaded = new java.util.HashSet<>();
@@ -128,7 +132,7 @@ public final class PolicyBinder {
 
   private BoundPolicy bound() {
     return new BoundPolicy(symbols.arch(), defaultAction == null ? DEFAULT_DENY : defaultAction, rules, List.copyOf(labels.keySet()),
-        FileContexts.of(contexts));
+        FileContexts.of(contexts), NetworkLabels.of(nodes, ports));
   }
 
   private void file(Path path, String text) {
@@ -250,6 +254,7 @@ public final class PolicyBinder {
   }
 
   // Labels files are SELinux file_contexts: 'REGEX [-TYPE] CONTEXT'; the label is the context's type.
+  // They may also hold network labels: 'nodecon NETWORK CONTEXT' and 'portcon PROTOCOL PORTS CONTEXT'.
   private void labelsFile(Path from, Statement.LabelsFile f, SourceText src) {
     Path target = resolve(from, f.path());
     try {
@@ -277,6 +282,10 @@ public final class PolicyBinder {
         continue;
       }
       String[] parts = t.split("\\s+");
+      if (parts[0].equals("nodecon") || parts[0].equals("portcon")) {
+        networkEntry(parts, t, at, number, origin, labelsSource);
+        continue;
+      }
       if (parts.length < 2 || parts.length > 3 || parts.length == 3 && !parts[1].matches("--|-[dcbsplf]")) {
         throw new FilterException(FilterError.of(ErrorCode.POLICY, at,
             "expected 'REGEX [-TYPE] CONTEXT' (TYPE one of -- -d -c -b -s -p -l -f)"), labelsSource);
@@ -295,15 +304,61 @@ public final class PolicyBinder {
         contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.empty(), FileContexts.literal(parts[0]), origin));
         continue;
       }
-      String[] fields = context.split(":");
-      String label = fields.length >= 3 ? fields[2] : context;
-      if (!label.matches("[A-Za-z_][A-Za-z0-9_]*") || fields.length == 2) {
-        throw new FilterException(FilterError.of(ErrorCode.POLICY, at + t.lastIndexOf(context),
-            "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), labelsSource);
-      }
+      String label = contextLabel(context, at + t.lastIndexOf(context), labelsSource);
       declare(label, at + t.lastIndexOf(context), labelsSource);
       contexts.add(new FileContexts.Entry(contexts.size(), regex, type, java.util.Optional.of(label), FileContexts.literal(parts[0]), origin));
     }
+  }
+
+  // A network label: 'nodecon NETWORK CONTEXT' or 'portcon PROTOCOL PORT[-PORT] CONTEXT'.
+  private void networkEntry(String[] parts, String line, int at, int number, String origin, SourceText src) {
+    boolean node = parts[0].equals("nodecon");
+    int words = node ? 3 : 4;
+    if (parts.length != words) {
+      throw new FilterException(FilterError.of(ErrorCode.POLICY, at, node
+          ? "expected 'nodecon NETWORK CONTEXT', e.g. nodecon 10.0.0.0/8 intranet_t"
+          : "expected 'portcon PROTOCOL PORT[-PORT] CONTEXT', e.g. portcon tcp 53 dns_t"), src);
+    }
+    String context = parts[words - 1];
+    int contextAt = at + line.lastIndexOf(context);
+    String label = contextLabel(context, contextAt, src);
+    if (node) {
+      int netAt = at + line.indexOf(parts[1], parts[0].length());
+      Cidr.Parsed parsed = Cidr.parse(parts[1]);
+      Cidr network = parsed.cidr().orElseThrow(() -> new FilterException(FilterError.of(ErrorCode.POLICY, netAt,
+          switch (parsed.problem().orElseThrow()) {
+            case ADDRESS -> "'" + parts[1] + "' is not an IPv4 or IPv6 network (e.g. 10.0.0.0/8, fd00::/8)";
+            case PREFIX -> "the prefix length of " + parts[1] + " must be a number from 0 to " + (parts[1].indexOf(':') < 0 ? 32 : 128);
+            case HOST_BITS -> "'" + parts[1] + "' has bits set past its prefix";
+          }), src));
+      declare(label, contextAt, src);
+      nodes.add(new NetworkLabels.Node(network, label, nodes.size() + ports.size(), origin));
+      return;
+    }
+    int protoAt = at + line.indexOf(parts[1], parts[0].length());
+    int protocol = NetworkLabels.protocol(parts[1]).orElseThrow(() -> new FilterException(FilterError.of(ErrorCode.POLICY, protoAt,
+        "unknown protocol '" + parts[1] + "' (" + String.join(", ", NetworkLabels.PROTOCOLS) + ")"), src));
+    int portAt = at + line.indexOf(parts[2], line.indexOf(parts[1], parts[0].length()) + parts[1].length());
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("([0-9]{1,5})(?:-([0-9]{1,5}))?").matcher(parts[2]);
+    int low = m.matches() ? Integer.parseInt(m.group(1)) : -1;
+    int high = m.matches() ? (m.group(2) == null ? low : Integer.parseInt(m.group(2))) : -1;
+    if (low < 0 || high > 0xffff || low > high) {
+      throw new FilterException(FilterError.of(ErrorCode.POLICY, portAt,
+          "'" + parts[2] + "' is not a port or a range LOW-HIGH of ports 0 to 65535"), src);
+    }
+    declare(label, contextAt, src);
+    ports.add(new NetworkLabels.Port(protocol, low, high, label, nodes.size() + ports.size(), origin));
+  }
+
+  // A context's label: its type ('user:role:type[:level]'), or a bare label name.
+  private static String contextLabel(String context, int at, SourceText src) {
+    String[] fields = context.split(":");
+    String label = fields.length >= 3 ? fields[2] : context;
+    if (!label.matches("[A-Za-z_][A-Za-z0-9_]*") || fields.length == 2) {
+      throw new FilterException(FilterError.of(ErrorCode.POLICY, at,
+          "expected a context 'user:role:type[:level]' or a label name, found '" + context + "'"), src);
+    }
+    return label;
   }
 
   // Files below the working directory are named relative to it, as the user named the first one.

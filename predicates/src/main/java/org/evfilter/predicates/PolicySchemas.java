@@ -3,10 +3,12 @@ package org.evfilter.predicates;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
 import org.evfilter.events.syscalls.Arch;
+import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 
@@ -15,7 +17,9 @@ import org.evfilter.events.syscalls.SyscallTable;
  * instruction_pointer}, {@code arg0}..{@code arg5}), the syscall's named arguments when the rule
  * names syscalls, and the object's {@code label} set; on the syscalls that write or remove an xattr,
  * also {@code new_label}, the label set the object would have once the call is done (what makes a
- * rule a relabelling rule).
+ * rule a relabelling rule); on the calls that name a socket address, the {@link SocketFields} of the
+ * socket and the address, where {@code label} is the address's network labels (or a unix socket
+ * path's file labels).
  */
 final class PolicySchemas {
   static final String LABEL_FIELD = "label";
@@ -36,6 +40,25 @@ final class PolicySchemas {
     return field.equals(LABEL_FIELD) || field.equals(NEW_LABEL_FIELD);
   }
 
+  /**
+   * The mask a rule's comparison applies to {@code field} before comparing: socket(2) and
+   * socketpair(2) take {@code SOCK_NONBLOCK|SOCK_CLOEXEC} in their {@code type} register, which a
+   * rule on the socket's type ignores ({@code type == SOCK_STREAM} holds for a non-blocking one);
+   * all ones elsewhere.
+   */
+  static long valueMask(EventSchema schema, EventField field) {
+    boolean socketType = schema.system().equals("seccomp") && (schema.name().equals("socket") || schema.name().equals("socketpair"))
+        && field.name().equals("type");
+    return socketType ? ~(SOCK_FLAGS) & 0xffffffffL : -1L;
+  }
+
+  private static final long SOCK_FLAGS = Constants.linux().require("SOCK_NONBLOCK") | Constants.linux().require("SOCK_CLOEXEC");
+
+  /** Whether {@code field} is one of the socket fields a rule on {@code schema}'s syscall reads. */
+  static boolean socketField(EventField field) {
+    return SocketFields.indexOf(field).isPresent();
+  }
+
   /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
   static EventSchema of(Optional<String> syscall, Arch arch) {
     List<EventField> fields = new ArrayList<>();
@@ -46,13 +69,18 @@ final class PolicySchemas {
       fields.add(EventField.of("arg" + i, "u64", 16 + 8 * i, 8, false));
     }
     fields.add(new EventField(LABEL_FIELD, "u64", 64, 8, false, FieldKind.NUMERIC));
+    if (syscall.isPresent() && SocketFields.named(syscall.get())) {
+      fields.addAll(SocketFields.ALL);
+    }
     if (syscall.isPresent() && XATTR_WRITERS.contains(syscall.get())) {
       fields.add(new EventField(NEW_LABEL_FIELD, "u64", 72, 8, false, FieldKind.NUMERIC));
     }
     // Named arguments at their real width: an 'int' compares its low 32 bits, as the kernel reads it.
     syscall
         .flatMap(name -> SyscallTable.of(arch).byName(name))
-        .ifPresent(s -> s.arguments().stream().filter(a -> !SECCOMP_NAMES.contains(a.name())).forEach(a -> fields.add(new EventField(
+        .ifPresent(s -> s.arguments().stream().filter(a -> !SECCOMP_NAMES.contains(a.name()))
+            // sendto's 'addr' is the address it points to, not the pointer (which stays arg4).
+            .filter(a -> fields.stream().noneMatch(f -> f.name().equals(a.name()))).forEach(a -> fields.add(new EventField(
             a.name(), a.cType(), 16 + 8 * a.index(), a.width(), a.signed(),
             a.kind() == SyscallArg.Kind.STRING ? FieldKind.PTR_STRING : FieldKind.NUMERIC))));
     return new EventSchema("seccomp", syscall.orElse("any"), -1, fields);

@@ -23,7 +23,12 @@ public enum FieldKind {
   /** The generic {@code comm}/{@code COMM} field: the current task's command name. */
   COMM(true),
   /** The generic {@code stacktrace}/{@code STACKTRACE} field (accepted, never matches). */
-  STACKTRACE(false);
+  STACKTRACE(false),
+  /**
+   * An IPv4 or IPv6 address (evfilter's socket rules: no tracefs event has one); compares with
+   * {@code ==}, {@code !=} and {@code in} sets of networks.
+   */
+  INET_ADDRESS(false);
 
   private final boolean string;
 

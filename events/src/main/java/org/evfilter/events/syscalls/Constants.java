@@ -14,7 +14,7 @@ import java.util.Set;
 
 /**
  * The names of syscall argument values on Linux x86_64: {@code O_*}, {@code AT_*}, {@code
- * CLONE_*}, {@code PROT_*}, {@code MAP_*}, {@code SOCK_*}, {@code AF_*} and errno names, generated
+ * CLONE_*}, {@code PROT_*}, {@code MAP_*}, {@code SOCK_*}, {@code AF_*}, {@code IPPROTO_*} and errno names, generated
  * from the C headers by {@code events/scripts/gen-constants.sh}. Filters use them as symbolic
  * constants; the strace reader uses them to read strace's symbolic output back into numbers.
  */

@@ -12,6 +12,8 @@ import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallArg;
+import org.evfilter.events.net.Endpoint;
+import org.evfilter.events.net.IpAddress;
 import org.evfilter.events.syscalls.SyscallTable;
 
 /**
@@ -19,7 +21,9 @@ import org.evfilter.events.syscalls.SyscallTable;
  * or {@code name}, {@code args} (array) or {@code a0}..{@code a5} or named arguments as the
  * syscall's schema calls them ({@code "flags": 577}, {@code "filename": "/etc/passwd"}), and
  * optionally {@code pid}, {@code tid}, {@code comm}, {@code ts} (ns), {@code ret}, {@code ip},
- * {@code strings} (argument index to text). Numbers may be JSON numbers or "0x..." strings.
+ * {@code strings} (argument index to text), {@code endpoint} (the socket and address of connect,
+ * bind, sendto, sendmsg: {@code {"addr": "127.0.0.1", "port": 53, "type": "SOCK_DGRAM"}}, see
+ * {@link #endpoint}). Numbers may be JSON numbers or "0x..." strings.
  */
 final class JsonLinesTraceReader extends LineTraceReader {
   private static final JsonFactory JSON = new JsonFactory();
@@ -81,6 +85,7 @@ final class JsonLinesTraceReader extends LineTraceReader {
           case "ts" -> b.timestampNanos(value(p, t));
           case "ret" -> b.ret(value(p, t));
           case "ip" -> b.instructionPointer(value(p, t));
+          case "endpoint" -> b.endpoint(endpoint(p, t));
           case "strings" -> {
             if (t != JsonToken.START_OBJECT) {
               throw new BadLine("'strings' must be an object");
@@ -139,6 +144,59 @@ final class JsonLinesTraceReader extends LineTraceReader {
       }
     }
     return Optional.of(b.strings(strings).build());
+  }
+
+  /**
+   * {@code {"family": 2 | "AF_INET", "type": 1 | "SOCK_STREAM", "protocol": 6 | "IPPROTO_TCP",
+   * "addr": "10.0.0.1" | "::1", "port": 53, "path": "/run/x.sock"}}, every member optional; the
+   * family follows from {@code addr} (written with a colon: AF_INET6) or {@code path} (AF_UNIX).
+   */
+  private static Endpoint endpoint(JsonParser p, JsonToken t) throws IOException, BadLine {
+    if (t != JsonToken.START_OBJECT) {
+      throw new BadLine("'endpoint' must be an object");
+    }
+    Integer family = null;
+    int type = 0;
+    int protocol = 0;
+    int port = 0;
+    Optional<IpAddress> addr = Optional.empty();
+    Optional<String> path = Optional.empty();
+    boolean v6 = false;
+    while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+      String key = p.currentName();
+      t = p.nextToken();
+      switch (key) {
+        case "family" -> family = constant(p, t);
+        case "type" -> type = constant(p, t);
+        case "protocol" -> protocol = constant(p, t);
+        case "port" -> {
+          long v = value(p, t);
+          if (v < 0 || v > 0xffff) {
+            throw new BadLine("port " + v + " is not 0 to 65535");
+          }
+          port = (int) v;
+        }
+        case "addr" -> {
+          String text = p.getText();
+          addr = Optional.of(IpAddress.parse(text).orElseThrow(() -> new BadLine("'" + text + "' is not an IP address")));
+          v6 = text.indexOf(':') >= 0;
+        }
+        case "path" -> path = Optional.of(bytes(p.getText()));
+        default -> throw new BadLine("unknown endpoint member '" + key + "' (family, type, protocol, addr, port, path)");
+      }
+    }
+    int f = family != null ? family : addr.isPresent() ? (v6 ? Endpoint.AF_INET6 : Endpoint.AF_INET)
+        : path.isPresent() ? Endpoint.AF_UNIX : Endpoint.AF_UNSPEC;
+    return new Endpoint(f, type, protocol, addr, port, path);
+  }
+
+  // A number, or a constant's name (AF_INET, SOCK_STREAM, IPPROTO_UDP).
+  private static int constant(JsonParser p, JsonToken t) throws IOException, BadLine {
+    if (t == JsonToken.VALUE_STRING && !p.getText().isEmpty() && Character.isLetter(p.getText().charAt(0))) {
+      String name = p.getText();
+      return (int) org.evfilter.events.syscalls.Constants.linux().value(name).orElseThrow(() -> new BadLine("no constant '" + name + "'"));
+    }
+    return int32(value(p, t));
   }
 
   // Text here is bytes, one char each: characters a JSON escape put above U+00FF become their UTF-8.

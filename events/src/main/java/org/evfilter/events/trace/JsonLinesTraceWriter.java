@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.util.Map;
 import java.util.TreeMap;
+import org.evfilter.events.net.Endpoint;
 import org.evfilter.events.SyscallEvent;
 import org.evfilter.events.syscalls.Arch;
 
@@ -67,6 +68,25 @@ final class JsonLinesTraceWriter implements TraceWriter {
       json.writeObjectFieldStart("strings");
       for (Map.Entry<Integer, String> s : new TreeMap<>(e.strings()).entrySet()) {
         json.writeStringField(Integer.toString(s.getKey()), s.getValue());
+      }
+      json.writeEndObject();
+    }
+    if (e.endpoint().isPresent()) {
+      Endpoint a = e.endpoint().get();
+      json.writeObjectFieldStart("endpoint");
+      json.writeNumberField("family", a.family());
+      if (a.type() != 0) {
+        json.writeNumberField("type", a.type());
+      }
+      if (a.protocol() != 0) {
+        json.writeNumberField("protocol", a.protocol());
+      }
+      if (a.address().isPresent()) {
+        json.writeStringField("addr", a.address().get().toString());
+        json.writeNumberField("port", a.port());
+      }
+      if (a.path().isPresent()) {
+        json.writeStringField("path", a.path().get());
       }
       json.writeEndObject();
     }

@@ -13,7 +13,7 @@ import java.util.Optional;
 public enum TraceFormat {
   /** {@code # [arch] nr a0 a1 a2 a3 a4 a5} header, one event per line, decimal or 0x-hex. */
   TSV("tsv"),
-  /** One JSON object per line: arch, nr or name, args or named arguments, pid, ts, ret, strings. */
+  /** One JSON object per line: arch, nr or name, args or named arguments, pid, ts, ret, strings, a socket call's endpoint. */
   JSONL("jsonl"),
   /** {@code strace -f -ttt [-X raw]} output, symbolic or raw. */
   STRACE("strace");

@@ -15,6 +15,8 @@ tokens { IN }
   public boolean policyMode = false;
   /** '#' starts a comment (an extension; off under --strict-ftrace). */
   public boolean comments = false;
+  /** Network addresses are values (an extension; off under --strict-ftrace). */
+  public boolean addresses = true;
   private int depth = 0;
   private boolean functionValue = false;
   private int lastType = -1;
@@ -70,6 +72,31 @@ tokens { IN }
     }
   }
 
+  /**
+   * An address value ('10.0.0.1', '::1', '10.0.0.0/8'). Without the extension the token is cut back
+   * to what the kernel's scanner reads there (a number, a name or one stray character), so that
+   * --strict-ftrace refuses it exactly as the kernel does. The action runs once the lexer has
+   * consumed the whole match; moving the input back shortens the token, since emit() ends it there.
+   */
+  private void address(int number, int symbol, int other) {
+    if (addresses) {
+      return;
+    }
+    String text = getText();
+    char first = text.charAt(0);
+    int length = 1;
+    int type = other;
+    if (Character.isDigit(first) || Character.isLetter(first) || first == '_') {
+      type = Character.isDigit(first) ? number : symbol;
+      while (length < text.length() && (Character.isLetterOrDigit(text.charAt(length))
+          || type == symbol && text.charAt(length) == '_')) {
+        length++;
+      }
+    }
+    _input.seek(_tokenStartCharIndex + length);
+    setType(type);
+  }
+
   private void operator() {
     pushMode(functionValue ? FUNCTION_VALUE : VALUE);
     functionValue = false;
@@ -111,6 +138,12 @@ fragment ALNUM    : [A-Za-z0-9\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] ;
 // The kernel's isspace() on Latin-1, without and with the newline.
 fragment HSPACE   : [ \t\r\u000B\u000C\u00A0] ;
 fragment SPACE    : HSPACE | '\n' ;
+// An IPv4 or IPv6 address as written, with an optional '/prefix' (checked when it is bound): digits
+// and dots, or hex digits and colons with an optional dotted IPv4 tail (::ffff:10.0.0.1). A '..'
+// never belongs to one, so '1..5' stays a range.
+fragment ADDR     : ( DIGITS ( '.' DIGITS )+ | HEXDIGIT* ':' ( HEXDIGIT | ':' )* ( '.' DIGITS )* ) ( '/' ALNUM* )? ;
+fragment DIGITS   : [0-9]+ ;
+fragment HEXDIGIT : [0-9A-Fa-f] ;
 fragment QUOTE    : '"' ~'"'* '"' | '\'' ~'\''* '\'' ;
 
 // ---- after an operator: one value, read as parse_pred() reads it ----
@@ -121,6 +154,7 @@ V_NEWLINE : '\n' { endOfLine(); } ;
 CPUS      : 'CPUS' ( '{' ~'}'* '}'? | ALNUM* ) -> popMode ;
 STRING    : QUOTE -> popMode ;
 NUMBER    : ( '-' | [0-9] ) ALNUM* -> popMode ;
+ADDRESS   : ADDR { address(NUMBER, SYMBOL, BAD_VALUE); } -> popMode ;
 SYMBOL    : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* -> popMode ;
 BAD_VALUE : . -> popMode ;
 
@@ -140,5 +174,6 @@ S_COMMA  : ',' ;
 DOTDOT   : '..' ;
 S_STRING : QUOTE ;
 S_NUMBER : ( '-' | [0-9] ) ALNUM* ;
+S_ADDRESS : ADDR { address(S_NUMBER, S_SYMBOL, S_OTHER); } ;
 S_SYMBOL : [A-Za-z_\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u00FF] NAMECHAR* ;
 S_OTHER  : . -> popMode ;

@@ -54,7 +54,7 @@ operator
   ;
 
 value
-  : STRING | NUMBER | CPUS | SYMBOL | BAD_VALUE | FUNCTION_NUMBER | FUNCTION_SYMBOL
+  : STRING | NUMBER | CPUS | SYMBOL | ADDRESS | BAD_VALUE | FUNCTION_NUMBER | FUNCTION_SYMBOL
   ;
 
 setElement
@@ -62,7 +62,7 @@ setElement
   ;
 
 setValue
-  : S_NUMBER | S_SYMBOL | S_STRING
+  : S_NUMBER | S_SYMBOL | S_STRING | S_ADDRESS
   ;
 
 // A policy file: one statement per line; a newline inside brackets does not end a statement.

@@ -22,6 +22,11 @@ public record Value(Kind kind, String text, char quote, Position position) {
     CPUS,
     /** A name: a constant, syscall, errno or label (extension). */
     SYMBOL,
+    /**
+     * An IPv4 or IPv6 address, maybe with a {@code /prefix} ({@code 10.0.0.0/8}, {@code ::1})
+     * (extension); not yet checked as one.
+     */
+    ADDRESS,
     /** The value of a {@code .function} field: a number or every char up to whitespace. */
     FUNCTION,
     /** A character no value starts with. */

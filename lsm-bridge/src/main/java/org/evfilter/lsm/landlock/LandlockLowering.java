@@ -360,7 +360,7 @@ public final class LandlockLowering {
             && (n.operator() == Operator.EQ || n.operator() == Operator.NE || n.operator() == Operator.BAND)) {
           continue;
         }
-        return r.origin() + " reads " + field(a).name() + (slot == model.flagsArg() ? " by order or set" : "")
+        return r.origin() + " reads " + a.field().name() + (slot == model.flagsArg() ? " by order or set" : "")
             + ", which Landlock cannot see";
       }
     }
@@ -368,22 +368,7 @@ public final class LandlockLowering {
   }
 
   private static int slot(Atom a) {
-    return SeccompView.LAYOUT.slot(field(a)).orElse(-1);
-  }
-
-  private static org.evfilter.events.schema.EventField field(Atom a) {
-    if (a instanceof Atom.Numeric n) {
-      return n.field();
-    } else if (a instanceof Atom.Text t) {
-      return t.field();
-    } else if (a instanceof Atom.Member m) {
-      return m.field();
-    } else if (a instanceof Atom.Cpus c) {
-      return c.field();
-    } else if (a instanceof Atom.Function f) {
-      return f.field();
-    }
-    return ((Atom.Never) a).field();
+    return SeccompView.LAYOUT.slot(a.field()).orElse(-1);
   }
 
   // The label bits a filter reads (null: none).

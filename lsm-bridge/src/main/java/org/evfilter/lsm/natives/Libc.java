@@ -29,13 +29,15 @@ public final class Libc {
   static final short POLLIN = 1;
   static final short POLLHUP = 0x10;
 
-  public static native int ioctl(int fd, long request, Pointer arg) throws LastErrorException;
+  // The calls of each notification take addresses (Pointer.nativeValue) and numbers only: JNA
+  // passes primitives without converting them (a Pointer or an array argument costs JNI calls).
 
+  /** {@code arg}: a number or an address. */
   public static native int ioctl(int fd, long request, long arg) throws LastErrorException;
 
   public static native int poll(Pointer fds, long nfds, int timeout) throws LastErrorException;
 
-  static native long process_vm_readv(int pid, Pointer local, long liovcnt, Pointer remote, long riovcnt, long flags)
+  static native long process_vm_readv(int pid, long local, long liovcnt, long remote, long riovcnt, long flags)
       throws LastErrorException;
 
   public static native long syscall(long number, long a, long b, long c) throws LastErrorException;
@@ -46,6 +48,9 @@ public final class Libc {
 
   public static native int openat(int dirfd, byte[] path, int flags, int mode) throws LastErrorException;
 
+  /** {@code path}: the address of a NUL-terminated string. */
+  public static native int openat(int dirfd, long path, int flags, int mode) throws LastErrorException;
+
   public static native int close(int fd) throws LastErrorException;
 
   public static native long read(int fd, Pointer buf, long count) throws LastErrorException;
@@ -54,8 +59,8 @@ public final class Libc {
 
   public static native int fcntl(int fd, int cmd, int arg) throws LastErrorException;
 
-  /** {@code statbuf}: a {@link Structs.Stat}. */
-  public static native int fstat(int fd, Pointer statbuf) throws LastErrorException;
+  /** {@code statbuf}: the address of a {@link Structs.Stat}. */
+  public static native int fstat(int fd, long statbuf) throws LastErrorException;
 
   public static native int fstatat(int dirfd, byte[] path, Pointer statbuf, int flags) throws LastErrorException;
 
@@ -64,7 +69,8 @@ public final class Libc {
   /** {@code stat(2)} into a {@link Structs.Stat}. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 
-  public static native int fstatfs(int fd, Pointer statfsbuf) throws LastErrorException;
+  /** {@code statfsbuf}: the address of a {@link Structs.Statfs}. */
+  public static native int fstatfs(int fd, long statfsbuf) throws LastErrorException;
 
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
 
@@ -80,10 +86,29 @@ public final class Libc {
 
   public static native int ftruncate(int fd, long length) throws LastErrorException;
 
+  /** {@code addr}: a {@code struct sockaddr} of {@code len} bytes. */
+  public static native int connect(int fd, byte[] addr, int len) throws LastErrorException;
+
+  public static native int bind(int fd, byte[] addr, int len) throws LastErrorException;
+
+  /** {@code addr} null: no address (a connected socket's peer). */
+  public static native long sendto(int fd, byte[] buf, long len, int flags, byte[] addr, int addrlen) throws LastErrorException;
+
+  /** {@code len[0]}: in, the room in {@code value}; out, what the option took. */
+  public static native int getsockopt(int fd, int level, int option, int[] value, int[] len) throws LastErrorException;
+
+  /** {@code len[0]}: in, the room in {@code addr}; out, the address's length. */
+  public static native int getpeername(int fd, byte[] addr, int[] len) throws LastErrorException;
+
+  public static native int umask(int mask);
+
   /** {@code waitpid(2)}: {@code status[0]} gets the wait status. */
   public static native int waitpid(int pid, int[] status, int options) throws LastErrorException;
 
   public static native long readlink(byte[] path, byte[] buf, long size) throws LastErrorException;
+
+  /** {@code path}, {@code buf}: addresses. */
+  public static native long readlinkat(int dirfd, long path, long buf, long size) throws LastErrorException;
 
   /** {@code path} as a NUL-terminated C string. */
   public static byte[] c(byte[] path) {

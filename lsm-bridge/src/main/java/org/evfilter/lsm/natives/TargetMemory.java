@@ -17,7 +17,11 @@ public final class TargetMemory {
   private final Memory buffer = new Memory(PATH_MAX + PAGE);
   // A view for scanning: Memory.getByte is a native call per byte.
   private final java.nio.ByteBuffer view = buffer.getByteBuffer(0, PATH_MAX + PAGE);
+  private final long bufferAt = Pointer.nativeValue(buffer);
+  // Two struct iovec {base, length}: the local one, then the remote one, written through a view.
   private final Memory iov = new Memory(32);
+  private final java.nio.ByteBuffer iovView = iov.getByteBuffer(0, 32).order(java.nio.ByteOrder.nativeOrder());
+  private final long iovAt = Pointer.nativeValue(iov);
 
   /**
    * The NUL-terminated string at {@code address} in {@code pid}, at most {@code max} bytes; empty
@@ -28,13 +32,9 @@ public final class TargetMemory {
     long at = address;
     while (read < max) {
       int chunk = (int) Math.min(PAGE - (at & (PAGE - 1)), max + 1 - read);
-      iov.setPointer(0, buffer.share(read));
-      iov.setLong(8, chunk);
-      iov.setPointer(16, new Pointer(at));
-      iov.setLong(24, chunk);
       long n;
       try {
-        n = Libc.process_vm_readv(pid, iov, 1, iov.share(16), 1, 0);
+        n = read(pid, bufferAt + read, at, chunk);
       } catch (LastErrorException e) {
         return Optional.empty();
       }
@@ -59,15 +59,20 @@ public final class TargetMemory {
     if (length > buffer.size()) {
       return Optional.empty();
     }
-    iov.setPointer(0, buffer);
-    iov.setLong(8, length);
-    iov.setPointer(16, new Pointer(address));
-    iov.setLong(24, length);
     try {
-      long n = Libc.process_vm_readv(pid, iov, 1, iov.share(16), 1, 0);
+      long n = read(pid, bufferAt, address, length);
       return n == length ? Optional.of(buffer.getByteArray(0, length)) : Optional.empty();
     } catch (LastErrorException e) {
       return Optional.empty();
     }
+  }
+
+  // process_vm_readv of length bytes at address in pid, to local.
+  private long read(int pid, long local, long address, int length) {
+    iovView.putLong(0, local);
+    iovView.putLong(8, length);
+    iovView.putLong(16, address);
+    iovView.putLong(24, length);
+    return Libc.process_vm_readv(pid, iovAt, 1, iovAt + 16, 1, 0);
   }
 }

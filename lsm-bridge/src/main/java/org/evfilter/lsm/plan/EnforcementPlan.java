@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import org.evfilter.events.net.SocketFields;
+import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.grammar.policy.ActionKind;
 import org.evfilter.lsm.compile.SeccompCompiler;
@@ -84,8 +86,9 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
     Set<Integer> kept = new TreeSet<>();
     program.rules().stream().filter(r -> r.origin().equals(LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
     if (options.landlock() == Landlock.OFF) {
-      return new EnforcementPlan(policy, program, kernel, SeccompCompiler.compile(program, compiler), Optional.empty(),
-          Optional.empty(), List.of(), kept);
+      SeccompCompiler.Compilation compilation = SeccompCompiler.compile(program, compiler);
+      return new EnforcementPlan(policy, program, kernel, compilation, Optional.empty(),
+          Optional.empty(), socketReasons(compilation, kernel.arch()), kept);
     }
     Map<Integer, String> excluded = new LinkedHashMap<>();
     while (true) {
@@ -95,7 +98,11 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
               new XattrScan(LabelResolver.XATTRS)));
       if (built.isEmpty() || built.get().excluded().isEmpty() || options.landlock() == Landlock.BUILD_ONCE) {
         Optional<LandlockRuleset> ruleset = built.filter(b -> b.excluded().isEmpty()).flatMap(LandlockRuleset.Built::ruleset);
-        return new EnforcementPlan(policy, program, kernel, plan.compilation(), Optional.of(plan), ruleset, plan.fallbacks(), kept);
+        List<Reason> reasons = new ArrayList<>(plan.fallbacks());
+        // A socket call's label rule is the supervisor's for the address, not for want of a Landlock model.
+        reasons.removeIf(r -> r instanceof Reason.NotLowerable n && SocketFields.named(n.syscall()));
+        reasons.addAll(socketReasons(plan.compilation(), kernel.arch()));
+        return new EnforcementPlan(policy, program, kernel, plan.compilation(), Optional.of(plan), ruleset, reasons, kept);
       }
       excluded.putAll(built.get().excluded());
     }
@@ -172,7 +179,22 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
         rules.add(new BoundPolicy.Rule(LABELS_KEPT, new Verdict(ActionKind.USER_NOTIF, 0), kept, Optional.empty(), Optional.empty()));
       }
     }
-    return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts());
+    return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts(), policy.networkLabels());
+  }
+
+  /**
+   * Why the socket calls whose rules seccomp cannot decide go to the supervisor: one reason per
+   * such syscall (connect, bind, sendto, sendmsg with a rule whose lowering defers).
+   */
+  static List<Reason> socketReasons(SeccompCompiler.Compilation compilation, Arch arch) {
+    SyscallTable t = SyscallTable.of(arch);
+    Set<Integer> deferred = new TreeSet<>();
+    compilation.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r -> deferred.addAll(r.syscalls()));
+    List<Reason> out = new ArrayList<>();
+    for (int nr : deferred) {
+      t.byNumber(nr).map(s -> s.name()).filter(SocketFields::named).ifPresent(name -> out.add(new Reason.SocketAddress(nr, name)));
+    }
+    return out;
   }
 
   // Whether some call of nr may be let through by the policy: a rule on it (or on every syscall),

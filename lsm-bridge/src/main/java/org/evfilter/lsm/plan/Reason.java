@@ -91,6 +91,18 @@ public sealed interface Reason {
     }
   }
 
+  /**
+   * {@code syscall}'s rules read the address it names (addr, port, family, type, protocol, path,
+   * or its network label), which seccomp cannot read: it is behind a pointer.
+   */
+  record SocketAddress(int nr, String syscall) implements OfSyscall {
+    @Override
+    public String why() {
+      return "its rules read the address the call names, which seccomp cannot read (it is behind a pointer):"
+          + " the supervisor reads it once, decides, and performs the call on the task's socket";
+    }
+  }
+
   /** The policy's rules on {@code syscall} say what Landlock cannot: {@code why} names the rule and what. */
   record NotExpressible(int nr, String syscall, String why) implements OfSyscall {}
 

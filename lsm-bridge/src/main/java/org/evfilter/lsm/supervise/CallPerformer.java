@@ -166,7 +166,7 @@ final class CallPerformer {
       if (t.type() == S_IFLNK) {
         throw new LastErrorException(ELOOP); // O_NOFOLLOW on a symlink, as the kernel answers
       }
-      int fd = natives.openat(AT_FDCWD, magic(t.pinned()), flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW), mode);
+      int fd = natives.reopen(t.pinned(), flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOFOLLOW), mode);
       // O_TRUNC truncates regular files only (devices and FIFOs ignore it).
       if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != 0 && t.type() == S_IFREG) {
         try {
@@ -192,8 +192,7 @@ final class CallPerformer {
 
   // Opened from where the object was looked up, the lookup kept in the task's file tree as the check's was.
   private int create(PinnedObject t, int flags, int mode) {
-    Lookup l = t.where();
-    return l.within() == 0 ? natives.openat(l.dirfd(), l.path(), flags, mode) : natives.openIn(l.dirfd(), l.path(), flags, mode, l.within());
+    return t.within() == 0 ? natives.openat(t.dirfd(), t.path(), flags, mode) : natives.openIn(t.dirfd(), t.path(), flags, mode, t.within());
   }
 
   // The descriptor's magic link: the object itself, whatever its path is now.
@@ -207,7 +206,7 @@ final class CallPerformer {
       throw new LastErrorException(t.type() == S_IFDIR ? EISDIR : EINVAL);
     }
     // The labelled object itself, through its descriptor, writable for the task or not at all.
-    int fd = natives.openat(AT_FDCWD, magic(fdOfObject), O_WRONLY | O_CLOEXEC, 0);
+    int fd = natives.reopen(fdOfObject, O_WRONLY | O_CLOEXEC, 0);
     try {
       natives.ftruncate(fd, length);
     } finally {

@@ -84,7 +84,12 @@ final class Decider {
 
   /** A call naming no object (setgroups, unshare, setns): decided as the policy decides it. */
   Decision plain(SyscallEvent e) {
-    DecisionCache.Outcome o = avc.outcome(view.set(e, 0), counter);
-    return new Decision(o.verdict(), avc.engine().decidingRule(view), 0, o.cached(), Optional.empty());
+    return labelled(e, 0);
+  }
+
+  /** A call whose event carries what it names (a socket call's endpoint), labelled {@code labels}. */
+  Decision labelled(SyscallEvent e, long labels) {
+    DecisionCache.Outcome o = avc.outcome(view.set(e, labels), counter);
+    return new Decision(o.verdict(), avc.engine().decidingRule(view), labels, o.cached(), Optional.empty());
   }
 }

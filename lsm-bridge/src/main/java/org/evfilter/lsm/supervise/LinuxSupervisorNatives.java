@@ -1,6 +1,9 @@
 package org.evfilter.lsm.supervise;
 
+import static org.evfilter.events.syscalls.Errno.EBADF;
 import static org.evfilter.events.syscalls.FileFlags.AT_EMPTY_PATH;
+import static org.evfilter.events.syscalls.FileFlags.AT_FDCWD;
+import static org.evfilter.events.syscalls.FileFlags.O_DIRECTORY;
 import static org.evfilter.events.syscalls.FileFlags.AT_SYMLINK_NOFOLLOW;
 import static org.evfilter.events.syscalls.FileFlags.O_CLOEXEC;
 import static org.evfilter.events.syscalls.FileFlags.O_NOFOLLOW;
@@ -10,6 +13,7 @@ import static org.evfilter.events.syscalls.FileFlags.O_PATH;
 import com.sun.jna.LastErrorException;
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Optional;
@@ -22,12 +26,17 @@ import org.evfilter.predicates.labels.XattrReader;
 
 /** The supervisor's system calls bound to libc by JNA; one instance per supervising thread (its buffers are reused). */
 final class LinuxSupervisorNatives implements SupervisorNatives {
+  private static final int SOL_SOCKET = org.evfilter.events.syscalls.Constants.linux().require("SOL_SOCKET");
+
   private static final long SYS_TGKILL = 234;
   private static final long SYS_KILL = 62;
   private static final long SYS_UNSHARE = 272;
   private static final long SYS_UMASK = 95;
   private static final long CLONE_FS = 0x200;
   private static final Memory EMPTY = new Memory(1);
+  // This process's descriptor table, where each descriptor's link is read and reopened by its
+  // number alone (no walk of "/proc/self/fd" each time). Open for the process's life, like its table.
+  private static final int OWN_DESCRIPTORS = Libc.openat(AT_FDCWD, Libc.c("/proc/self/fd"), O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
 
   static {
     EMPTY.setByte(0, (byte) 0);
@@ -36,9 +45,22 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private final TargetMemory memory = new TargetMemory();
   private final XattrReader xattrs = LinuxXattrs.reader();
   private final Structs.Stat stat = new Structs.Stat();
+  private final ByteBuffer statView = stat.view();
   private final Structs.OpenHow how = new Structs.OpenHow();
+  private final ByteBuffer howView = how.view();
+  private final long howAt = Pointer.nativeValue(how.getPointer());
   private final Structs.Statfs statfs = new Structs.Statfs();
+  private final ByteBuffer statfsView = statfs.view();
+  private final long statfsAt = Pointer.nativeValue(statfs.getPointer());
   private final Memory pathBuffer = new Memory(TargetMemory.PATH_MAX + 1);
+  private final ByteBuffer pathView = pathBuffer.getByteBuffer(0, pathBuffer.size());
+  private final long statAt = Pointer.nativeValue(stat.getPointer());
+  private final long pathAt = Pointer.nativeValue(pathBuffer);
+  private final byte[] linkBytes = new byte[TargetMemory.PATH_MAX];
+  // A descriptor's number as a C string, written in place.
+  private final Memory number = new Memory(16);
+  private final ByteBuffer numberView = number.getByteBuffer(0, 16);
+  private final long numberAt = Pointer.nativeValue(number);
 
   @Override
   public Optional<byte[]> string(int tid, long address, int max) {
@@ -66,13 +88,12 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   }
 
   private int openat2(int dirfd, byte[] path, int flags, int mode, long resolve) {
-    how.flags = flags & 0xffffffffL;
-    how.mode = mode;
-    how.resolve = resolve;
-    how.write();
-    pathBuffer.write(0, path, 0, path.length);
-    pathBuffer.setByte(path.length, (byte) 0);
-    return (int) Libc.syscall(Libc.SYS_OPENAT2, dirfd, Pointer.nativeValue(pathBuffer), Pointer.nativeValue(how.getPointer()),
+    howView.putLong(Structs.OpenHow.FLAGS, flags & 0xffffffffL);
+    howView.putLong(Structs.OpenHow.MODE, mode);
+    howView.putLong(Structs.OpenHow.RESOLVE, resolve);
+    pathView.put(0, path, 0, path.length);
+    pathView.put(path.length, (byte) 0);
+    return (int) Libc.syscall(Libc.SYS_OPENAT2, dirfd, pathAt, howAt,
         how.size());
   }
 
@@ -89,7 +110,7 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
 
   @Override
   public LabelResolver.Identity fstat(int fd) {
-    Libc.fstat(fd, stat.getPointer());
+    Libc.fstat(fd, statAt);
     return identity();
   }
 
@@ -100,15 +121,15 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   }
 
   private LabelResolver.Identity identity() {
-    stat.readIdentity();
-    return new LabelResolver.Identity(stat.st_dev, stat.st_ino, stat.st_ctime * 1_000_000_000L + stat.st_ctime_nsec, stat.st_mode);
+    ByteBuffer v = statView;
+    return new LabelResolver.Identity(v.getLong(Structs.Stat.DEV), v.getLong(Structs.Stat.INO),
+        v.getLong(Structs.Stat.CTIME) * 1_000_000_000L + v.getLong(Structs.Stat.CTIME_NSEC), v.getInt(Structs.Stat.MODE));
   }
 
   @Override
   public boolean onProcfs(int fd) {
-    Libc.fstatfs(fd, statfs.getPointer());
-    statfs.read();
-    return statfs.f_type == Structs.Statfs.PROC_SUPER_MAGIC;
+    Libc.fstatfs(fd, statfsAt);
+    return statfsView.getLong(Structs.Statfs.TYPE) == Structs.Statfs.PROC_SUPER_MAGIC;
   }
 
   @Override
@@ -118,14 +139,35 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   }
 
   @Override
-  public String readlink(String link) {
-    byte[] buf = new byte[TargetMemory.PATH_MAX];
+  public String where(int fd) {
     try {
-      long len = Libc.readlink(Libc.c(link), buf, buf.length);
-      return new String(buf, 0, (int) len, StandardCharsets.ISO_8859_1);
+      long len = Libc.readlinkat(OWN_DESCRIPTORS, number(fd), pathAt, TargetMemory.PATH_MAX);
+      pathView.get(0, linkBytes, 0, (int) len);
+      return new String(linkBytes, 0, (int) len, StandardCharsets.ISO_8859_1);
     } catch (LastErrorException e) {
       return "?";
     }
+  }
+
+  @Override
+  public int reopen(int fd, int flags, int mode) {
+    return Libc.openat(OWN_DESCRIPTORS, number(fd), flags, mode);
+  }
+
+  // fd in decimal, NUL-terminated, in the reused buffer: its address.
+  private long number(int fd) {
+    if (fd < 0) {
+      throw new LastErrorException(EBADF);
+    }
+    int digits = 1;
+    for (int v = fd; v >= 10; v /= 10) {
+      digits++;
+    }
+    for (int i = digits - 1, v = fd; i >= 0; i--, v /= 10) {
+      numberView.put(i, (byte) ('0' + v % 10));
+    }
+    numberView.put(digits, (byte) 0);
+    return numberAt;
   }
 
   @Override
@@ -171,6 +213,45 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   @Override
   public void clearNonblock(int fd) {
     Libc.fcntl(fd, Libc.F_SETFL, Libc.fcntl(fd, Libc.F_GETFL, 0) & ~O_NONBLOCK);
+  }
+
+  @Override
+  public int socketOption(int fd, int option) {
+    int[] value = new int[1];
+    Libc.getsockopt(fd, SOL_SOCKET, option, value, new int[] {4});
+    return value[0];
+  }
+
+  @Override
+  public byte[] peer(int fd) {
+    byte[] address = new byte[org.evfilter.events.net.Endpoint.SOCKADDR_MAX];
+    int[] length = {address.length};
+    try {
+      Libc.getpeername(fd, address, length);
+    } catch (LastErrorException e) {
+      return new byte[0];
+    }
+    return java.util.Arrays.copyOf(address, Math.min(length[0], address.length));
+  }
+
+  @Override
+  public void connect(int fd, byte[] address) {
+    Libc.connect(fd, address, address.length);
+  }
+
+  @Override
+  public void bind(int fd, byte[] address, int umask) {
+    int before = Libc.umask(umask);
+    try {
+      Libc.bind(fd, address, address.length);
+    } finally {
+      Libc.umask(before);
+    }
+  }
+
+  @Override
+  public long sendto(int fd, byte[] data, int flags, byte[] address) {
+    return Libc.sendto(fd, data, data.length, flags, address, address == null ? 0 : address.length);
   }
 
   @Override

@@ -27,6 +27,8 @@ final class ObjectPinner {
   private static final String OWN_PROC = "/proc/" + ProcessHandle.current().pid();
   private static final byte[] DOT = {'.'};
   private static final byte[] DOTDOT = {'.', '.'};
+  private static final byte[] NO_PATH = {};
+  private static final byte[] OWN_PID_NAMESPACE = "/proc/self/ns/pid".getBytes(StandardCharsets.ISO_8859_1);
 
   private final SupervisorNatives natives;
   private final TaskCredentials credentials;
@@ -59,33 +61,39 @@ final class ObjectPinner {
   // they would name the supervisor's own descriptors): the descriptor pins the object that gets
   // labelled. The supervisor's own /proc entries are refused.
   PinnedObject pin(int tid, long dirfd, byte[] path, boolean follow, TaskCredentials.Creds task, long resolve) {
-    Lookup l = inTaskRoot ? inRoot(tid, dirfd, path, resolve) : onHost(tid, dirfd, path);
+    if (inTaskRoot) {
+      Lookup l = inRoot(tid, dirfd, path, resolve);
+      return pin(tid, l.base(), l.path(), l.within(), l.root(), follow, task, resolve);
+    }
+    // The supervisor's root is the task's: absolute paths from it, relative ones from the task's directory.
+    boolean absolute = path.length > 0 && path[0] == '/';
+    int base = absolute ? -1 : natives.openat(AT_FDCWD, where(tid, dirfd), O_PATH | O_CLOEXEC, 0);
+    return pin(tid, base, path, 0, TaskRoot.HOST, follow, task, resolve);
+  }
+
+  private PinnedObject pin(int tid, int base, byte[] path, long within, TaskRoot root, boolean follow, TaskCredentials.Creds task,
+      long resolve) {
     int pinned = -1;
     try {
       int absentErrno = 0;
       try {
         // Walked with the task's credentials: what it cannot reach is absent for it.
-        pinned = credentials.wearing(task, () -> natives.pin(l.dirfd(), l.path(), follow, resolve | l.within()));
+        pinned = credentials.wearing(task, () -> natives.pin(base < 0 ? AT_FDCWD : base, path, follow, resolve | within));
       } catch (LastErrorException e) {
         if (e.getErrorCode() != ENOENT && e.getErrorCode() != EACCES && e.getErrorCode() != ENOTDIR) {
           throw e; // a magic link, a loop, a lookup openat2's resolve flags forbid: refused with its errno
         }
         absentErrno = e.getErrorCode(); // absent (or unreachable): labelled by its path alone
       }
-      PinnedObject o = pinned >= 0 ? present(tid, l, pinned) : absent(l, task, resolve, absentErrno);
+      PinnedObject o = pinned >= 0 ? present(tid, path, base, within, root, pinned) : absent(path, base, within, root, task, resolve,
+          absentErrno);
       pinned = -1;
       return o;
     } catch (RuntimeException | Error e) {
       natives.closeQuietly(pinned);
-      natives.closeQuietly(l.base());
+      natives.closeQuietly(base);
       throw e;
     }
-  }
-
-  // The supervisor's root is the task's: absolute paths from it, relative ones from the task's directory.
-  private Lookup onHost(int tid, long dirfd, byte[] path) {
-    boolean absolute = path.length > 0 && path[0] == '/';
-    return new Lookup(absolute ? -1 : natives.openat(AT_FDCWD, where(tid, dirfd), O_PATH | O_CLOEXEC, 0), path, 0, TaskRoot.HOST);
   }
 
   // A task in a root of its own (a container): every path is looked up from its root, as if the
@@ -97,13 +105,7 @@ final class ObjectPinner {
   private Lookup inRoot(int tid, long dirfd, byte[] path, long resolve) {
     boolean absolute = path.length > 0 && path[0] == '/';
     int root = natives.openat(AT_FDCWD, proc(tid, "root"), O_PATH | O_CLOEXEC, 0);
-    TaskRoot r;
-    try {
-      r = new TaskRoot(natives.readlink("/proc/self/fd/" + root));
-    } catch (RuntimeException e) {
-      natives.closeQuietly(root);
-      throw e;
-    }
+    TaskRoot r = new TaskRoot(natives.where(root));
     long bound = resolve & (Lookup.RESOLVE_BENEATH | Lookup.RESOLVE_IN_ROOT);
     if (absolute && bound == 0) {
       return new Lookup(root, path, Lookup.RESOLVE_IN_ROOT, r);
@@ -115,7 +117,7 @@ final class ObjectPinner {
       natives.closeQuietly(root);
       throw e;
     }
-    String at = natives.readlink("/proc/self/fd/" + dir);
+    String at = natives.where(dir);
     if (bound == 0 && path.length > 0 && r.holds(at)) {
       natives.closeQuietly(dir);
       String inside = r.view(at);
@@ -126,6 +128,16 @@ final class ObjectPinner {
     return new Lookup(dir, path, bound != 0 ? bound : Lookup.RESOLVE_BENEATH, r);
   }
 
+  // What the magic link at path (/proc/TID/root, /proc/TID/ns/pid) leads to, as the supervisor sees it.
+  private String link(byte[] path) {
+    int fd = natives.openat(AT_FDCWD, path, O_PATH | O_CLOEXEC, 0);
+    try {
+      return natives.where(fd);
+    } finally {
+      natives.closeQuietly(fd);
+    }
+  }
+
   private static byte[] where(int tid, long dirfd) {
     return dirfd == AT_FDCWD ? proc(tid, "cwd") : proc(tid, "fd/" + dirfd);
   }
@@ -134,58 +146,61 @@ final class ObjectPinner {
     return ("/proc/" + tid + "/" + entry).getBytes(StandardCharsets.ISO_8859_1);
   }
 
-  private PinnedObject present(int tid, Lookup l, int pinned) {
+  private PinnedObject present(int tid, byte[] path, int base, long within, TaskRoot root, int pinned) {
     LabelResolver.Identity id = natives.fstat(pinned);
     // The supervisor's own /proc entries, in its /proc or, for a task in its root, in the procfs
     // the task has at /proc (another mount of the supervisor's pid namespace, when it shares it).
     if (id.device() == procDevice || inTaskRoot && natives.onProcfs(pinned) && seesSupervisor(tid)) {
-      String where = l.root().view(natives.readlink("/proc/self/fd/" + pinned));
+      String where = root.view(natives.where(pinned));
       if (where.equals(OWN_PROC) || where.startsWith(OWN_PROC + "/")) {
         throw new LastErrorException(EACCES);
       }
     }
     // The path is needed only when the labels of this inode are not cached (file_contexts rules).
     String[] resolved = {null};
-    long set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = l.root().view(natives.readlink("/proc/self/fd/" + pinned)));
-    return new PinnedObject(l, resolved[0], pinned, id, set, 0);
+    long set = labels.labelsOfOpen(pinned, id, () -> resolved[0] = root.view(natives.where(pinned)));
+    return new PinnedObject(path, resolved[0], base, pinned, id, set, 0, within, root);
   }
 
   // Whether a task in a pid namespace of its own could see the supervisor in its /proc: only
   // when it shares the supervisor's (the supervisor is in an ancestor namespace otherwise, and a
   // procfs mounted there shows none of its processes).
   private boolean seesSupervisor(int tid) {
-    String own = natives.readlink("/proc/self/ns/pid");
-    return !own.equals("?") && own.equals(natives.readlink("/proc/" + tid + "/ns/pid"));
+    String own = link(OWN_PID_NAMESPACE);
+    return !own.equals("?") && own.equals(link(proc(tid, "ns/pid")));
   }
 
   // Absent: labelled by where it would be made, its parent directory as the kernel resolves it
   // (symlinks and .. followed), which is pinned so the call is made there and nowhere else.
-  private PinnedObject absent(Lookup l, TaskCredentials.Creds task, long resolve, int absentErrno) {
-    byte[] path = l.path();
+  private PinnedObject absent(byte[] path, int base, long within, TaskRoot root, TaskCredentials.Creds task, long resolve,
+      int absentErrno) {
     boolean absolute = path.length > 0 && path[0] == '/';
     int cut = lastSlash(path);
-    int parent = cut < 0 ? -1 : pinParent(l, Arrays.copyOf(path, Math.max(cut, 1)), task, resolve);
+    int parent = cut < 0 ? -1 : pinParent(base, within, Arrays.copyOf(path, Math.max(cut, 1)), task, resolve);
     byte[] last = parent < 0 ? path : Arrays.copyOfRange(path, cut + 1, path.length);
     String name = new String(last, StandardCharsets.ISO_8859_1);
     PinnedObject o;
     try {
-      String canonical = absolute && parent < 0 ? name
-          : under(l.root().view(natives.readlink("/proc/self/fd/" + (parent < 0 ? l.base() : parent))), name);
-      o = new PinnedObject(parent >= 0 ? l.at(parent, last) : l, canonical, -1, null, labels.labels(canonical), absentErrno);
+      // The path is needed only when file_contexts rules label paths.
+      String[] canonical = {absolute && parent < 0 ? name : null};
+      int dir = parent < 0 ? base : parent;
+      long set = labels.labelsOfAbsent(() -> canonical[0] != null ? canonical[0]
+          : (canonical[0] = under(root.view(natives.where(dir)), name)));
+      o = new PinnedObject(last, canonical[0], parent >= 0 ? parent : base, -1, null, set, absentErrno, within, root);
     } catch (RuntimeException e) {
       natives.closeQuietly(parent);
       throw e;
     }
     if (parent >= 0) {
-      natives.closeQuietly(l.base());
+      natives.closeQuietly(base);
     }
     return o;
   }
 
   // The parent directory of an absent object, pinned as the task reaches it; -1 when it cannot be.
-  private int pinParent(Lookup l, byte[] dir, TaskCredentials.Creds task, long resolve) {
+  private int pinParent(int base, long within, byte[] dir, TaskCredentials.Creds task, long resolve) {
     try {
-      return credentials.wearing(task, () -> natives.pin(l.dirfd(), dir, true, resolve | l.within()));
+      return credentials.wearing(task, () -> natives.pin(base < 0 ? AT_FDCWD : base, dir, true, resolve | within));
     } catch (LastErrorException e) {
       return -1;
     }
@@ -197,9 +212,9 @@ final class ObjectPinner {
     int got = natives.takeDescriptor(task.tgid(), fd);
     try {
       LabelResolver.Identity id = natives.fstat(got);
-      TaskRoot root = inTaskRoot ? new TaskRoot(natives.readlink("/proc/" + tid + "/root")) : TaskRoot.HOST;
-      String where = root.view(natives.readlink("/proc/self/fd/" + got));
-      return new PinnedObject(new Lookup(-1, new byte[0], 0, root), where, got, id, labels.labelsOfOpen(got, id, () -> where), 0);
+      TaskRoot root = inTaskRoot ? new TaskRoot(link(proc(tid, "root"))) : TaskRoot.HOST;
+      String where = root.view(natives.where(got));
+      return new PinnedObject(NO_PATH, where, -1, got, id, labels.labelsOfOpen(got, id, () -> where), 0, 0, root);
     } catch (RuntimeException e) {
       natives.closeQuietly(got);
       throw e;
@@ -220,7 +235,7 @@ final class ObjectPinner {
     }
     byte[] dir = slash < 0 ? new byte[] {'.'} : slash == 0 ? new byte[] {'/'} : Arrays.copyOf(path, slash);
     byte[] name = Arrays.copyOfRange(path, slash + 1, end);
-    int parent = natives.pin(t.where().dirfd(), dir, true, t.where().within());
+    int parent = natives.pin(t.dirfd(), dir, true, t.within());
     try {
       if (existing) {
         if (!t.present()) {
@@ -231,7 +246,7 @@ final class ObjectPinner {
           throw new LastErrorException(EACCES);
         }
       }
-      return new Entry(parent, name, t.where().root());
+      return new Entry(parent, name, t.root());
     } catch (RuntimeException e) {
       natives.closeQuietly(parent);
       throw e;
@@ -240,12 +255,12 @@ final class ObjectPinner {
 
   /** The path of an entry as the task sees it, read from its pinned parent. */
   String at(Entry e) {
-    return under(e.root().view(natives.readlink("/proc/self/fd/" + e.parent())), new String(e.name(), StandardCharsets.ISO_8859_1));
+    return under(e.root().view(natives.where(e.parent())), new String(e.name(), StandardCharsets.ISO_8859_1));
   }
 
   /** The path of a present object as the task sees it now, read from its descriptor. */
   String at(PinnedObject t) {
-    return t.where().root().view(natives.readlink("/proc/self/fd/" + t.pinned()));
+    return t.root().view(natives.where(t.pinned()));
   }
 
   void close(Entry e) {

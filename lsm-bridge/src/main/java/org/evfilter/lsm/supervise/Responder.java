@@ -96,7 +96,7 @@ final class Responder {
 
   private void record(Call c, Decision d, long result) {
     if (audit.enabled()) {
-      audit.record(c.n().tid(), c.name(), paths(c.targets()), policy.labelNames(d.labels()), d.origin(), d.verdict().toString(),
+      audit.record(c.n().tid(), c.name(), paths(c), policy.labelNames(d.labels()), d.origin(), d.verdict().toString(),
           d.cached(), result);
     }
   }
@@ -113,10 +113,10 @@ final class Responder {
     denied++;
     List<String> names = policy.labelNames(labelSet);
     String decision = verdict == null ? "errno(" + errno + ")" : verdict.toString();
-    denials.accept("denied " + c.name() + " " + String.join(" -> ", paths(c.targets()).stream().map(Supervisor::printable).toList())
+    denials.accept("denied " + c.name() + " " + String.join(" -> ", paths(c).stream().map(Supervisor::printable).toList())
         + (names.isEmpty() ? "" : " (" + String.join(", ", names) + ")") + ": " + why + ": " + decision);
     c.answer(NotificationAnswer.errno(errno));
-    audit.record(c.n().tid(), c.name(), paths(c.targets()), names, why, decision, cached, -errno);
+    audit.record(c.n().tid(), c.name(), paths(c), names, why, decision, cached, -errno);
   }
 
   /** A refusal the supervisor makes itself (no verdict): an argument it cannot read, a call it does not decide. */
@@ -131,7 +131,9 @@ final class Responder {
     c.answer(NotificationAnswer.errno(EPERM));
   }
 
-  private List<String> paths(List<PinnedObject> targets) {
-    return targets.stream().map(t -> t.display(natives)).toList();
+  private List<String> paths(Call c) {
+    List<String> out = new java.util.ArrayList<>(c.targets().stream().map(t -> t.display(natives)).toList());
+    out.addAll(c.named());
+    return out;
   }
 }

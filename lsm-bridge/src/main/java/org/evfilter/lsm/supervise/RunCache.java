@@ -40,14 +40,10 @@ public final class RunCache {
     if (entry == null || hexKey == null) {
       return false;
     }
+    if (!settled(sources, readFrom)) {
+      return false;
+    }
     try {
-      for (Path p : sources) {
-        long changed = Math.max(Files.getLastModifiedTime(p).toMillis(),
-            ((java.nio.file.attribute.FileTime) Files.getAttribute(p, "unix:ctime")).toMillis());
-        if (changed > readFrom - 1000) {
-          return false;
-        }
-      }
       Path file = Path.of(entry);
       Path dir = file.getParent();
       if (!Files.isDirectory(dir)) {
@@ -59,6 +55,26 @@ public final class RunCache {
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(tmp);
+      }
+      return true;
+    } catch (IOException | RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * Whether none of {@code sources} changed after {@code readFrom} (the time before they were
+   * read) or less than a second before it: only then does what was read describe what is there,
+   * a change within one timestamp tick being invisible (git's "racy clean" rule).
+   */
+  public static boolean settled(List<Path> sources, long readFrom) {
+    try {
+      for (Path p : sources) {
+        long changed = Math.max(Files.getLastModifiedTime(p).toMillis(),
+            ((java.nio.file.attribute.FileTime) Files.getAttribute(p, "unix:ctime")).toMillis());
+        if (changed > readFrom - 1000) {
+          return false;
+        }
       }
       return true;
     } catch (IOException | RuntimeException e) {

@@ -51,11 +51,8 @@ public final class Sandbox implements AutoCloseable {
    * descriptor {@code listenerFd}.
    */
   public static Sandbox attach(int listenerFd, int pid) throws IOException {
-    String what = link("/proc/self/fd/" + listenerFd);
-    if (!what.contains("seccomp")) {
-      throw new IOException("descriptor " + listenerFd + " is " + what + ", not a seccomp listener");
-    }
-    SeccompListener listener = new SeccompListener(listenerFd);
+    SeccompListener listener = SeccompListener.adopt(listenerFd).orElseThrow(() ->
+        new IOException("descriptor " + listenerFd + " is " + SeccompListener.describe(listenerFd) + ", not a seccomp listener"));
     listener.syncWakeUp();
     return new Sandbox(null, pid, listener, null);
   }
@@ -185,8 +182,8 @@ public final class Sandbox implements AutoCloseable {
       while (true) {
         try {
           int got = (int) Libc.syscall(Libc.SYS_PIDFD_GETFD, pidfd, fd, 0);
-          String what = link("/proc/self/fd/" + got);
-          if (!what.contains("seccomp")) {
+          if (SeccompListener.adopt(got).isEmpty()) {
+            String what = SeccompListener.describe(got);
             Libc.close(got);
             throw new IOException("descriptor " + fd + " of the launcher is " + what + ", not a seccomp listener");
           }
@@ -208,12 +205,6 @@ public final class Sandbox implements AutoCloseable {
     } finally {
       Libc.close(pidfd);
     }
-  }
-
-  private static String link(String path) {
-    byte[] buf = new byte[256];
-    long n = Libc.readlink(Libc.c(path), buf, buf.length);
-    return new String(buf, 0, (int) n, StandardCharsets.ISO_8859_1);
   }
 
   private static String readLine(SocketChannel c) throws IOException {

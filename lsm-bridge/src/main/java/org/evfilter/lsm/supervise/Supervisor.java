@@ -35,8 +35,8 @@ import org.evfilter.predicates.eval.AvcStats;
 import org.evfilter.predicates.labels.LabelResolver;
 
 /**
- * The user-space object manager: decides the syscalls a compiled program defers (labels, paths)
- * and answers them so that no decision can be raced. It reads the paths from the task's memory,
+ * The user-space object manager: decides the syscalls a compiled program defers (labels, paths,
+ * socket addresses: see {@link SocketCalls}) and answers them so that no decision can be raced. It reads the paths from the task's memory,
  * checks the notification is still pending, opens the object itself, labels what it opened
  * (xattrs of the object, file_contexts by path), decides through the AVC, then either injects the
  * descriptor it opened as the syscall's result, performs the operation and returns its result, or
@@ -67,6 +67,7 @@ public final class Supervisor {
   private final CallPerformer performer;
   private final Responder responder;
   private final Relabelling relabelling;
+  private final SocketCalls sockets;
   private long notifications;
   private boolean inTaskRoot;
 
@@ -90,6 +91,7 @@ public final class Supervisor {
     this.relabelling = new Relabelling(labels);
     this.performer = new CallPerformer(natives, pinner, relabelling, policy.readsLabels());
     this.responder = new Responder(policy, audit, natives, credentials);
+    this.sockets = new SocketCalls(natives, arguments, pinner, credentials, decider, responder, policy, labels);
   }
 
   /**
@@ -144,8 +146,12 @@ public final class Supervisor {
     natives.ownUmaskZero();
     Channel channel = Channel.of(listener);
     SeccompListener.Notification n;
-    while ((n = listener.receive()) != null) {
-      handle(channel, n);
+    try {
+      while ((n = listener.receive()) != null) {
+        handle(channel, n);
+      }
+    } finally {
+      credentials.release(); // the tasks are gone: what was kept of them goes too
     }
     return summary();
   }
@@ -158,7 +164,7 @@ public final class Supervisor {
   void handle(Channel channel, SeccompListener.Notification n) {
     notifications++;
     String name = table.byNumber(n.nr()).map(Syscall::name).orElse("syscall " + n.nr());
-    Call c = new Call(channel, n, name, new ArrayList<>());
+    Call c = new Call(channel, n, name, new ArrayList<>(), new ArrayList<>());
     try {
       dispatch(c);
     } catch (LastErrorException ex) {
@@ -175,9 +181,12 @@ public final class Supervisor {
     SeccompListener.Notification n = c.n();
     Optional<PathSyscall> spec = PathSyscall.of(n.nr());
     Optional<XattrSyscall> x = XattrSyscall.of(n.nr());
-    if (n.arch() != X86_64 || spec.isEmpty() && x.isEmpty() && !TaskCredentials.TRACKED.contains(c.name())) {
-      // Only path syscalls are deferred to this supervisor; anything else is refused, never let through.
-      responder.refuse(c, "not a path syscall: the supervisor does not decide it", EPERM);
+    Optional<SocketSyscall> socket = SocketSyscall.of(n.nr());
+    if (n.arch() != X86_64 || spec.isEmpty() && x.isEmpty() && socket.isEmpty() && !TaskCredentials.TRACKED.contains(c.name())) {
+      // Only path and socket syscalls are deferred to this supervisor; anything else is refused, never let through.
+      responder.refuse(c, "not a path or socket syscall: the supervisor does not decide it", EPERM);
+    } else if (socket.isPresent()) {
+      sockets.handle(c, socket.get());
     } else if (x.isPresent()) {
       xattr(c, x.get());
     } else if (spec.isPresent()) {

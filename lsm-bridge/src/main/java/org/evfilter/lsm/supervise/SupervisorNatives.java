@@ -40,8 +40,14 @@ interface SupervisorNatives {
   /** The device of {@code /proc}. */
   long procDevice();
 
-  /** readlink(2); "?" when the link cannot be read. */
-  String readlink(String link);
+  /** Where the object open as {@code fd} is now (its {@code /proc/self/fd} link); "?" when that cannot be read. */
+  String where(int fd);
+
+  /**
+   * Opens again, with {@code flags}, the object open as {@code fd}, through its {@code /proc/self/fd}
+   * magic link: the object itself, whatever its path is now, with the permission checks of an open.
+   */
+  int reopen(int fd, int flags, int mode);
 
   void unlinkat(int dirfd, byte[] name, int flags);
 
@@ -78,6 +84,21 @@ interface SupervisorNatives {
 
   /** Sets ({@code value} present) or removes the xattr on the object open as {@code fd}. */
   void writeXattr(int fd, boolean pathOnly, byte[] name, Optional<byte[]> value, int flags);
+
+  /** getsockopt(fd, SOL_SOCKET, option) of an int option (SO_TYPE, SO_PROTOCOL). */
+  int socketOption(int fd, int option);
+
+  /** getpeername(2): the address of a connected socket's peer (empty for an unconnected one). */
+  byte[] peer(int fd);
+
+  /** connect(2) with {@code address}, a {@code struct sockaddr}. */
+  void connect(int fd, byte[] address);
+
+  /** bind(2) with {@code address}, a unix socket's file created under {@code umask} (the task's, not this thread's). */
+  void bind(int fd, byte[] address, int umask);
+
+  /** sendto(2) of {@code data}; {@code address} null for none. Returns the bytes sent. */
+  long sendto(int fd, byte[] data, int flags, byte[] address);
 
   /** Whether anything in the directory tree open as {@code dirfd} carries one of {@code names}; true when unsure. */
   boolean treeCarries(int dirfd, List<String> names);

@@ -17,7 +17,8 @@ import org.evfilter.lsm.natives.Libc;
  * <p>Read while the task is blocked in its notified syscall, when a thread's credentials cannot
  * change (only the thread itself changes them). Ids come from {@code PIDFD_GET_INFO} on a pidfd
  * held per thread (the pidfd also proves the thread id was not reused) and capabilities from
- * {@code capget}: two cheap calls, where {@code /proc/TID/status} costs about 17 µs. Groups and the
+ * {@code capget}: two cheap calls, where {@code /proc/TID/status} costs about 17 µs; a thread with no
+ * permitted capability under no_new_privs can never have one again: its capabilities are not read. Groups and the
  * user namespace are read from {@code /proc} once per thread and kept until the thread itself calls
  * setgroups, unshare or setns, which the supervised program sends to the supervisor for that reason
  * ({@link #TRACKED}); the umask, shared by threads and changed by umask(2) at any time, is read when
@@ -46,8 +47,9 @@ final class TaskCredentials {
     }
   }
 
-  // What is kept per thread: its pidfd (identity), its thread group, its groups, whether it shares our user namespace.
-  private record Known(int pidfd, int tgid, int[] groups, boolean ownUserNamespace) {}
+  // What is kept per thread: its pidfd (identity), its thread group, its groups, whether it shares
+  // our user namespace, and whether it is powerless for good (see learn).
+  private record Known(int pidfd, int tgid, int[] groups, boolean ownUserNamespace, boolean powerless) {}
 
   private final Creds own;
   private final long ownUserNamespace;
@@ -56,6 +58,7 @@ final class TaskCredentials {
   private final Memory capHeader = new Memory(8);
   private final Memory capData = new Memory(24);
   private final Memory info = new Memory(64);
+  private final long infoAt = com.sun.jna.Pointer.nativeValue(info);
   // Read through buffer views: each Memory.getInt would be a JNI call.
   private final java.nio.ByteBuffer infoView = info.getByteBuffer(0, 64).order(java.nio.ByteOrder.nativeOrder());
   private final java.nio.ByteBuffer capView = capData.getByteBuffer(0, 24).order(java.nio.ByteOrder.nativeOrder());
@@ -102,21 +105,25 @@ final class TaskCredentials {
       }
       infoView.putLong(0, PIDFD_INFO_PID_AND_CREDS);
       try {
-        Libc.ioctl(k.pidfd, PIDFD_GET_INFO, info);
+        Libc.ioctl(k.pidfd, PIDFD_GET_INFO, infoAt);
       } catch (LastErrorException e) {
         // The thread this pidfd named is gone: the thread id now belongs to another task.
         forget(tid);
         continue;
       }
-      capHeader.setInt(0, CAPABILITY_VERSION_3);
-      capHeader.setInt(4, tid);
-      try {
-        Libc.syscall(SYS_CAPGET, com.sun.jna.Pointer.nativeValue(capHeader), com.sun.jna.Pointer.nativeValue(capData), 0);
-      } catch (LastErrorException e) {
-        return Optional.empty();
+      long eff = 0;
+      long prm = 0;
+      if (!k.powerless) {
+        capHeader.setInt(0, CAPABILITY_VERSION_3);
+        capHeader.setInt(4, tid);
+        try {
+          Libc.syscall(SYS_CAPGET, com.sun.jna.Pointer.nativeValue(capHeader), com.sun.jna.Pointer.nativeValue(capData), 0);
+        } catch (LastErrorException e) {
+          return Optional.empty();
+        }
+        eff = Integer.toUnsignedLong(capView.getInt(0)) | (long) capView.getInt(12) << 32;
+        prm = Integer.toUnsignedLong(capView.getInt(4)) | (long) capView.getInt(16) << 32;
       }
-      long eff = Integer.toUnsignedLong(capView.getInt(0)) | (long) capView.getInt(12) << 32;
-      long prm = Integer.toUnsignedLong(capView.getInt(4)) | (long) capView.getInt(16) << 32;
       int[] groups = k.groups;
       if (divergent.contains(k.tgid)) {
         Optional<Creds> now = read(String.valueOf(tid));
@@ -170,7 +177,7 @@ final class TaskCredentials {
     info.clear();
     info.setLong(0, PIDFD_INFO_PID_AND_CREDS);
     try {
-      Libc.ioctl(pidfd, PIDFD_GET_INFO, info);
+      Libc.ioctl(pidfd, PIDFD_GET_INFO, infoAt);
     } catch (LastErrorException e) {
       closeQuietly(pidfd);
       if (e.getErrorCode() == 25 || e.getErrorCode() == 22) {
@@ -178,12 +185,17 @@ final class TaskCredentials {
       }
       return null;
     }
-    Optional<Creds> c = read(String.valueOf(tid));
+    String status = statusText(String.valueOf(tid));
+    Optional<Creds> c = parse(status);
     if (c.isEmpty()) {
       closeQuietly(pidfd);
       return null;
     }
-    Known k = new Known(pidfd, c.get().tgid, c.get().groups, userNamespace(String.valueOf(tid)) == ownUserNamespace);
+    // No permitted capability under no_new_privs: none can be had again, by capset, a uid change or
+    // an exec (the kernel never grows the permitted set of such a task), but by entering another
+    // user namespace, which unshare and setns tell (TRACKED). Its capabilities need no reading.
+    boolean powerless = c.get().capPrm == 0 && field(status, "NoNewPrivs:").trim().equals("1");
+    Known k = new Known(pidfd, c.get().tgid, c.get().groups, userNamespace(String.valueOf(tid)) == ownUserNamespace, powerless);
     known.put(tid, k);
     return k;
   }
@@ -301,7 +313,10 @@ final class TaskCredentials {
   }
 
   private Optional<Creds> read(String task) {
-    String text = statusText(task);
+    return parse(statusText(task));
+  }
+
+  private static Optional<Creds> parse(String text) {
     try {
       int tgid = Integer.parseInt(field(text, "Tgid:").trim());
       String[] uid = field(text, "Uid:").trim().split("\\s+");
@@ -324,6 +339,17 @@ final class TaskCredentials {
     int start = at + 1 + name.length();
     int end = text.indexOf('\n', start);
     return text.substring(start, end < 0 ? text.length() : end);
+  }
+
+  /**
+   * Ends this supervisor's use: the kept pidfds closed and the read buffers freed now, not at some
+   * later garbage collection (a service supervises sandbox after sandbox). Nothing is read after.
+   */
+  void release() {
+    known.values().forEach(k -> closeQuietly(k.pidfd));
+    known.clear();
+    groups.close();
+    status.close();
   }
 
   private static void closeQuietly(int fd) {

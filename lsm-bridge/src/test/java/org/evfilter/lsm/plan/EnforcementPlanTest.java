@@ -162,4 +162,24 @@ class EnforcementPlanTest {
     assertTrue(once.ruleset().isEmpty());
     assertFalse(once.landlockDecides().isPresent());
   }
+
+  @Test
+  void socketRulesReadingTheAddressAreTheSupervisorsAndSocketRegistersAreBpf() throws IOException {
+    Files.writeString(dir.resolve("net"), "portcon udp 53 dns_t\n");
+    BoundPolicy p = bind("labels \"net\"\ndefault allow\nerrno(EACCES) connect: !(label & dns_t) && port != 443\n"
+        + "errno(EPERM) sendto: addr in {10.0.0.0/8}\nerrno(EPERM) socket: family == AF_INET6 && type == SOCK_RAW\n"
+        + "errno(EPERM) bind: fd == 3\n");
+    for (Landlock l : new Landlock[] {Landlock.OFF, Landlock.PLAN}) {
+      EnforcementPlan plan = plan(p, ABI7, l, true);
+      assertEquals(EnforcementPlan.Placement.SUPERVISOR, plan.where(0, nr("connect")));
+      assertEquals(EnforcementPlan.Placement.SUPERVISOR, plan.where(1, nr("sendto")));
+      assertEquals(EnforcementPlan.Placement.BPF, plan.where(2, nr("socket")));
+      // A register of bind: no address read, no supervisor.
+      assertEquals(EnforcementPlan.Placement.BPF, plan.where(3, nr("bind")));
+      List<String> socketReasons = plan.reasons().stream().filter(r -> r instanceof Reason.SocketAddress)
+          .map(r -> ((Reason.SocketAddress) r).syscall()).toList();
+      assertEquals(List.of("connect", "sendto"), socketReasons, plan.reasons().toString());
+      assertTrue(plan.reasons().stream().noneMatch(r -> r instanceof Reason.NotLowerable n && n.syscall().equals("connect")));
+    }
+  }
 }

@@ -156,9 +156,13 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   }
 
   @Override
-  public String readlink(String link) {
-    return link.startsWith("/proc/self/fd/") ? open.getOrDefault(Integer.parseInt(link.substring(14)), "?")
-        : links.getOrDefault(link, "?");
+  public String where(int fd) {
+    return open.getOrDefault(fd, "?");
+  }
+
+  @Override
+  public int reopen(int fd, int flags, int mode) {
+    return openat(-100, ("/proc/self/fd/" + fd).getBytes(StandardCharsets.ISO_8859_1), flags, mode);
   }
 
   @Override
@@ -203,6 +207,31 @@ final class FakeSupervisorNatives implements SupervisorNatives {
 
   @Override
   public void clearNonblock(int fd) {
+  }
+
+  @Override
+  public int socketOption(int fd, int option) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public byte[] peer(int fd) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public void connect(int fd, byte[] address) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public void bind(int fd, byte[] address, int umask) {
+    throw new UnsupportedOperationException("no sockets here");
+  }
+
+  @Override
+  public long sendto(int fd, byte[] data, int flags, byte[] address) {
+    throw new UnsupportedOperationException("no sockets here");
   }
 
   @Override

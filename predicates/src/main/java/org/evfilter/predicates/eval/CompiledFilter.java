@@ -158,6 +158,12 @@ public final class CompiledFilter {
       if (a instanceof Atom.Never) {
         return v -> false;
       }
+      if (a instanceof Atom.Network n) {
+        int s = slot(n.field());
+        slots.add(s + 1);
+        slots.add(s + 2);
+        return NetworkTest.of(s, n);
+      }
       throw new IllegalArgumentException("only the kernel can evaluate .function predicates (it needs the"
           + " kernel's symbol addresses)");
     }
@@ -199,7 +205,7 @@ public final class CompiledFilter {
   }
 
   /** Casts a raw value to the field's width, sign-extending signed fields, as the kernel's (type) cast. */
-  static long cast(long x, int bytes, boolean signed) {
+  public static long cast(long x, int bytes, boolean signed) {
     if (bytes >= 8 || bytes <= 0) {
       return x;
     }
@@ -250,6 +256,45 @@ public final class CompiledFilter {
         }
       }
       return false;
+    }
+  }
+
+  // An address in [first, last] of some network, as two unsigned 64-bit words each; the slots after
+  // the address's are its low word and whether it is present (SeccompView's layout).
+  private record NetworkTest(int slot, long[] firstHigh, long[] firstLow, long[] lastHigh, long[] lastLow, boolean in) implements Test {
+    static NetworkTest of(int slot, Atom.Network n) {
+      int k = n.networks().size();
+      long[] fh = new long[k];
+      long[] fl = new long[k];
+      long[] lh = new long[k];
+      long[] ll = new long[k];
+      for (int i = 0; i < k; i++) {
+        fh[i] = n.networks().get(i).first().high();
+        fl[i] = n.networks().get(i).first().low();
+        lh[i] = n.networks().get(i).last().high();
+        ll[i] = n.networks().get(i).last().low();
+      }
+      return new NetworkTest(slot, fh, fl, lh, ll, n.in());
+    }
+
+    @Override
+    public boolean test(EventView v) {
+      if (v.number(slot + 2) == 0) {
+        return false;
+      }
+      long high = v.number(slot);
+      long low = v.number(slot + 1);
+      for (int i = 0; i < firstHigh.length; i++) {
+        if (compare(high, low, firstHigh[i], firstLow[i]) >= 0 && compare(high, low, lastHigh[i], lastLow[i]) <= 0) {
+          return in;
+        }
+      }
+      return !in;
+    }
+
+    private static int compare(long ah, long al, long bh, long bl) {
+      int c = Long.compareUnsigned(ah, bh);
+      return c != 0 ? c : Long.compareUnsigned(al, bl);
     }
   }
 

@@ -23,7 +23,9 @@ public final class DecisionCache {
     if (maximumSize <= 0) {
       throw new IllegalArgumentException("the cache needs room for at least one decision");
     }
-    this.cache = Caffeine.newBuilder().maximumSize(maximumSize).recordStats().build();
+    // Its upkeep (evictions) done by the deciding thread: the common pool's would wake another
+    // thread, on the CPU the supervised task is waiting for, at every miss.
+    this.cache = Caffeine.newBuilder().maximumSize(maximumSize).executor(Runnable::run).recordStats().build();
     this.current = new Generation(engine, 0);
   }
 

@@ -2,12 +2,16 @@ package org.evfilter.predicates.eval;
 
 import java.util.OptionalInt;
 import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.net.Endpoint;
+import org.evfilter.events.net.IpAddress;
+import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.schema.EventField;
 
 /**
  * A reusable view of a {@link SyscallEvent} (plus the label set of the object it touches) for
  * compiled filters: slots 0-5 are the arguments (and their strings), then nr, arch, instruction
- * pointer, label set, pid, return value, comm and the label set an xattr write would give the object. {@link #LAYOUT} places the fields of policy
+ * pointer, label set, pid, return value, comm and the label set an xattr write would give the object,
+ * then the socket fields of the call's endpoint. {@link #LAYOUT} places the fields of policy
  * schemas and of tracefs {@code syscalls/*} events.
  */
 public final class SeccompView implements EventView {
@@ -19,6 +23,19 @@ public final class SeccompView implements EventView {
   public static final int RET = 11;
   public static final int COMM = 12;
   public static final int NEW_LABELS = 13;
+  /**
+   * The socket fields ({@link SocketFields}), from the event's {@link Endpoint}: family, type,
+   * protocol, port (0 when absent), then the IP address as three slots (its high and low 64 bits,
+   * and 1 when it is present, 0 when the address has none), then the unix path (text).
+   */
+  public static final int FAMILY = 14;
+  public static final int SOCKET_TYPE = 15;
+  public static final int PROTOCOL = 16;
+  public static final int PORT = 17;
+  public static final int ADDR_HIGH = 18;
+  public static final int ADDR_LOW = 19;
+  public static final int ADDR_PRESENT = 20;
+  public static final int PATH = 21;
 
   /** Syscall fields by name, and syscall arguments by their offset (16 + 8 × index, as tracefs lays them). */
   public static final SlotLayout LAYOUT = SeccompView::slotOf;
@@ -66,6 +83,20 @@ public final class SeccompView implements EventView {
         return event.pid();
       case RET:
         return event.ret().orElse(0);
+      case FAMILY:
+        return event.endpoint().map(Endpoint::family).orElse(0);
+      case SOCKET_TYPE:
+        return event.endpoint().map(Endpoint::type).orElse(0);
+      case PROTOCOL:
+        return event.endpoint().map(Endpoint::protocol).orElse(0);
+      case PORT:
+        return event.endpoint().map(Endpoint::port).orElse(0);
+      case ADDR_HIGH:
+        return event.endpoint().flatMap(Endpoint::address).map(IpAddress::high).orElse(0L);
+      case ADDR_LOW:
+        return event.endpoint().flatMap(Endpoint::address).map(IpAddress::low).orElse(0L);
+      case ADDR_PRESENT:
+        return event.endpoint().flatMap(Endpoint::address).isPresent() ? 1 : 0;
       default:
         return slot >= 0 && slot < 6 ? event.arg(slot) : 0;
     }
@@ -76,10 +107,19 @@ public final class SeccompView implements EventView {
     if (slot == COMM) {
       return event.comm().isEmpty() ? null : event.comm();
     }
+    if (slot == PATH) {
+      return event.endpoint().flatMap(Endpoint::path).orElse(null);
+    }
     return slot >= 0 && slot < 6 ? event.strings().get(slot) : null;
   }
 
   private static OptionalInt slotOf(EventField f) {
+    OptionalInt socket = SocketFields.indexOf(f);
+    if (socket.isPresent()) {
+      // ADDR's slot is its high word; the low word and the presence flag follow it.
+      int i = socket.getAsInt();
+      return OptionalInt.of(i <= 4 ? FAMILY + i : PATH);
+    }
     switch (f.name()) {
       case "nr", "__syscall_nr", "id":
         return OptionalInt.of(NR);

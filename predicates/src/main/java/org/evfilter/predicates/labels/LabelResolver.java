@@ -50,8 +50,9 @@ public final class LabelResolver {
     this.xattrs = xattrs;
     this.bits = Map.copyOf(bits);
     this.rules = rules;
-    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).recordStats().build();
-    this.byPathCache = Caffeine.newBuilder().maximumSize(cacheSize).build();
+    // Upkeep on the calling thread, as the decision cache's (see DecisionCache).
+    this.cache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).recordStats().build();
+    this.byPathCache = Caffeine.newBuilder().maximumSize(cacheSize).executor(Runnable::run).build();
   }
 
   /** The label set of the object at {@code path}; by the path alone when the file does not exist. */
@@ -75,13 +76,24 @@ public final class LabelResolver {
    * The label set of the object this process has open as {@code fd}: its xattrs read through the
    * descriptor (the object itself, even if its path changed since), its identity {@code id} (from
    * {@code fstat}), the file_contexts rules applied to {@code path}, asked only when its xattrs
-   * give it no labels.
+   * give it no labels and there are rules.
    */
   public long labelsOfOpen(int fd, Identity id, java.util.function.Supplier<String> path) {
     InodeKey key = new InodeKey(id.device(), id.inode(), id.ctimeNanos());
-    FileType type = type(id.mode());
     Optional<Long> x = cache.get(key, k -> xattrOfOpen(fd));
-    return x.isPresent() ? x.get() : cachedByPath(path.get(), type);
+    if (x.isPresent()) {
+      return x.get();
+    }
+    return rules.entries().isEmpty() ? 0 : cachedByPath(path.get(), type(id.mode()));
+  }
+
+  /**
+   * The label set of an object that is not there (or not reachable) at {@code path}: what the
+   * file_contexts rules give the path, whatever lies there now; {@code path} is asked only when
+   * there are rules.
+   */
+  public long labelsOfAbsent(java.util.function.Supplier<String> path) {
+    return rules.entries().isEmpty() ? 0 : cachedByPath(path.get(), FileType.UNKNOWN);
   }
 
   private long cachedByPath(String path, FileType type) {

@@ -39,10 +39,26 @@ class KernelCompareTest {
         "--", "/usr/bin/cat", "/etc/hostname");
     assertEquals(0, r.code(), r.err());
     for (String config : List.of("nothing", "seccomp BPF", "ftrace event, empty filter", "ftrace event filters", "seccomp BPF + ftrace",
-        "seccomp BPF + Landlock")) {
+        "eBPF program, no rules", "eBPF tracepoint program", "seccomp BPF + Landlock")) {
       assertTrue(r.out().contains(config), r.out());
     }
     String md = Files.readString(out.resolve("report.md"));
+    // The third engine: a row per configuration with a sane figure, a column in the growth, its slope, what it carried.
+    for (String config : List.of("eBPF program, no rules", "eBPF tracepoint program")) {
+      java.util.regex.Matcher row = java.util.regex.Pattern.compile("\\| " + java.util.regex.Pattern.quote(config)
+          + " \\| ([0-9.]+) \\|").matcher(md);
+      assertTrue(row.find(), config + " row: " + md);
+      double ns = Double.parseDouble(row.group(1));
+      assertTrue(ns > 10 && ns < 1_000_000, config + ": " + ns + " ns per call");
+    }
+    assertTrue(md.contains("| rules added | predicates | nothing | seccomp BPF | ftrace event filters | eBPF tracepoint program |"), md);
+    java.util.regex.Matcher ten = java.util.regex.Pattern.compile("\\| 10 \\| \\d+ \\|( [0-9.]+ \\|){4}").matcher(md);
+    assertTrue(ten.find(), "every engine measured with 10 rules added: " + md);
+    assertTrue(md.matches("(?s).*eBPF tracepoint program: [-+][0-9.]+ ns per rule added, [-+][0-9.]+ ns per predicate.*"), md);
+    // Labels are not in the tracepoint's context: the eBPF side replaces those atoms and says so; its programs ran.
+    assertTrue(md.contains("## What eBPF carried") && md.contains("replaced: ") && md.contains("label is not in this program's context"), md);
+    java.util.regex.Matcher events = java.util.regex.Pattern.compile("evaluated (\\d+) events").matcher(md);
+    assertTrue(events.find() && Long.parseLong(events.group(1)) >= 2 * 3000 * 3, "the programs saw every call of the loop: " + md);
     // Labels are not ftrace's: the rules reading them are approximated, and the report says so.
     assertTrue(md.contains("approximated: ") && md.contains("label & usr_t") && md.contains("ftrace has no labels"), md);
     assertTrue(md.contains("`sys_enter_openat`: ") && md.contains("&& common_pid < 0`"), md);
@@ -71,6 +87,16 @@ class KernelCompareTest {
     assertEquals(0, p.waitFor(), text);
     assertTrue(text.matches("(?s).*during: [^\\n]*evfilter-kernel-\\d+.*"), text);
     assertTrue(text.matches("(?s).*after: +end\\s*"), text); // the instance, its filters and events: gone
+    // The eBPF engine's programs and counters went with the process.
+    String left = "";
+    for (int tries = 0; tries < 50; tries++) {
+      left = bpftool("prog") + bpftool("map");
+      if (!left.contains("evfk_")) {
+        break;
+      }
+      Thread.sleep(100);
+    }
+    assertTrue(!left.contains("evfk_"), left);
     // In a user namespace of its own, root is nobody: refused, and said why.
     List<String> nobody = new ArrayList<>(List.of("unshare", "--user"));
     nobody.addAll(java);
@@ -78,5 +104,12 @@ class KernelCompareTest {
     String refusal = new String(q.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(2, q.waitFor(), refusal);
     assertTrue(refusal.contains("must run as root"), refusal);
+  }
+
+  private static String bpftool(String what) throws Exception {
+    Process p = new ProcessBuilder("bpftool", what, "show").redirectErrorStream(true).start();
+    String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor();
+    return text;
   }
 }
