@@ -44,8 +44,7 @@ import org.evfilter.predicates.labels.LabelResolver;
  */
 final class CallPerformer {
   private static final int RENAME_EXCHANGE = 2;
-  private static final long FIFO_WAIT_MS = 60_000;
-  private static final long FIFO_POLL_MS = 5;
+  private static final long FIFO_POLL_MAX_MS = 50;
 
   private final SupervisorNatives natives;
   private final ObjectPinner pinner;
@@ -103,30 +102,33 @@ final class CallPerformer {
 
   /**
    * Reopens the task's own descriptor (the only target, taken from the task) as the open asks:
-   * a FIFO opened for writing waits for its reader as the kernel would make the task wait (runc's
-   * exec FIFO, read by {@code runc start}), up to {@value #FIFO_WAIT_MS} ms, while the task waits.
+   * a FIFO opened for writing without O_NONBLOCK waits for its reader as the kernel makes the task
+   * wait (runc's exec FIFO, read by {@code runc start}, however late), for as long as the task
+   * waits: until the open succeeds or the task is gone or interrupted. Only this supervisor's
+   * thread waits (each sandbox of the service has its own).
    */
   long reopen(Call c, PathSyscall p, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task) {
     PinnedObject t = c.targets().get(0);
-    long deadline = System.nanoTime() + FIFO_WAIT_MS * 1_000_000L;
+    boolean waits = t.type() == S_IFIFO && (flags & O_ACCMODE) != O_RDONLY && (flags & O_NONBLOCK) == 0;
+    long pause = 1;
     while (true) {
       try {
         return open(c, p, t, flags, how, task);
       } catch (LastErrorException e) {
-        boolean noReader = e.getErrorCode() == ENXIO && t.type() == S_IFIFO && (flags & O_ACCMODE) != O_RDONLY;
-        if (!noReader || System.nanoTime() > deadline) {
-          throw e;
+        if (!waits || e.getErrorCode() != ENXIO) {
+          throw e; // ENXIO itself for a non-blocking open, as the kernel answers it
         }
       }
       if (!c.channel().valid(c.n().id())) {
         return -1; // the task is gone, or was interrupted: nothing to answer
       }
       try {
-        Thread.sleep(FIFO_POLL_MS);
+        Thread.sleep(pause);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new LastErrorException(ENXIO);
       }
+      pause = Math.min(pause * 2, FIFO_POLL_MAX_MS); // a reader that comes at once is met at once
     }
   }
 

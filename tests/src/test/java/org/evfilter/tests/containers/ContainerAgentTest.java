@@ -149,6 +149,40 @@ class ContainerAgentTest {
     }
   }
 
+  // A created container's init waits in the service for the runtime's exec FIFO to be read
+  // (its reopen of /proc/self/fd/N is decided there): another container is served meanwhile,
+  // and the first runs once started.
+  @ParameterizedTest
+  @ValueSource(strings = {"runc", "crun"})
+  void aContainerWaitingToBeStartedHoldsUpNoOther(String runtime) throws Exception {
+    Path socket = work.resolve("evfilter.sock");
+    try (RuncBundle waiting = bundle(runtime, socket); Service s = serve(socket, work.resolve("policies"));
+        RuncBundle other = otherBundle(runtime, socket)) {
+      RuncBundle.Running created = waiting.command("/bin/sh", "-c", "cat /etc/public; echo started").createOnly(60);
+      long before = System.nanoTime();
+      RuncBundle.Result r = other.command("/bin/sh", "-c", "cat /etc/public; exit 3").run(60);
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - before);
+      assertEquals(3, r.status(), r.stderr() + s.text());
+      assertTrue(r.stdout().contains("public words"), r.stdout() + r.stderr());
+      assertFalse(created.printed().contains("started"), "not started yet: " + created.printed());
+      waiting.startCreated();
+      waiting.awaitOutput(created, "started", 30);
+      assertTrue(created.printed().contains("public words"), created.printed());
+      assertTrue(seconds < 30, "the other container took " + seconds + " s");
+    }
+  }
+
+  // A second bundle served by the same service and policy.
+  private RuncBundle otherBundle(String runtime, Path socket) throws Exception {
+    Path busybox = RootFileSystem.busybox("containers supervised by evfilter serve");
+    Path policies = work.resolve("policies");
+    BoundPolicy policy = PolicyBinder.bind(policies.resolve("shop.evf").toString(), POLICY, KernelFacts.ofThisMachine(), Arch.X86_64);
+    RuncBundle b = RuncBundle.create(RuncBundle.runtime(runtime, "containers supervised by evfilter serve"), work.resolve("other"), busybox);
+    Files.writeString(b.rootfs().resolve("etc/public"), "public words\n");
+    return b.seccomp(OciExport.oci(policy, Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
+        Optional.of(new OciExport.Listener(socket.toString(), "shop"))).seccomp());
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"runc", "crun"})
   void theServiceKilledMidRunFailsTheNextSupervisedCallClosed(String runtime) throws Exception {

@@ -121,6 +121,35 @@ public final class RuncBundle implements AutoCloseable {
   }
 
   /**
+   * Creates the container ({@code create}) without starting it: its init waits on the runtime's
+   * exec FIFO until {@link #startCreated}; what the container prints goes to the returned files.
+   */
+  public Running createOnly(int seconds) throws IOException, InterruptedException {
+    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
+    String id = "evfilter-oci-" + UUID.randomUUID().toString().substring(0, 8);
+    created.add(id);
+    Path out = dir.resolve(id + ".out");
+    Path err = dir.resolve(id + ".err");
+    Process p = new ProcessBuilder(runtime(List.of("create", "--bundle", dir.toString(), id)))
+        .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .start();
+    Result r = waitFor(new Running(p, out, err), seconds);
+    if (r.status() != 0) {
+      throw new IOException(runtime.getFileName() + " create failed: " + r);
+    }
+    return new Running(p, out, err);
+  }
+
+  /** Starts the container {@link #createOnly} made, the last one made ({@code start}). */
+  public void startCreated() throws IOException, InterruptedException {
+    Process p = new ProcessBuilder(runtime(List.of("start", created.get(created.size() - 1)))).redirectErrorStream(true).start();
+    String said = new String(p.getInputStream().readAllBytes());
+    if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      throw new IOException(runtime.getFileName() + " start failed: " + said);
+    }
+  }
+
+  /**
    * Waits until the container printed {@code text}, at most {@code seconds}; fails saying what it
    * printed when it did not (or skips, where the runtime cannot run containers here).
    */
