@@ -119,6 +119,11 @@ class ContainerAgentTest {
   }
 
   private RuncBundle bundle(String runtime, Path socket) throws Exception {
+    return bundle(runtime, socket, "bundle");
+  }
+
+  // A bundle in work/NAME whose profile names the service's socket and its policy "shop".
+  private RuncBundle bundle(String runtime, Path socket, String name) throws Exception {
     KernelAccess.assumeAvailable("containers supervised by evfilter serve");
     Path busybox = RootFileSystem.busybox("containers supervised by evfilter serve");
     Path runtimePath = RuncBundle.runtime(runtime, "containers supervised by evfilter serve");
@@ -127,7 +132,7 @@ class ContainerAgentTest {
     Files.writeString(policies.resolve("contexts"), "/etc/secret  secret_t\n");
     Path file = Files.writeString(policies.resolve("shop.evf"), POLICY);
     BoundPolicy policy = PolicyBinder.bind(file.toString(), POLICY, KernelFacts.ofThisMachine(), Arch.X86_64);
-    RuncBundle b = RuncBundle.create(runtimePath, work.resolve("bundle"), busybox);
+    RuncBundle b = RuncBundle.create(runtimePath, work.resolve(name), busybox);
     Files.writeString(b.rootfs().resolve("etc/public"), "public words\n");
     Files.writeString(b.rootfs().resolve("etc/secret"), "secret words\n");
     return b.seccomp(OciExport.oci(policy, Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
@@ -157,7 +162,7 @@ class ContainerAgentTest {
   void aContainerWaitingToBeStartedHoldsUpNoOther(String runtime) throws Exception {
     Path socket = work.resolve("evfilter.sock");
     try (RuncBundle waiting = bundle(runtime, socket); Service s = serve(socket, work.resolve("policies"));
-        RuncBundle other = otherBundle(runtime, socket)) {
+        RuncBundle other = bundle(runtime, socket, "other")) {
       RuncBundle.Running created = waiting.command("/bin/sh", "-c", "cat /etc/public; echo started").createOnly(60);
       long before = System.nanoTime();
       RuncBundle.Result r = other.command("/bin/sh", "-c", "cat /etc/public; exit 3").run(60);
@@ -174,17 +179,6 @@ class ContainerAgentTest {
       assertTrue(created.printed().contains("public words"), created.printed());
       assertTrue(seconds < 30, "the other container took " + seconds + " s");
     }
-  }
-
-  // A second bundle served by the same service and policy.
-  private RuncBundle otherBundle(String runtime, Path socket) throws Exception {
-    Path busybox = RootFileSystem.busybox("containers supervised by evfilter serve");
-    Path policies = work.resolve("policies");
-    BoundPolicy policy = PolicyBinder.bind(policies.resolve("shop.evf").toString(), POLICY, KernelFacts.ofThisMachine(), Arch.X86_64);
-    RuncBundle b = RuncBundle.create(RuncBundle.runtime(runtime, "containers supervised by evfilter serve"), work.resolve("other"), busybox);
-    Files.writeString(b.rootfs().resolve("etc/public"), "public words\n");
-    return b.seccomp(OciExport.oci(policy, Arch.X86_64, OciExport.NarrowComparisons.LIBSECCOMP,
-        Optional.of(new OciExport.Listener(socket.toString(), "shop"))).seccomp());
   }
 
   @ParameterizedTest

@@ -109,12 +109,17 @@ public final class RuncBundle implements AutoCloseable {
 
   /** Starts the container ({@code run}) without waiting for it. */
   public Running start() throws IOException {
+    return launch("run");
+  }
+
+  // The runtime's VERB (run, create) of a new container of this bundle, its output in files.
+  private Running launch(String verb) throws IOException {
     JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
     String id = "evfilter-oci-" + UUID.randomUUID().toString().substring(0, 8);
     created.add(id);
     Path out = dir.resolve(id + ".out");
     Path err = dir.resolve(id + ".err");
-    Process p = new ProcessBuilder(runtime(List.of("run", "--bundle", dir.toString(), id)))
+    Process p = new ProcessBuilder(runtime(List.of(verb, "--bundle", dir.toString(), id)))
         .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .start();
     return new Running(p, out, err);
@@ -125,19 +130,12 @@ public final class RuncBundle implements AutoCloseable {
    * exec FIFO until {@link #startCreated}; what the container prints goes to the returned files.
    */
   public Running createOnly(int seconds) throws IOException, InterruptedException {
-    JSON.writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
-    String id = "evfilter-oci-" + UUID.randomUUID().toString().substring(0, 8);
-    created.add(id);
-    Path out = dir.resolve(id + ".out");
-    Path err = dir.resolve(id + ".err");
-    Process p = new ProcessBuilder(runtime(List.of("create", "--bundle", dir.toString(), id)))
-        .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-        .start();
-    Result r = waitFor(new Running(p, out, err), seconds);
+    Running c = launch("create");
+    Result r = waitFor(c, seconds);
     if (r.status() != 0) {
       throw new IOException(runtime.getFileName() + " create failed: " + r);
     }
-    return new Running(p, out, err);
+    return c;
   }
 
   /** Starts the container {@link #createOnly} made, the last one made ({@code start}). */
