@@ -34,6 +34,7 @@ import picocli.CommandLine.Spec;
     },
     footer = {"", "Examples:", "  evfilter export samples/policies/valid/base.evf > base.json",
       "  evfilter export --format k8s --name base samples/policies/valid/base.evf | kubectl apply -f -",
+      "  evfilter export --listener-path /run/evfilter/evfilter.sock web.evf > web.json   # for runc/crun with evfilter serve",
       "", "Exit status: 0 exported; 1 a bad policy, or a filter the format cannot express."})
 final class ExportCommand implements Callable<Integer> {
   enum Format { oci, k8s }
@@ -53,6 +54,17 @@ final class ExportCommand implements Callable<Integer> {
   @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Write here instead of stdout.")
   Path output;
 
+  @Option(names = "--listener-path", paramLabel = "PATH", description = "The unix socket of the seccomp agent (evfilter"
+      + " serve --socket) the runtime hands the container's notification listener to: written as listenerPath, with the"
+      + " calls the supervisor decides (labels, paths) and those it must hear of sent to it (SCMP_ACT_NOTIFY); named only"
+      + " when some call goes to it.")
+  String listenerPath;
+
+  @Option(names = "--listener-metadata", paramLabel = "NAME", description = "The listenerMetadata the runtime passes to the"
+      + " agent: the policy evfilter serve decides with (NAME.evf in its --policies directory). Default: the policy file's"
+      + " name without .evf.")
+  String listenerMetadata;
+
   @Option(names = "--exact", description = "Write ordered and != comparisons of 4-byte arguments exactly, as masked"
       + " equalities on their low word (more entries), instead of libseccomp's 64-bit comparison.")
   boolean exact;
@@ -66,8 +78,10 @@ final class ExportCommand implements Callable<Integer> {
     }
     OciExport.Exported exported;
     try {
+      Optional<OciExport.Listener> listener = listenerPath == null ? Optional.empty() : Optional.of(new OciExport.Listener(listenerPath,
+          listenerMetadata != null ? listenerMetadata : policyFile.getFileName().toString().replaceFirst("\\.evf$", "")));
       exported = OciExport.oci(loaded.get(), loaded.get().arch(),
-          exact ? OciExport.NarrowComparisons.EXACT : OciExport.NarrowComparisons.LIBSECCOMP);
+          exact ? OciExport.NarrowComparisons.EXACT : OciExport.NarrowComparisons.LIBSECCOMP, listener);
     } catch (IllegalArgumentException e) {
       err.println("evfilter export: " + e.getMessage());
       return Main.INPUT_ERROR;
@@ -93,6 +107,10 @@ final class ExportCommand implements Callable<Integer> {
     if (warning instanceof ExportWarning.SentToListener w) {
       return w.origin() + ": labels and strings are not in the format: " + w.syscall()
           + " goes to the notification listener (listenerPath) where the filter needs them";
+    }
+    if (warning instanceof ExportWarning.NoListener w) {
+      return "the profile sends " + String.join(", ", w.syscalls()) + " to a notification listener (SCMP_ACT_NOTIFY) but names"
+          + " none: runc refuses to run it (listenerPath is not set); --listener-path names evfilter serve's socket";
     }
     ExportWarning.ActionsOverlap w = (ExportWarning.ActionsOverlap) warning;
     return "rules with different actions on one syscall: libseccomp does not define which"

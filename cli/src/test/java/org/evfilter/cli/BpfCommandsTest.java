@@ -171,6 +171,38 @@ class BpfCommandsTest {
   }
 
   @Test
+  void exportNamesTheAgentThatDecidesWhatBpfCannot(@TempDir Path dir) throws Exception {
+    Files.writeString(dir.resolve("contexts"), "/etc/secret  secret_t\n");
+    Path policy = dir.resolve("shop.evf");
+    Files.writeString(policy, "labels \"contexts\"\ndefault allow\nerrno(EACCES) openat: label & secret_t\nerrno(EPERM) mkdir\n");
+    CheckCommandTest.Result r = run("export", "--listener-path", "/run/evfilter/evfilter.sock", policy.toString());
+    assertEquals(0, r.code(), r.err());
+    // openat (labels) and what the supervisor must hear of go to the agent; mkdir stays in the kernel.
+    Golden.assertMatches("export/shop.listener.oci.json", r.out());
+    assertEquals("", r.err());
+    JsonNode j = new ObjectMapper().readTree(r.out());
+    assertEquals("shop", j.get("listenerMetadata").asText());
+    assertEquals("web", new ObjectMapper().readTree(run("export", "--listener-path", "/run/evfilter/evfilter.sock",
+        "--listener-metadata", "web", policy.toString()).out()).get("listenerMetadata").asText());
+    // Without one, the profile is written as before, and says nothing decides what it sends to a listener.
+    CheckCommandTest.Result none = run("export", policy.toString());
+    assertEquals(0, none.code());
+    assertTrue(none.err().contains("warning: the profile sends openat to a notification listener (SCMP_ACT_NOTIFY) but names none:"
+        + " runc refuses to run it (listenerPath is not set)"), none.err());
+    assertTrue(!none.out().contains("listenerPath"), none.out());
+    // import reads it back, saying who decided the user_notif calls.
+    Path profile = Files.writeString(dir.resolve("shop.json"), r.out());
+    CheckCommandTest.Result back = run("import", profile.toString());
+    assertEquals(0, back.code(), back.err());
+    assertTrue(back.out().contains("# Its SCMP_ACT_NOTIFY calls (user_notif) went to the agent at /run/evfilter/evfilter.sock, told 'shop'"),
+        back.out());
+    assertTrue(back.out().contains("user_notif"), back.out());
+    CheckCommandTest.Result relative = run("export", "--listener-path", "evfilter.sock", policy.toString());
+    assertEquals(1, relative.code());
+    assertEquals("evfilter export: the listener path must be absolute: evfilter.sock\n", relative.err());
+  }
+
+  @Test
   void exportWritesOciAndKubernetesProfiles(@TempDir Path dir) throws Exception {
     Path policy = dir.resolve("web.evf");
     Files.writeString(policy, String.join("\n", "default errno(EPERM)", "allow read, write",

@@ -21,6 +21,7 @@ public final class Errno {
   public static final int ERANGE = of("ERANGE");
   public static final int ENOSYS = of("ENOSYS");
   public static final int ELOOP = of("ELOOP");
+  public static final int ENXIO = of("ENXIO");
   public static final int EPIPE = of("EPIPE");
   public static final int EMSGSIZE = of("EMSGSIZE");
   public static final int ENAMETOOLONG = of("ENAMETOOLONG");

@@ -69,6 +69,9 @@ public final class Libc {
   /** {@code stat(2)} into a {@link Structs.Stat}. */
   public static native int stat(byte[] path, Pointer statbuf) throws LastErrorException;
 
+  /** {@code statfsbuf}: the address of a {@link Structs.Statfs}. */
+  public static native int fstatfs(int fd, long statfsbuf) throws LastErrorException;
+
   public static native int unlinkat(int dirfd, byte[] path, int flags) throws LastErrorException;
 
   public static native int mkdirat(int dirfd, byte[] path, int mode) throws LastErrorException;

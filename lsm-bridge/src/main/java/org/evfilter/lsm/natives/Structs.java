@@ -59,6 +59,30 @@ public final class Structs {
     public static final int CTIME_NSEC = LAYOUT.offset("st_ctime_nsec");
   }
 
+  /** {@code struct statfs} of fstatfs(2) on x86_64: which file system an object is on ({@code f_type}). */
+  @FieldOrder({"f_type", "f_bsize", "f_blocks", "f_bfree", "f_bavail", "f_files", "f_ffree", "f_fsid", "f_namelen", "f_frsize",
+      "f_flags", "f_spare"})
+  public static final class Statfs extends Laid {
+    /** procfs's magic number. */
+    public static final long PROC_SUPER_MAGIC = 0x9fa0;
+
+    public long f_type;
+    public long f_bsize;
+    public long f_blocks;
+    public long f_bfree;
+    public long f_bavail;
+    public long f_files;
+    public long f_ffree;
+    public int[] f_fsid = new int[2];
+    public long f_namelen;
+    public long f_frsize;
+    public long f_flags;
+    public long[] f_spare = new long[4];
+
+    private static final Statfs LAYOUT = new Statfs();
+    public static final int TYPE = LAYOUT.offset("f_type");
+  }
+
   /** {@code struct open_how} of openat2(2). */
   @FieldOrder({"flags", "mode", "resolve"})
   public static final class OpenHow extends Laid {

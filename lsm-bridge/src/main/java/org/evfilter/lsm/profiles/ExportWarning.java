@@ -62,4 +62,15 @@ public sealed interface ExportWarning {
       syscalls = List.copyOf(syscalls);
     }
   }
+
+  /**
+   * The profile sends {@code syscalls} to a notification listener ({@code SCMP_ACT_NOTIFY}) but
+   * names none ({@code listenerPath}): a runtime has no agent to hand the listener to (runc refuses
+   * to run it: "listenerPath is not set").
+   */
+  record NoListener(List<String> syscalls) implements ExportWarning {
+    public NoListener {
+      syscalls = List.copyOf(syscalls);
+    }
+  }
 }

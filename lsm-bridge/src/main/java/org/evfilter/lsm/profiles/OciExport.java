@@ -45,6 +45,20 @@ public final class OciExport {
   /** The exported object and what a reader should know about it. */
   public record Exported(ObjectNode seccomp, List<ExportWarning> warnings) {}
 
+  /**
+   * The seccomp agent a container runtime hands the container's notification listener to: the
+   * unix socket at {@code path} ({@code listenerPath}), told {@code metadata} ({@code
+   * listenerMetadata}: which policy {@code evfilter serve} decides the container's calls with).
+   */
+  public record Listener(String path, String metadata) {
+    public Listener {
+      if (!path.startsWith("/")) {
+        throw new IllegalArgumentException("the listener path must be absolute: " + path);
+      }
+      java.util.Objects.requireNonNull(metadata, "metadata");
+    }
+  }
+
   /** How an ordered or {@code !=} comparison of a whole narrow argument (an {@code int}) is written. */
   public enum NarrowComparisons {
     /**
@@ -74,6 +88,52 @@ public final class OciExport {
    *     (an instruction pointer, or more than {@value #MAX_ENTRIES} entries)
    */
   public static Exported oci(BoundPolicy policy, Arch arch, NarrowComparisons narrow) {
+    return oci(policy, arch, narrow, Optional.empty());
+  }
+
+  /**
+   * The policy's {@code linux.seccomp} for a container whose notifications {@code listener}
+   * decides: the calls the policy defers (labels, paths), and those the supervisor must hear of
+   * to decide them (credential changes, moves and xattr writes that could relabel an object), go
+   * to it ({@code SCMP_ACT_NOTIFY}); the profile names its socket and the policy. Without a
+   * listener, the deferred calls are written as {@code SCMP_ACT_NOTIFY} all the same, with a
+   * {@link ExportWarning.NoListener}: a runtime has nowhere to send them.
+   *
+   * @throws IllegalArgumentException naming the rule whose filter the format cannot express
+   */
+  public static Exported oci(BoundPolicy policy, Arch arch, NarrowComparisons narrow, Optional<Listener> listener) {
+    BoundPolicy exported = listener.isPresent()
+        ? org.evfilter.lsm.plan.EnforcementPlan.programPolicy(policy, org.evfilter.lsm.compile.SeccompCompiler.supervised(policy))
+        : policy;
+    Exported e = profile(exported, arch, narrow);
+    List<String> notified = notified(e.seccomp());
+    if (listener.isPresent()) {
+      if (!notified.isEmpty()) {
+        e.seccomp().put("listenerPath", listener.get().path()).put("listenerMetadata", listener.get().metadata());
+      }
+      // What goes to the listener is decided there as the policy decides it: nothing is said differently.
+      return new Exported(e.seccomp(), e.warnings().stream().filter(w -> !(w instanceof ExportWarning.SentToListener)).toList());
+    }
+    if (notified.isEmpty()) {
+      return e;
+    }
+    List<ExportWarning> warnings = new ArrayList<>(e.warnings());
+    warnings.add(new ExportWarning.NoListener(notified));
+    return new Exported(e.seccomp(), List.copyOf(warnings));
+  }
+
+  // The syscalls of the profile's SCMP_ACT_NOTIFY entries, sorted.
+  private static List<String> notified(ObjectNode seccomp) {
+    TreeSet<String> names = new TreeSet<>();
+    seccomp.path("syscalls").forEach(e -> {
+      if (e.path("action").asText().equals("SCMP_ACT_NOTIFY")) {
+        e.path("names").forEach(n -> names.add(n.asText()));
+      }
+    });
+    return List.copyOf(names);
+  }
+
+  private static Exported profile(BoundPolicy policy, Arch arch, NarrowComparisons narrow) {
     List<ExportWarning> warnings = new ArrayList<>();
     ObjectNode root = JSON.createObjectNode();
     put(root, "default", policy.defaultAction());

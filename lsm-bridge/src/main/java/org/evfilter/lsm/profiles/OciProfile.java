@@ -62,6 +62,14 @@ public final class OciProfile {
     out.append("# Imported from ").append(name).append(" for ").append(arch.id()).append(", capabilities ")
         .append(caps.isEmpty() ? "none" : String.join(",", new TreeSet<>(caps))).append(", kernel ").append(kernel).append('\n');
     checkArch(seccomp, arch, name);
+    if (seccomp.has("listenerPath")) {
+      // The agent runc and crun hand the listener to (evfilter serve): who decided the user_notif calls.
+      out.append("# Its SCMP_ACT_NOTIFY calls (user_notif) went to the agent at ").append(text(seccomp, "listenerPath", name));
+      if (seccomp.has("listenerMetadata")) {
+        out.append(", told '").append(text(seccomp, "listenerMetadata", name)).append('\'');
+      }
+      out.append('\n');
+    }
     // defaultErrnoRet is the default action's errno only; a rule's ERRNO or TRACE without errnoRet is EPERM (runc).
     String defaultAction = action(text(seccomp, "defaultAction", name), defaultErrno, name);
     out.append("default ").append(defaultAction).append('\n');

@@ -7,6 +7,7 @@ import static org.evfilter.events.syscalls.Errno.EINVAL;
 import static org.evfilter.events.syscalls.Errno.EISDIR;
 import static org.evfilter.events.syscalls.Errno.ELOOP;
 import static org.evfilter.events.syscalls.Errno.ENOENT;
+import static org.evfilter.events.syscalls.Errno.ENXIO;
 import static org.evfilter.events.syscalls.Errno.EPERM;
 import static org.evfilter.events.syscalls.Errno.EXDEV;
 import static org.evfilter.events.syscalls.FileFlags.AT_FDCWD;
@@ -19,10 +20,12 @@ import static org.evfilter.events.syscalls.FileFlags.O_EXCL;
 import static org.evfilter.events.syscalls.FileFlags.O_NOFOLLOW;
 import static org.evfilter.events.syscalls.FileFlags.O_NONBLOCK;
 import static org.evfilter.events.syscalls.FileFlags.O_PATH;
+import static org.evfilter.events.syscalls.FileFlags.O_RDONLY;
 import static org.evfilter.events.syscalls.FileFlags.O_TMPFILE_BIT;
 import static org.evfilter.events.syscalls.FileFlags.O_TRUNC;
 import static org.evfilter.events.syscalls.FileFlags.O_WRONLY;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFDIR;
+import static org.evfilter.lsm.supervise.ObjectPinner.S_IFIFO;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFLNK;
 import static org.evfilter.lsm.supervise.ObjectPinner.S_IFREG;
 
@@ -41,6 +44,7 @@ import org.evfilter.predicates.labels.LabelResolver;
  */
 final class CallPerformer {
   private static final int RENAME_EXCHANGE = 2;
+  private static final long FIFO_POLL_MAX_MS = 50;
 
   private final SupervisorNatives natives;
   private final ObjectPinner pinner;
@@ -96,6 +100,38 @@ final class CallPerformer {
     return t.pinned();
   }
 
+  /**
+   * Reopens the task's own descriptor (the only target, taken from the task) as the open asks:
+   * a FIFO opened for writing without O_NONBLOCK waits for its reader as the kernel makes the task
+   * wait (runc's exec FIFO, read by {@code runc start}, however late), for as long as the task
+   * waits: until the open succeeds or the task is gone or interrupted. Only this supervisor's
+   * thread waits (each sandbox of the service has its own).
+   */
+  long reopen(Call c, PathSyscall p, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task) {
+    PinnedObject t = c.targets().get(0);
+    boolean waits = t.type() == S_IFIFO && (flags & O_ACCMODE) != O_RDONLY && (flags & O_NONBLOCK) == 0;
+    long pause = 1;
+    while (true) {
+      try {
+        return open(c, p, t, flags, how, task);
+      } catch (LastErrorException e) {
+        if (!waits || e.getErrorCode() != ENXIO) {
+          throw e; // ENXIO itself for a non-blocking open, as the kernel answers it
+        }
+      }
+      if (!c.channel().valid(c.n().id())) {
+        return -1; // the task is gone, or was interrupted: nothing to answer
+      }
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new LastErrorException(ENXIO);
+      }
+      pause = Math.min(pause * 2, FIFO_POLL_MAX_MS); // a reader that comes at once is met at once
+    }
+  }
+
   private long open(Call c, PathSyscall p, PinnedObject t, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task) {
     if ((flags & O_PATH) != 0 && (flags & O_TMPFILE_BIT) == 0 && t.present()) {
       // The kernel injects no O_PATH descriptor (ADDFD takes only files open for I/O): the open
@@ -123,7 +159,7 @@ final class CallPerformer {
   private int openFor(PinnedObject t, int flags, int mode) {
     if ((flags & O_TMPFILE_BIT) != 0) {
       // An unnamed file in the directory that was checked: nothing else can be reached this way.
-      return natives.openat(t.base() < 0 ? AT_FDCWD : t.base(), t.path(), flags, mode);
+      return create(t, flags, mode);
     }
     if (t.present() && (flags & (O_CREAT | O_EXCL)) != (O_CREAT | O_EXCL)) {
       // The very object that was labelled, opened again through its descriptor's magic link with
@@ -150,10 +186,15 @@ final class CallPerformer {
     }
     // Absent when labelled: create it exclusively, so nothing that appeared meanwhile is opened unchecked.
     try {
-      return natives.openat(t.base() < 0 ? AT_FDCWD : t.base(), t.path(), flags | O_EXCL, mode);
+      return create(t, flags | O_EXCL, mode);
     } catch (LastErrorException ex) {
       throw ex.getErrorCode() == EEXIST && (flags & O_EXCL) == 0 ? new LastErrorException(EACCES) : ex;
     }
+  }
+
+  // Opened from where the object was looked up, the lookup kept in the task's file tree as the check's was.
+  private int create(PinnedObject t, int flags, int mode) {
+    return t.within() == 0 ? natives.openat(t.dirfd(), t.path(), flags, mode) : natives.openIn(t.dirfd(), t.path(), flags, mode, t.within());
   }
 
   // The descriptor's magic link: the object itself, whatever its path is now.
@@ -205,8 +246,9 @@ final class CallPerformer {
           throw new LastErrorException(EXDEV);
         }
         // linkat(AT_SYMLINK_FOLLOW) links the object the symlink led to when it was labelled.
-        String here = followed && t.present() ? natives.where(t.pinned()) : pinner.at(from);
-        if (!keepsLabels(here, pinner.at(to), rename && (f & RENAME_EXCHANGE) != 0)) {
+        boolean kept = followed && t.present() ? !readsLabels || relabelling.keeps(name -> natives.readXattr(t.pinned(), name),
+            t.identity().mode(), pinner.at(t), pinner.at(to)) : keepsLabels(from, to, rename && (f & RENAME_EXCHANGE) != 0);
+        if (!kept) {
           // Labels belong to objects: EXDEV, as Landlock refuses a move that would change access;
           // mv then copies, and the copy is a new object, made only where reading the source is allowed.
           throw new LastErrorException(EXDEV);
@@ -227,12 +269,15 @@ final class CallPerformer {
   }
 
   // Whether the object at here keeps its labels (and all beneath it) at there; for an exchange, the
-  // object at there too, at here. Both paths are read from the pinned entries the call is made on.
-  private boolean keepsLabels(String here, String there, boolean exchange) {
+  // object at there too, at here. Both are the pinned entries the call is made on: walked through
+  // their parents' descriptors, labelled by their paths as the task sees them.
+  private boolean keepsLabels(ObjectPinner.Entry here, ObjectPinner.Entry there, boolean exchange) {
     if (!readsLabels) {
       return true;
     }
-    return relabelling.keeps(here, there) && (!exchange || relabelling.keeps(there, here));
+    String from = pinner.at(here);
+    String to = pinner.at(there);
+    return relabelling.keeps(here.walkable(), from, to) && (!exchange || relabelling.keeps(there.walkable(), to, from));
   }
 
   // Whether the object, or anything beneath it when it is a directory, carries a label xattr;

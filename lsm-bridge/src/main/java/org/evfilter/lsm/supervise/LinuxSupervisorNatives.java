@@ -33,7 +33,6 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private static final long SYS_UNSHARE = 272;
   private static final long SYS_UMASK = 95;
   private static final long CLONE_FS = 0x200;
-  private static final long RESOLVE_NO_MAGICLINKS = 0x02;
   private static final Memory EMPTY = new Memory(1);
   // This process's descriptor table, where each descriptor's link is read and reopened by its
   // number alone (no walk of "/proc/self/fd" each time). Open for the process's life, like its table.
@@ -50,6 +49,9 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
   private final Structs.OpenHow how = new Structs.OpenHow();
   private final ByteBuffer howView = how.view();
   private final long howAt = Pointer.nativeValue(how.getPointer());
+  private final Structs.Statfs statfs = new Structs.Statfs();
+  private final ByteBuffer statfsView = statfs.view();
+  private final long statfsAt = Pointer.nativeValue(statfs.getPointer());
   private final Memory pathBuffer = new Memory(TargetMemory.PATH_MAX + 1);
   private final ByteBuffer pathView = pathBuffer.getByteBuffer(0, pathBuffer.size());
   private final long statAt = Pointer.nativeValue(stat.getPointer());
@@ -77,9 +79,18 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
 
   @Override
   public int pin(int dirfd, byte[] path, boolean follow, long resolve) {
-    howView.putLong(Structs.OpenHow.FLAGS, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW));
-    howView.putLong(Structs.OpenHow.MODE, 0);
-    howView.putLong(Structs.OpenHow.RESOLVE, RESOLVE_NO_MAGICLINKS | resolve);
+    return openat2(dirfd, path, O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW), 0, Lookup.RESOLVE_NO_MAGICLINKS | resolve);
+  }
+
+  @Override
+  public int openIn(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    return openat2(dirfd, path, flags, mode, resolve);
+  }
+
+  private int openat2(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    howView.putLong(Structs.OpenHow.FLAGS, flags & 0xffffffffL);
+    howView.putLong(Structs.OpenHow.MODE, mode);
+    howView.putLong(Structs.OpenHow.RESOLVE, resolve);
     pathView.put(0, path, 0, path.length);
     pathView.put(path.length, (byte) 0);
     return (int) Libc.syscall(Libc.SYS_OPENAT2, dirfd, pathAt, howAt,
@@ -113,6 +124,12 @@ final class LinuxSupervisorNatives implements SupervisorNatives {
     ByteBuffer v = statView;
     return new LabelResolver.Identity(v.getLong(Structs.Stat.DEV), v.getLong(Structs.Stat.INO),
         v.getLong(Structs.Stat.CTIME) * 1_000_000_000L + v.getLong(Structs.Stat.CTIME_NSEC), v.getInt(Structs.Stat.MODE));
+  }
+
+  @Override
+  public boolean onProcfs(int fd) {
+    Libc.fstatfs(fd, statfsAt);
+    return statfsView.getLong(Structs.Statfs.TYPE) == Structs.Statfs.PROC_SUPER_MAGIC;
   }
 
   @Override

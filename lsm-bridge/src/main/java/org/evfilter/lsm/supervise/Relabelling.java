@@ -35,31 +35,32 @@ final class Relabelling {
   }
 
   /**
-   * Whether the object at {@code from} (canonical, not following a final symlink) keeps its label
-   * set, and every object beneath it when it is a directory, once it is also or only at {@code to}.
-   * False when that cannot be found out (an entry beneath it that cannot be read): then the move is
-   * refused, never made unchecked.
+   * Whether the object {@code object} (a path the supervisor walks, not following a final
+   * symlink), at {@code from} as the task sees it, keeps its label set, and every object beneath it
+   * when it is a directory, once it is also or only at {@code to}. False when that cannot be found
+   * out (an entry beneath it that cannot be read): then the move is refused, never made unchecked.
    */
-  boolean keeps(String from, String to) {
+  boolean keeps(Path object, String from, String to) {
     String here = trimmed(from);
     String there = trimmed(to);
     if (here.equals(there)) {
       return true;
     }
-    if (!Files.exists(Path.of(here), LinkOption.NOFOLLOW_LINKS)) {
+    if (!Files.exists(object, LinkOption.NOFOLLOW_LINKS)) {
       return true; // nothing is moved: the kernel answers (ENOENT)
     }
     boolean[] kept = {true};
     try {
-      Files.walkFileTree(Path.of(here), new SimpleFileVisitor<Path>() {
+      Files.walkFileTree(object, new SimpleFileVisitor<Path>() {
         @Override
         public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes a) throws IOException {
           return visitFile(dir, a);
         }
 
         @Override
-        public FileVisitResult visitFile(Path object, BasicFileAttributes a) throws IOException {
-          kept[0] = keepsOne(object, a, there + object.toString().substring(here.length()));
+        public FileVisitResult visitFile(Path inside, BasicFileAttributes a) throws IOException {
+          String beneath = inside.toString().substring(object.toString().length());
+          kept[0] = keepsOne(inside, a, here + beneath, there + beneath);
           return kept[0] ? FileVisitResult.CONTINUE : FileVisitResult.TERMINATE;
         }
 
@@ -76,13 +77,22 @@ final class Relabelling {
 
   // One object: its xattrs label it wherever it is; else its path does, here and there. One
   // llistxattr tells most objects carry no label xattr.
-  private boolean keepsOne(Path object, BasicFileAttributes a, String there) throws IOException {
+  private boolean keepsOne(Path object, BasicFileAttributes a, String here, String there) throws IOException {
     if (LinuxXattrs.mayCarry(object, LabelResolver.XATTRS) && labels.xattrLabels(object).isPresent()) {
       return true;
     }
     FileType type = a.isDirectory() ? FileType.DIRECTORY : a.isRegularFile() ? FileType.REGULAR : a.isSymbolicLink() ? FileType.SYMLINK
         : LabelResolver.type((Integer) Files.getAttribute(object, "unix:mode", LinkOption.NOFOLLOW_LINKS));
-    return labels.byPath(object.toString(), type) == labels.byPath(there, type);
+    return labels.byPath(here, type) == labels.byPath(there, type);
+  }
+
+  /**
+   * Whether an object that is not a directory (a hard link's target, pinned), its label xattrs
+   * read by {@code xattr}, keeps its label set once it is also at {@code to}.
+   */
+  boolean keeps(Function<String, Optional<byte[]>> xattr, int mode, String from, String to) {
+    FileType type = LabelResolver.type(mode);
+    return labels.labelsFromXattrs(xattr).isPresent() || labels.byPath(trimmed(from), type) == labels.byPath(trimmed(to), type);
   }
 
   /**

@@ -3,7 +3,9 @@ package org.evfilter.lsm.supervise;
 import static org.evfilter.events.syscalls.Errno.E2BIG;
 import static org.evfilter.events.syscalls.Errno.EFAULT;
 import static org.evfilter.events.syscalls.Errno.EINVAL;
+import static org.evfilter.events.syscalls.Errno.ENOENT;
 import static org.evfilter.events.syscalls.Errno.EPERM;
+import static org.evfilter.events.syscalls.Errno.ESRCH;
 import static org.evfilter.events.syscalls.FileFlags.AT_EMPTY_PATH;
 import static org.evfilter.events.syscalls.FileFlags.AT_SYMLINK_FOLLOW;
 import static org.evfilter.events.syscalls.FileFlags.AT_SYMLINK_NOFOLLOW;
@@ -67,6 +69,7 @@ public final class Supervisor {
   private final Relabelling relabelling;
   private final SocketCalls sockets;
   private long notifications;
+  private boolean inTaskRoot;
 
   /** What a supervision did, for the summary at exit. */
   public record Summary(long notifications, long allowed, long denied, AvcStats avc, AvcStats labelCache) {}
@@ -115,8 +118,18 @@ public final class Supervisor {
     return this;
   }
 
-  /** Resolves paths in the notifying task's root (containers). */
-  public Supervisor inTaskRoot() { return this; }
+  /**
+   * Resolves paths in the notifying task's root (containers): absolute paths from its own root
+   * ({@code /proc/TID/root}, which ".." and absolute symlinks never leave), relative ones from its
+   * working directory there, never from the supervisor's root; file_contexts labels and reports
+   * name objects by their paths in that root, and /proc/self is the task's as its pid namespace
+   * numbers it.
+   */
+  public Supervisor inTaskRoot() {
+    inTaskRoot = true;
+    pinner.inTaskRoot();
+    return this;
+  }
 
   /** Says every denial, in a line naming the syscall, the objects, their labels and the rule. */
   public Supervisor reportDenials(Consumer<String> to) {
@@ -207,15 +220,19 @@ public final class Supervisor {
       return; // the task is gone
     }
     TaskCredentials.Creds task = creds.get();
+    if (inTaskRoot && reopensOwn(p, how) && ObjectPinner.ownDescriptor(path.get()).isPresent()) {
+      reopen(c, p, flags, how, task, ObjectPinner.ownDescriptor(path.get()).getAsInt(), path.get());
+      return;
+    }
     // The task's /proc/self is its own, not the supervisor's.
-    byte[] first = ObjectPinner.selfless(path.get(), task.tgid(), n.tid());
+    byte[] first = selfless(path.get(), task, n.tid());
     // openat2's resolve flags (RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS...) bind the lookup of the object.
     c.targets().add(pinner.pin(n.tid(), dirfd(n, p.dirfd()), first, follows(p.kind(), flags), task,
         how.map(TaskArguments.OpenHow::resolve).orElse(0L)));
     Map<Integer, String> strings = new HashMap<>();
     strings.put(p.path(), latin1(first));
     if (p.path2() >= 0) {
-      byte[] second = ObjectPinner.selfless(path2.get(), task.tgid(), n.tid());
+      byte[] second = selfless(path2.get(), task, n.tid());
       c.targets().add(pinner.pin(n.tid(), dirfd(n, p.dirfd2()), second, false, task, 0));
       strings.put(p.path2(), latin1(second));
     }
@@ -223,9 +240,43 @@ public final class Supervisor {
     responder.act(c, task, d, p.kind() == PathSyscall.Kind.EXEC ? null : () -> performer.path(c, p, flags, how, task));
   }
 
+  // An open that may reopen one of the task's own descriptors through its magic link: not one
+  // openat2 forbids magic links to (RESOLVE_NO_MAGICLINKS, as the kernel would refuse it).
+  private static boolean reopensOwn(PathSyscall p, Optional<TaskArguments.OpenHow> how) {
+    return (p.kind() == PathSyscall.Kind.OPEN || p.kind() == PathSyscall.Kind.OPENAT2)
+        && how.map(h -> (h.resolve() & Lookup.RESOLVE_NO_MAGICLINKS) == 0).orElse(true);
+  }
+
+  // The task reopens its own descriptor fd (runc's init reopens its exec FIFO this way, under the
+  // container's filter): the object is the one that descriptor holds, taken from the task
+  // (pidfd_getfd), labelled and decided, and opened again through the supervisor's copy, so a
+  // descriptor the task swaps in meanwhile is never the one opened.
+  private void reopen(Call c, PathSyscall p, int flags, Optional<TaskArguments.OpenHow> how, TaskCredentials.Creds task, int fd,
+      byte[] path) {
+    SeccompListener.Notification n = c.n();
+    try {
+      c.targets().add(pinner.descriptor(n.tid(), fd, task));
+    } catch (LastErrorException e) {
+      responder.refuse(c, "no descriptor " + fd + " to reopen", ENOENT);
+      return;
+    }
+    Decision d = decider.objects(event(n, Map.of(p.path(), latin1(path))), c.targets());
+    responder.act(c, task, d, () -> performer.reopen(c, p, flags, how, task));
+  }
+
   // What openat2 itself refuses: flags beyond 32 bits, a mode without O_CREAT or O_TMPFILE.
   static boolean invalid(TaskArguments.OpenHow how) {
     return how.flags() >>> 32 != 0 || (how.flags() & (O_CREAT | O_TMPFILE_BIT)) == 0 && how.mode() != 0;
+  }
+
+  // The task's /proc/self is its own: its process as its /proc numbers it, which for a task in a
+  // pid namespace of its own is not the pid the notification carries (the supervisor's view).
+  private byte[] selfless(byte[] path, TaskCredentials.Creds task, int tid) {
+    if (!inTaskRoot || !ObjectPinner.namesSelf(path)) {
+      return ObjectPinner.selfless(path, task.tgid(), tid);
+    }
+    TaskCredentials.InnermostIds ids = credentials.innermost(tid).orElseThrow(() -> new LastErrorException(ESRCH));
+    return ObjectPinner.selfless(path, ids.tgid(), ids.tid());
   }
 
   private static long dirfd(SeccompListener.Notification n, int arg) {
@@ -281,15 +332,15 @@ public final class Supervisor {
       return; // the task is gone
     }
     TaskCredentials.Creds task = creds.get();
-    PinnedObject t = byFd ? pinner.descriptor((int) c.arg(x.dirfd()), task) : pinner.pin(n.tid(),
+    PinnedObject t = byFd ? pinner.descriptor(n.tid(), (int) c.arg(x.dirfd()), task) : pinner.pin(n.tid(),
         x.naming() == XattrSyscall.Naming.AT ? dirfd(n, x.dirfd()) : org.evfilter.events.syscalls.FileFlags.AT_FDCWD,
-        ObjectPinner.selfless(path.get(), task.tgid(), n.tid()), x.naming() == XattrSyscall.Naming.PATH
+        selfless(path.get(), task, n.tid()), x.naming() == XattrSyscall.Naming.PATH
             || x.naming() == XattrSyscall.Naming.AT && (atFlags & AT_SYMLINK_NOFOLLOW) == 0, task, 0);
     c.targets().add(t);
     String xattr = latin1(xname.get());
     boolean relabels = Relabelling.labelling(xname.get());
     long after = relabels && t.present()
-        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, natives.where(t.pinned()),
+        ? relabelling.after(xn -> natives.readXattr(t.pinned(), xn), xattr, value, pinner.at(t),
             t.identity().mode())
         : t.labels();
     Map<Integer, String> strings = new HashMap<>();

@@ -31,6 +31,12 @@ interface SupervisorNatives {
   /** fstatat(2) of {@code name} in {@code dirfd}, not following a final symlink. */
   LabelResolver.Identity lstatAt(int dirfd, byte[] name);
 
+  /** Whether the object open as {@code fd} is on a procfs (any mount of one). */
+  boolean onProcfs(int fd);
+
+  /** openat2(2) with {@code flags}, {@code mode} and {@code resolve}: opening or creating a file, the lookup bound by resolve. */
+  int openIn(int dirfd, byte[] path, int flags, int mode, long resolve);
+
   /** The device of {@code /proc}. */
   long procDevice();
 

@@ -280,6 +280,24 @@ final class TaskCredentials {
     Libc.syscall(SYS_SETGROUPS, list.length, com.sun.jna.Pointer.nativeValue(groups), 0);
   }
 
+  /** A thread's ids as its own pid namespace numbers them, the innermost of NStgid and NSpid. */
+  record InnermostIds(int tgid, int tid) {}
+
+  /** The ids of thread {@code tid} in its own pid namespace (what its /proc/self names); empty when it is gone. */
+  Optional<InnermostIds> innermost(int tid) {
+    String text = statusText(String.valueOf(tid));
+    try {
+      return Optional.of(new InnermostIds(last(field(text, "NStgid:")), last(field(text, "NSpid:"))));
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
+  }
+
+  private static int last(String ids) {
+    String[] all = ids.trim().split("\\s+");
+    return Integer.parseInt(all[all.length - 1]);
+  }
+
   private String statusText(String task) {
     try {
       int fd = Libc.openat(org.evfilter.events.syscalls.FileFlags.AT_FDCWD, Libc.c("/proc/" + task + "/status"), org.evfilter.events.syscalls.FileFlags.O_CLOEXEC, 0);

@@ -131,4 +131,31 @@ class OciExportTest {
     return calls;
   }
 
+
+  @Test
+  void aListenerIsNamedWithWhatTheSupervisorDecidesAndMustHearOf() {
+    org.evfilter.predicates.BoundPolicy labelled = ProfileRoundTripTest.bind(
+        "label secret_t\ndefault allow\nerrno(EACCES) openat: label & secret_t\nerrno(EPERM) mkdir\n");
+    OciExport.Exported e = OciExport.oci(labelled, ARCH, NarrowComparisons.LIBSECCOMP,
+        java.util.Optional.of(new OciExport.Listener("/run/evfilter/evfilter.sock", "shop")));
+    assertEquals("/run/evfilter/evfilter.sock", e.seccomp().get("listenerPath").asText());
+    assertEquals("shop", e.seccomp().get("listenerMetadata").asText());
+    assertEquals(List.of(), e.warnings(), "what goes to the agent is decided there as the policy says");
+    JsonNode notify = e.seccomp().get("syscalls").get(0);
+    assertEquals("SCMP_ACT_NOTIFY", notify.get("action").asText());
+    Set<String> names = new java.util.TreeSet<>();
+    notify.get("names").forEach(n -> names.add(n.asText()));
+    assertTrue(names.containsAll(List.of("openat", "setgroups", "unshare", "setns", "rename", "linkat", "setxattr")), names.toString());
+    assertTrue(!names.contains("mkdir"), names.toString());
+
+    OciExport.Exported none = OciExport.oci(labelled, ARCH);
+    assertTrue(none.warnings().contains(new ExportWarning.NoListener(List.of("openat"))), none.warnings().toString());
+    assertTrue(none.warnings().contains(new ExportWarning.SentToListener("docker.evf:3:1", "openat")), none.warnings().toString());
+    assertTrue(!none.seccomp().has("listenerPath"));
+
+    // Nothing deferred: no call goes to an agent, none is named.
+    OciExport.Exported plain = OciExport.oci(ProfileRoundTripTest.bind("default allow\nerrno(EPERM) mkdir\n"), ARCH,
+        NarrowComparisons.LIBSECCOMP, java.util.Optional.of(new OciExport.Listener("/run/evfilter/evfilter.sock", "plain")));
+    assertTrue(!plain.seccomp().has("listenerPath"), plain.seccomp().toString());
+  }
 }

@@ -17,7 +17,20 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   final Map<String, Integer> files = new HashMap<>();
   final Map<Integer, String> open = new HashMap<>();
   final List<String> calls = new ArrayList<>();
+  // Magic links of /proc (a task's root, cwd) and symlinks of the made-up file system: path -> target.
+  final Map<String, String> links = new HashMap<>();
+  final Map<String, String> symlinks = new HashMap<>();
   private int next = 10;
+
+  FakeSupervisorNatives link(String path, String target) {
+    links.put(path, target);
+    return this;
+  }
+
+  FakeSupervisorNatives symlink(String path, String target) {
+    symlinks.put(path, target);
+    return this;
+  }
 
   FakeSupervisorNatives file(String path) {
     files.put(path, files.size() + 1);
@@ -51,7 +64,7 @@ final class FakeSupervisorNatives implements SupervisorNatives {
     if (p.startsWith("/proc/self/fd/")) {
       return opened(open.get(Integer.parseInt(p.substring("/proc/self/fd/".length()))));
     }
-    return opened(p);
+    return opened(links.getOrDefault(p, p));
   }
 
   @Override
@@ -60,10 +73,52 @@ final class FakeSupervisorNatives implements SupervisorNatives {
     if (p.equals(".")) {
       return opened(open.get(dirfd)); // the directory an entry is made in
     }
-    if (p.equals("/") || files.containsKey(p)) {
+    if ((resolve & Lookup.RESOLVE_IN_ROOT) != 0) {
+      p = inRoot(open.get(dirfd), p);
+      calls.add("pin " + p);
+    } else if (p.startsWith("/")) {
+      calls.add("pin " + p);
+    }
+    if (p.equals("/") || files.containsKey(p) || directory(p)) {
       return opened(p);
     }
     throw new LastErrorException(ENOENT);
+  }
+
+  // A directory: where some file is.
+  private boolean directory(String p) {
+    return files.keySet().stream().anyMatch(f -> f.startsWith(p + "/"));
+  }
+
+  // The path as RESOLVE_IN_ROOT resolves it from root: ".." stops at root, absolute symlinks start there.
+  private String inRoot(String root, String path) {
+    java.util.Deque<String> todo = new java.util.ArrayDeque<>(java.util.Arrays.asList(path.split("/")));
+    List<String> at = new ArrayList<>();
+    int hops = 0;
+    while (!todo.isEmpty()) {
+      String c = todo.removeFirst();
+      if (c.isEmpty() || c.equals(".")) {
+        continue;
+      }
+      if (c.equals("..")) {
+        if (!at.isEmpty()) {
+          at.remove(at.size() - 1);
+        }
+        continue;
+      }
+      at.add(c);
+      String target = symlinks.get(root + "/" + String.join("/", at));
+      if (target != null && hops++ < 40) {
+        at.remove(at.size() - 1);
+        if (target.startsWith("/")) {
+          at.clear();
+        }
+        List<String> rest = new ArrayList<>(java.util.Arrays.asList(target.split("/")));
+        rest.addAll(todo);
+        todo = new java.util.ArrayDeque<>(rest);
+      }
+    }
+    return root + "/" + String.join("/", at);
   }
 
   @Override
@@ -74,13 +129,25 @@ final class FakeSupervisorNatives implements SupervisorNatives {
   @Override
   public LabelResolver.Identity fstat(int fd) {
     String p = open.get(fd);
-    return new LabelResolver.Identity(1, p.equals("/") ? 0 : files.get(p), 0, p.equals("/") ? ObjectPinner.S_IFDIR : ObjectPinner.S_IFREG);
+    boolean file = files.containsKey(p);
+    return new LabelResolver.Identity(1, file ? files.get(p) : 1000 + p.length(), 0, file ? ObjectPinner.S_IFREG : ObjectPinner.S_IFDIR);
   }
 
   @Override
   public LabelResolver.Identity lstatAt(int dirfd, byte[] name) {
     String p = ObjectPinner.under(open.get(dirfd), new String(name, StandardCharsets.ISO_8859_1));
     return new LabelResolver.Identity(1, files.getOrDefault(p, -1), 0, ObjectPinner.S_IFREG);
+  }
+
+  @Override
+  public boolean onProcfs(int fd) {
+    return false;
+  }
+
+  @Override
+  public int openIn(int dirfd, byte[] path, int flags, int mode, long resolve) {
+    calls.add("openIn " + new String(path, StandardCharsets.ISO_8859_1));
+    return opened(new String(path, StandardCharsets.ISO_8859_1));
   }
 
   @Override

@@ -27,32 +27,9 @@ class SupervisorDecisionTest {
   private static final long PATH2 = 0x2000;
 
   private final FakeSupervisorNatives natives = new FakeSupervisorNatives().file("/public").file("/secret");
-  private final List<String> answers = new ArrayList<>();
   private final List<String> denials = new ArrayList<>();
-  private boolean pending = true;
-  private RuntimeException injectFails;
-
-  private final Channel channel = new Channel() {
-    @Override
-    public boolean valid(long id) {
-      return pending;
-    }
-
-    @Override
-    public boolean answer(long id, NotificationAnswer a) {
-      answers.add(a.toString());
-      return true;
-    }
-
-    @Override
-    public int inject(long id, int fd, boolean cloexec) {
-      if (injectFails != null) {
-        throw injectFails;
-      }
-      answers.add("addfd");
-      return 3;
-    }
-  };
+  private final RecordingChannel channel = new RecordingChannel(null);
+  private final List<String> answers = channel.answers;
 
   private Supervisor supervisor(String policy) {
     BoundPolicy p = PolicyBinder.bind("p.evf", policy, KernelFacts.ofThisMachine(), Arch.X86_64);
@@ -93,7 +70,7 @@ class SupervisorDecisionTest {
   @Test
   void aTaskGoneBeforeTheCheckGetsNoAnswer() {
     natives.string(PATH, "/public");
-    pending = false;
+    channel.pending = false;
     supervisor(FILTER).handle(channel, call("openat", FileFlags.AT_FDCWD, PATH, 0));
     assertEquals(List.of(), answers);
     assertTrue(natives.open.isEmpty(), "nothing left open: " + natives.open);
@@ -102,7 +79,7 @@ class SupervisorDecisionTest {
   @Test
   void aFailedInjectionFailsTheCallWithItsErrnoAndClosesEverything() {
     natives.string(PATH, "/public");
-    injectFails = new LastErrorException(24);
+    channel.injectFails = new LastErrorException(24);
     Supervisor s = supervisor(FILTER);
     s.handle(channel, call("openat", FileFlags.AT_FDCWD, PATH, 0));
     assertEquals(List.of("errno 24"), answers);
