@@ -161,7 +161,7 @@ final class JsonLinesTraceReader extends LineTraceReader {
     int port = 0;
     Optional<IpAddress> addr = Optional.empty();
     Optional<String> path = Optional.empty();
-    boolean v6 = false;
+    Optional<String> written = Optional.empty();
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       String key = p.currentName();
       t = p.nextToken();
@@ -179,24 +179,19 @@ final class JsonLinesTraceReader extends LineTraceReader {
         case "addr" -> {
           String text = p.getText();
           addr = Optional.of(IpAddress.parse(text).orElseThrow(() -> new BadLine("'" + text + "' is not an IP address")));
-          v6 = text.indexOf(':') >= 0;
+          written = Optional.of(text);
         }
         case "path" -> path = Optional.of(bytes(p.getText()));
         default -> throw new BadLine("unknown endpoint member '" + key + "' (family, type, protocol, addr, port, path)");
       }
     }
-    int f = family != null ? family : addr.isPresent() ? (v6 ? Endpoint.AF_INET6 : Endpoint.AF_INET)
-        : path.isPresent() ? Endpoint.AF_UNIX : Endpoint.AF_UNSPEC;
+    int f = family != null ? family : Endpoint.inferredFamily(written, path);
     return new Endpoint(f, type, protocol, addr, port, path);
   }
 
   // A number, or a constant's name (AF_INET, SOCK_STREAM, IPPROTO_UDP).
   private static int constant(JsonParser p, JsonToken t) throws IOException, BadLine {
-    if (t == JsonToken.VALUE_STRING && !p.getText().isEmpty() && Character.isLetter(p.getText().charAt(0))) {
-      String name = p.getText();
-      return (int) org.evfilter.events.syscalls.Constants.linux().value(name).orElseThrow(() -> new BadLine("no constant '" + name + "'"));
-    }
-    return int32(value(p, t));
+    return t == JsonToken.VALUE_STRING ? constant(p.getText()) : int32(value(p, t));
   }
 
   // Text here is bytes, one char each: characters a JSON escape put above U+00FF become their UTF-8.

@@ -2,10 +2,8 @@ package org.evfilter.events.trace;
 
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import org.evfilter.events.net.Endpoint;
 import org.evfilter.events.net.IpAddress;
-import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.trace.LineTraceReader.BadLine;
 
 /**
@@ -32,7 +30,7 @@ final class StraceSockaddr {
    *
    * @param struct the argument's text, from its opening brace, comments already removed
    */
-  static Optional<Endpoint> read(String struct, Constants constants) throws BadLine {
+  static Optional<Endpoint> read(String struct) throws BadLine {
     String s = struct.strip();
     String name = member(s, "msg_name");
     if (name != null) {
@@ -46,7 +44,7 @@ final class StraceSockaddr {
     if (familyText == null) {
       return Optional.empty();
     }
-    int family = (int) constant(familyText, constants);
+    int family = LineTraceReader.constant(familyText);
     Optional<IpAddress> address = Optional.empty();
     Optional<String> path = Optional.empty();
     int port = 0;
@@ -106,17 +104,6 @@ final class StraceSockaddr {
         v = (v << 8) | (bytes.charAt(i) & 0xff);
       }
       return v;
-    }
-    return LineTraceReader.number(text);
-  }
-
-  private static long constant(String text, Constants constants) throws BadLine {
-    if (!text.isEmpty() && Character.isLetter(text.charAt(0))) {
-      OptionalLong c = constants.value(text);
-      if (c.isEmpty()) {
-        throw new BadLine("unknown address family '" + text + "'");
-      }
-      return c.getAsLong();
     }
     return LineTraceReader.number(text);
   }

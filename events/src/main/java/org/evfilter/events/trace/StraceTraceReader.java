@@ -187,7 +187,7 @@ final class StraceTraceReader extends LineTraceReader {
           strings.put(i, path);
         }
         if (SocketFields.named(name) && endpoint.isEmpty()) {
-          endpoint = StraceSockaddr.read(a, constants);
+          endpoint = StraceSockaddr.read(a);
         }
       } else if (a.startsWith("[") || a.startsWith("~[")) {
         // An array or signal set, printed from memory: its pointer is not in the trace.

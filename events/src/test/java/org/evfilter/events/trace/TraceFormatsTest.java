@@ -208,7 +208,7 @@ class TraceFormatsTest {
     r = Traces.reader(TraceFormat.TSV, new ByteArrayInputStream("# pdi nr a0\n42 2 7 0 0 0 0 0\n".getBytes(StandardCharsets.ISO_8859_1)));
     read(r);
     assertEquals("8 columns, without a header 7 (nr a0 a1 a2 a3 a4 a5) ('# pdi nr a0' is a comment: a header has only column"
-        + " names, arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret ip)", r.problems().get(0).message());
+        + " names, arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret ip family type protocol addr port path)", r.problems().get(0).message());
   }
 
   @Test
