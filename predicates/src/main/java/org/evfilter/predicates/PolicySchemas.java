@@ -8,7 +8,6 @@ import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
 import org.evfilter.events.syscalls.Arch;
-import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 
@@ -49,10 +48,8 @@ final class PolicySchemas {
   static long valueMask(EventSchema schema, EventField field) {
     boolean socketType = schema.system().equals("seccomp") && (schema.name().equals("socket") || schema.name().equals("socketpair"))
         && field.name().equals("type");
-    return socketType ? ~(SOCK_FLAGS) & 0xffffffffL : -1L;
+    return socketType ? ~SocketFields.SOCK_FLAGS & 0xffffffffL : -1L;
   }
-
-  private static final long SOCK_FLAGS = Constants.linux().require("SOCK_NONBLOCK") | Constants.linux().require("SOCK_CLOEXEC");
 
   /** Whether {@code field} is one of the socket fields a rule on {@code schema}'s syscall reads. */
   static boolean socketField(EventField field) {

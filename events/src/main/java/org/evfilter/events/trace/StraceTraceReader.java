@@ -33,7 +33,6 @@ final class StraceTraceReader extends LineTraceReader {
   private long undecoded;
   private final Map<Long, int[]> sockets = new HashMap<>();
   private static final int[] NO_SOCKET = {0, 0};
-  private static final long SOCK_FLAGS = Constants.linux().require("SOCK_NONBLOCK") | Constants.linux().require("SOCK_CLOEXEC");
   private static final java.util.regex.Pattern NAMED = java.util.regex.Pattern.compile("([a-z_][a-z0-9_]*)=(.*)", java.util.regex.Pattern.DOTALL);
   // strace's names for clone's arguments, and the kernel's.
   private static final Map<String, String> CLONE_NAMES = Map.of(
@@ -245,7 +244,7 @@ final class StraceTraceReader extends LineTraceReader {
   private void remember(String name, SyscallEvent e, int pid) {
     long fd = e.ret().orElse(-1);
     if (name.equals("socket") && fd >= 0) {
-      sockets.put(socketKey(pid, fd), new int[] {(int) (e.arg(1) & ~SOCK_FLAGS), (int) e.arg(2)});
+      sockets.put(socketKey(pid, fd), new int[] {(int) (e.arg(1) & ~SocketFields.SOCK_FLAGS), (int) e.arg(2)});
     } else if (name.equals("close")) {
       sockets.remove(socketKey(pid, e.arg(0)));
     }
