@@ -56,6 +56,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "  evfilter eval --event syscalls/sys_enter_openat 'filename.ustring ~ \"/etc/*\"' filename=/etc/passwd",
       "  echo '{\"filter\":\"args == 1\",\"event\":{\"args\":[1,2,3,4,5,6]}}' | evfilter eval --event raw_syscalls/sys_enter -",
       "  echo '{\"filter\":\"common_pid < 0\",\"event\":{\"common_pid\":-1}}' | evfilter eval --event raw_syscalls/sys_enter -",
+      "  evfilter eval --event seccomp/connect 'addr in {10.0.0.0/8} && port == 443' addr=10.1.2.3 port=443",
+      "  echo '{\"filter\":\"port == 53\",\"event\":{\"endpoint\":{\"addr\":\"::1\",\"port\":53}}}' | evfilter eval --event seccomp/sendto -",
       "",
       "Exit status: 0 match; 1 no match or an error (with '-': 0 unless a line had an error)."
     })
@@ -64,7 +66,9 @@ final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   static final class Target {
-    @Option(names = "--event", required = true, paramLabel = "SUBSYSTEM/EVENT", description = "A bundled event (syscalls/*, raw_syscalls/*).")
+    @Option(names = "--event", required = true, paramLabel = "SUBSYSTEM/EVENT",
+        description = "A bundled event (syscalls/*, raw_syscalls/*), or seccomp/SYSCALL: what a policy rule on SYSCALL reads"
+            + " (on connect, bind, sendto, sendmsg the socket and address: family, type, protocol, addr, port, path).")
     String event;
 
     @Option(names = "--format-file", required = true, paramLabel = "FILE", description = "A tracefs 'format' file.")
