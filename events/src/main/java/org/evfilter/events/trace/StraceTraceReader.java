@@ -198,7 +198,7 @@ final class StraceTraceReader extends LineTraceReader {
         }
         OptionalLong v = value(a);
         if (v.isPresent()) {
-          b.arg(i, v.getAsLong());
+          b.arg(i, signExtended(known, i, v.getAsLong()));
         } else {
           undecoded++;
         }
@@ -254,15 +254,27 @@ final class StraceTraceReader extends LineTraceReader {
     return ((long) pid << 32) | (fd & 0xffffffffL);
   }
 
+  // strace -X raw prints an int argument in 32 bits (AT_FDCWD as 0xffffff9c); as a name or a
+  // negative number it is the register's 64-bit value (-100). An int is the same value either way.
+  private static long signExtended(Optional<Syscall> known, int index, long v) {
+    boolean int32 = known.filter(sc -> index < sc.arguments().size())
+        .map(sc -> sc.arguments().get(index)).filter(arg -> arg.width() == 4 && arg.signed()).isPresent();
+    return int32 && v >= 0x80000000L && v <= 0xffffffffL ? (int) v : v;
+  }
+
   private OptionalLong value(String a) {
     if (a.equals("NULL")) {
       return OptionalLong.of(0);
     }
     long v = 0;
+    if (a.isBlank() || a.replace("|", "").isBlank()) {
+      return OptionalLong.empty();
+    }
     for (String part : a.split("\\|")) {
       String p = part.strip();
       if (p.isEmpty()) {
-        return OptionalLong.empty();
+        // -X raw leaves a zero flag's place empty: statx(-100, "/usr/share", |0x800, 0x2, ...).
+        continue;
       }
       if (Character.isDigit(p.charAt(0)) || p.charAt(0) == '-') {
         try {
