@@ -4,11 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
-import java.util.Optional;
 import java.util.OptionalLong;
 import org.evfilter.events.SyscallEvent;
-import org.evfilter.events.net.Endpoint;
-import org.evfilter.events.net.IpAddress;
 import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
@@ -16,6 +13,7 @@ import org.evfilter.events.schema.FieldKind;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.events.trace.EndpointMembers;
 import org.evfilter.grammar.Spelling;
 import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.PolicySchemas;
@@ -26,23 +24,16 @@ import org.evfilter.predicates.eval.SeccompView;
  * One event for {@code evfilter eval --event seccomp/SYSCALL}: what a policy rule on that syscall
  * reads, given field by field ({@code addr=10.0.0.1 port=443 arg0=3}) and decided as {@code run}
  * and {@code replay} decide it (a {@link SeccompView} of a {@link SyscallEvent}). The socket
- * fields make the call's {@link Endpoint}; its family follows from {@code addr} or {@code path}
+ * fields make the call's {@code Endpoint}; its family follows from {@code addr} or {@code path}
  * when not given, as in a JSON Lines trace.
  */
 final class RuleEvent implements EvalCommand.GivenEvent {
   private final EventSchema schema;
   private final SyscallEvent.Builder event;
   private final Map<Integer, String> strings = new HashMap<>();
+  private final EndpointMembers endpoint = new EndpointMembers();
   private long labels;
   private long newLabels;
-  private Integer family;
-  private int type;
-  private int protocol;
-  private int port;
-  private Optional<IpAddress> address = Optional.empty();
-  private Optional<String> writtenAddress = Optional.empty();
-  private Optional<String> path = Optional.empty();
-  private boolean endpointGiven;
 
   RuleEvent(EventSchema schema) {
     this.schema = schema;
@@ -66,7 +57,11 @@ final class RuleEvent implements EvalCommand.GivenEvent {
     EventField f = schema.field(name).orElseThrow(() -> new IllegalArgumentException(
         "'" + name + "' is not a field of " + schema.path() + Spelling.hint(name, schema.fieldNames())));
     if (SocketFields.indexOf(f).isPresent()) {
-      endpoint(f, value);
+      try {
+        endpoint.set(name, value);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("'" + name + "=" + value + "': " + e.getMessage());
+      }
       return;
     }
     switch (name) {
@@ -95,8 +90,8 @@ final class RuleEvent implements EvalCommand.GivenEvent {
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> m = it.next();
-        if (SocketFields.ALL.stream().noneMatch(s -> s.name().equals(m.getKey()))) {
-          throw new IllegalArgumentException("unknown endpoint member '" + m.getKey() + "' (family, type, protocol, addr, port, path)");
+        if (!EndpointMembers.NAMES.contains(m.getKey())) {
+          throw new IllegalArgumentException("unknown endpoint member '" + m.getKey() + "' (" + String.join(", ", EndpointMembers.NAMES) + ")");
         }
         set(m.getKey(), m.getValue().asText());
       }
@@ -108,36 +103,10 @@ final class RuleEvent implements EvalCommand.GivenEvent {
     set(name, value.asText());
   }
 
-  private void endpoint(EventField f, String value) {
-    endpointGiven = true;
-    String name = f.name();
-    switch (name) {
-      case "family" -> family = (int) number(name, value);
-      case "type" -> type = (int) number(name, value);
-      case "protocol" -> protocol = (int) number(name, value);
-      case "port" -> {
-        long p = number(name, value);
-        if (p < 0 || p > 0xffff) {
-          throw new IllegalArgumentException("'port=" + value + "': a port is 0 to 65535");
-        }
-        port = (int) p;
-      }
-      case "addr" -> {
-        address = Optional.of(IpAddress.parse(value).orElseThrow(() -> new IllegalArgumentException(
-            "'addr=" + value + "': not an IPv4 or IPv6 address (10.0.0.1, ::1)")));
-        writtenAddress = Optional.of(value);
-      }
-      default -> path = Optional.of(value);
-    }
-  }
-
   /** Whether the bound filter matches this event. */
   @Override
   public boolean matches(BoundFilter bound) {
-    if (endpointGiven) {
-      int f = family != null ? family : Endpoint.inferredFamily(writtenAddress, path);
-      event.endpoint(new Endpoint(f, type, protocol, address, port, path));
-    }
+    endpoint.endpoint().ifPresent(event::endpoint);
     SyscallEvent e = event.strings(strings).build();
     // The kernel's '0' clears the filter: every event passes.
     return bound.expression().map(x -> CompiledFilter.compile(x, SeccompView.LAYOUT)

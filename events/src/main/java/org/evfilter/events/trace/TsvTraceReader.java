@@ -5,8 +5,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import org.evfilter.events.SyscallEvent;
-import org.evfilter.events.net.Endpoint;
-import org.evfilter.events.net.IpAddress;
 import org.evfilter.events.syscalls.Arch;
 
 /**
@@ -78,7 +76,7 @@ final class TsvTraceReader extends LineTraceReader {
       throw new BadLine("no syscall number");
     }
     SyscallEvent.Builder b = SyscallEvent.builder();
-    EndpointCells endpoint = new EndpointCells();
+    EndpointMembers endpoint = new EndpointMembers();
     for (int i = 0; i < cells.length; i++) {
       String c = columns[i];
       String v = cells[i];
@@ -86,15 +84,8 @@ final class TsvTraceReader extends LineTraceReader {
         continue;
       }
       switch (c) {
-        case "family" -> endpoint.family = constant(v);
-        case "type" -> endpoint.type = constant(v);
-        case "protocol" -> endpoint.protocol = constant(v);
-        case "addr" -> {
-          endpoint.address = Optional.of(IpAddress.parse(v).orElseThrow(() -> new BadLine("'" + v + "' is not an IP address")));
-          endpoint.written = Optional.of(v);
-        }
-        case "port" -> endpoint.port = port(v);
-        case "path" -> endpoint.path = Optional.of(unescape(v));
+        case "family", "type", "protocol", "addr", "port" -> member(endpoint, c, v);
+        case "path" -> member(endpoint, c, unescape(v));
         case "arch" -> b.auditArch(arch(v));
         case "nr" -> b.nr(int32(v));
         case "pid" -> b.pid(int32(v));
@@ -109,31 +100,12 @@ final class TsvTraceReader extends LineTraceReader {
     return Optional.of(b.build());
   }
 
-  // The endpoint columns of one line, as read so far.
-  private static final class EndpointCells {
-    Integer family;
-    int type;
-    int protocol;
-    int port;
-    Optional<IpAddress> address = Optional.empty();
-    Optional<String> written = Optional.empty();
-    Optional<String> path = Optional.empty();
-
-    Optional<Endpoint> endpoint() {
-      if (family == null && address.isEmpty() && path.isEmpty() && type == 0 && protocol == 0 && port == 0) {
-        return Optional.empty();
-      }
-      int f = family != null ? family : Endpoint.inferredFamily(written, path);
-      return Optional.of(new Endpoint(f, type, protocol, address, port, path));
+  private static void member(EndpointMembers endpoint, String column, String cell) throws BadLine {
+    try {
+      endpoint.set(column, cell);
+    } catch (IllegalArgumentException e) {
+      throw new BadLine(e.getMessage());
     }
-  }
-
-  private static int port(String v) throws BadLine {
-    long p = number(v);
-    if (p < 0 || p > 0xffff) {
-      throw new BadLine("port " + v + " is not 0 to 65535");
-    }
-    return (int) p;
   }
 
   /** A path cell: {@code \xNN} stands for the byte NN. */
