@@ -107,6 +107,37 @@ class SocketTracesTest {
   }
 
   @Test
+  void straceLogsWriteTheAddressAsStraceDecodesItAndReadItBack() throws IOException {
+    List<SyscallEvent> events = List.of(
+        SyscallEvent.builder(Arch.X86_64, 41, 2, 1, 6).pid(7).ret(3).build(),
+        SyscallEvent.builder(Arch.X86_64, 42, 3, 0x7ffd0000L, 16).pid(7).ret(0)
+            .endpoint(Endpoint.inet(IpAddress.parse("1.2.3.4").orElseThrow(), 443, 0, 0, false)).build(),
+        SyscallEvent.builder(Arch.X86_64, 44, 3, 0x1000, 1, 0, 0x7ffd0000L, 28).pid(7).ret(1)
+            .endpoint(Endpoint.inet(IpAddress.parse("::ffff:10.1.2.3").orElseThrow(), 53, 0, 0, true)).build(),
+        SyscallEvent.builder(Arch.X86_64, 46, 3, 0x7ffd0000L, 0).pid(7).ret(1)
+            .endpoint(Endpoint.inet(IpAddress.parse("fe80::1").orElseThrow(), 9, 0, 0, true)).build(),
+        SyscallEvent.builder(Arch.X86_64, 49, 4, 0x7ffd0000L, 13).pid(7).ret(0).endpoint(Endpoint.unix("@abs\"tract", 0)).build(),
+        SyscallEvent.builder(Arch.X86_64, 49, 5, 0x7ffd0000L, 2).pid(7).ret(0)
+            .endpoint(new Endpoint(Endpoint.AF_UNIX, 0, 0, Optional.empty(), 0, Optional.empty())).build());
+    String strace = TraceFormatsTest.write(TraceFormat.STRACE, events);
+    String v4 = "\\x0a\\x01\\x02\\x03";
+    String zeros = "\\x00".repeat(10);
+    assertEquals(String.join("\n",
+        "7 socket(2, 1, 6) = 3",
+        "7 connect(3, {sa_family=0x2, sin_port=\"\\x01\\xbb\", sin_addr=\"\\x01\\x02\\x03\\x04\"}, 0x10) = 0",
+        "7 sendto(3, 0x1000, 1, 0, {sa_family=0xa, sin6_port=\"\\x00\\x35\", sin6_flowinfo=\"\\x00\\x00\\x00\\x00\","
+            + " sin6_addr=\"" + zeros + "\\xff\\xff" + v4 + "\", sin6_scope_id=0}, 0x1c) = 1",
+        "7 sendmsg(3, {msg_name={sa_family=0xa, sin6_port=\"\\x00\\x09\", sin6_flowinfo=\"\\x00\\x00\\x00\\x00\","
+            + " sin6_addr=\"\\xfe\\x80" + "\\x00".repeat(13) + "\\x01\", sin6_scope_id=0}}, 0) = 1",
+        "7 bind(4, {sa_family=0x1, sun_path=@\"abs\\\"tract\"}, 0xd) = 0",
+        "7 bind(5, {sa_family=0x1}, 2) = 0",
+        ""), strace);
+    // Read back: the same endpoints, typed by the socket() line (the pointers are not in an strace log).
+    assertEquals(List.of("none", "2/1/6 1.2.3.4:443", "10/1/6 [10.1.2.3]:53", "10/1/6 [fe80::1]:9", "1/0/0 unix:@abs\"tract", "1/0/0 family:1"),
+        endpoints(strace));
+  }
+
+  @Test
   void tsvEndpointCellsByNameAndTheirErrors() throws IOException {
     String header = "# nr a0 family type protocol addr port path\n";
     assertEquals(List.of("10/2/17 [::1]:53", "2/0/0 10.0.0.1:0", "1/0/0 unix:/run/x"),
