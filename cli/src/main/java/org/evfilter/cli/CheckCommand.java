@@ -26,6 +26,7 @@ import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
 import org.evfilter.predicates.PolicyBinder;
+import org.evfilter.predicates.PolicySchemas;
 import org.evfilter.predicates.BoundPolicy;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -54,6 +55,7 @@ import picocli.CommandLine.Model.CommandSpec;
       "  evfilter check --event syscalls/sys_enter_openat --strict-ftrace 'flags & O_CREAT'",
       "  evfilter check --format-file /sys/kernel/tracing/events/sched/sched_switch/format 'prev_comm == \"bash\"'",
       "  printf 'common_pid == 1\\ncommon_pid == -\\n' | evfilter check --event raw_syscalls/sys_enter -",
+      "  evfilter check --event seccomp/connect 'addr in {10.0.0.0/8, ::1/128} && port == 443'",
       "  evfilter check --policy samples/policies/valid/openat-labels.evf",
       "",
       "Exit status: 0 valid; 1 invalid (or any line invalid); 2 the environment refused."
@@ -68,8 +70,10 @@ final class CheckCommand implements Callable<Integer> {
         paramLabel = "SUBSYSTEM/EVENT",
         description = {
           "The event whose fields the filter uses: the bundled x86_64 syscall events",
-          "(syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*), or any event of",
-          "the tracefs given by --tracefs."
+          "(syscalls/sys_enter_*, syscalls/sys_exit_*, raw_syscalls/*), any event of",
+          "the tracefs given by --tracefs, or seccomp/SYSCALL: what a policy rule on SYSCALL",
+          "reads (registers, named arguments, label; on connect, bind, sendto, sendmsg the",
+          "socket and its address: family, type, protocol, addr, port, path)."
         })
     String event;
 
@@ -269,6 +273,13 @@ final class CheckCommand implements Callable<Integer> {
     }
     if (!target.event.matches("[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")) {
       throw new InputProblem("--event takes SUBSYSTEM/EVENT, e.g. syscalls/sys_enter_openat, not '" + target.event + "'");
+    }
+    if (target.event.startsWith(PolicySchemas.SYSTEM + "/")) {
+      try {
+        return Optional.of(RuleEvent.schema(target.event));
+      } catch (IllegalArgumentException e) {
+        throw new InputProblem(e.getMessage());
+      }
     }
     SchemaCatalog bundled = SchemaCatalog.bundled();
     Optional<EventSchema> s = bundled.find(target.event);

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
@@ -25,6 +26,7 @@ import org.evfilter.predicates.Atom;
 import org.evfilter.predicates.BoundFilter;
 import org.evfilter.predicates.FilterBinder;
 import org.evfilter.predicates.KernelFacts;
+import org.evfilter.predicates.PolicySchemas;
 import org.evfilter.predicates.eval.CompiledFilter;
 import org.evfilter.predicates.eval.EventView;
 import org.evfilter.predicates.eval.SlotLayout;
@@ -54,6 +56,8 @@ import picocli.CommandLine.Model.CommandSpec;
       "  evfilter eval --event syscalls/sys_enter_openat 'filename.ustring ~ \"/etc/*\"' filename=/etc/passwd",
       "  echo '{\"filter\":\"args == 1\",\"event\":{\"args\":[1,2,3,4,5,6]}}' | evfilter eval --event raw_syscalls/sys_enter -",
       "  echo '{\"filter\":\"common_pid < 0\",\"event\":{\"common_pid\":-1}}' | evfilter eval --event raw_syscalls/sys_enter -",
+      "  evfilter eval --event seccomp/connect 'addr in {10.0.0.0/8} && port == 443' addr=10.1.2.3 port=443",
+      "  echo '{\"filter\":\"port == 53\",\"event\":{\"endpoint\":{\"addr\":\"::1\",\"port\":53}}}' | evfilter eval --event seccomp/sendto -",
       "",
       "Exit status: 0 match; 1 no match or an error (with '-': 0 unless a line had an error)."
     })
@@ -62,7 +66,9 @@ final class EvalCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   static final class Target {
-    @Option(names = "--event", required = true, paramLabel = "SUBSYSTEM/EVENT", description = "A bundled event (syscalls/*, raw_syscalls/*).")
+    @Option(names = "--event", required = true, paramLabel = "SUBSYSTEM/EVENT",
+        description = "A bundled event (syscalls/*, raw_syscalls/*), or seccomp/SYSCALL: what a policy rule on SYSCALL reads"
+            + " (on connect, bind, sendto, sendmsg the socket and address: family, type, protocol, addr, port, path).")
     String event;
 
     @Option(names = "--format-file", required = true, paramLabel = "FILE", description = "A tracefs 'format' file.")
@@ -96,24 +102,26 @@ final class EvalCommand implements Callable<Integer> {
       return Main.INPUT_ERROR;
     }
     FilterBinder binder = FilterBinder.forEvent(schema, strict ? Dialect.FTRACE : Dialect.EVFILTER, KernelFacts.ofThisMachine());
+    boolean rule = schema.system().equals(PolicySchemas.SYSTEM);
     Layout layout = new Layout(schema);
+    Supplier<GivenEvent> events = rule ? () -> new RuleEvent(schema) : layout::event;
     if (filter.equals("-")) {
-      return lines(binder, layout, out);
+      return lines(binder, events, out);
     }
     try {
-      MapView view = layout.view();
+      GivenEvent event = events.get();
       for (String f : fields) {
         int eq = f.indexOf('=');
         if (eq <= 0) {
           err.println("evfilter eval: expected FIELD=VALUE, not '" + f + "'");
           return Main.INPUT_ERROR;
         }
-        layout.set(view, f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)));
+        event.set(f.substring(0, eq), FilterParser.kernelText(f.substring(eq + 1)));
       }
       BoundFilter bound = binder.bind("<filter>", FilterParser.kernelText(filter));
-      unreadPointers(bound, layout).forEach(f -> err.println("evfilter eval: note: '" + f + "' holds a user address: read"
+      (rule ? java.util.Set.<String>of() : unreadPointers(bound, layout)).forEach(f -> err.println("evfilter eval: note: '" + f + "' holds a user address: read"
           + " without .ustring the kernel faults and the predicate is false, even negated; write " + f + ".ustring"));
-      boolean match = evaluate(bound, layout, view);
+      boolean match = event.matches(bound);
       out.println(match ? "match" : "no match");
       return match ? 0 : 1;
     } catch (FilterException e) {
@@ -125,7 +133,7 @@ final class EvalCommand implements Callable<Integer> {
     }
   }
 
-  private int lines(FilterBinder binder, Layout layout, PrintWriter out) throws IOException {
+  private int lines(FilterBinder binder, Supplier<GivenEvent> events, PrintWriter out) throws IOException {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     int lineNo = 0;
@@ -140,14 +148,14 @@ final class EvalCommand implements Callable<Integer> {
         if (!j.hasNonNull("filter") || !j.get("filter").isTextual()) {
           throw new IllegalArgumentException("line " + lineNo + ": no \"filter\" string");
         }
-        MapView view = layout.view();
+        GivenEvent given = events.get();
         JsonNode event = j.path("event");
         for (Iterator<Map.Entry<String, JsonNode>> it = event.fields(); it.hasNext(); ) {
           Map.Entry<String, JsonNode> f = it.next();
-          layout.set(view, f.getKey(), f.getValue());
+          given.set(f.getKey(), f.getValue());
         }
         BoundFilter bound = binder.bind("<stdin>:" + lineNo, FilterParser.kernelText(j.get("filter").asText()));
-        out.println(evaluate(bound, layout, view) ? "match" : "no match");
+        out.println(given.matches(bound) ? "match" : "no match");
       } catch (FilterException e) {
         failed = true;
         out.println("error\t" + e.error().caretColumn(e.source().text().length()) + "\t" + e.error().code().text());
@@ -174,17 +182,41 @@ final class EvalCommand implements Callable<Integer> {
     return names;
   }
 
-  private static boolean evaluate(BoundFilter bound, Layout layout, MapView view) {
-    // The kernel's '0' clears the filter: every event passes.
-    return bound.expression().map(e -> CompiledFilter.compile(e, layout).matches(view, new CompiledFilter.Counter())).orElse(true);
+  /** One event being given, field by field, then decided by a filter. */
+  interface GivenEvent {
+    /** A field's value as text (from FIELD=VALUE). */
+    void set(String name, String value);
+
+    /** A field's value from a JSON event. */
+    void set(String name, JsonNode value);
+
+    /** Whether the filter matches the event as given so far. */
+    boolean matches(BoundFilter bound);
   }
 
   private EventSchema schema() throws IOException {
     if (target.formatFile != null) {
       return FormatFiles.read(target.formatFile);
     }
+    if (target.event.startsWith(PolicySchemas.SYSTEM + "/")) {
+      return RuleEvent.schema(target.event);
+    }
     return SchemaCatalog.bundled().find(target.event).orElseThrow(() -> new IllegalArgumentException(
         "unknown event '" + target.event + "' (bundled: syscalls/*, raw_syscalls/*; others: --format-file)"));
+  }
+
+  /** A value as a number: decimal, 0x hex, 0 octal, negative. */
+  static long number(String name, String value) {
+    try {
+      String v = value.strip();
+      boolean negative = v.startsWith("-");
+      String m = negative ? v.substring(1) : v;
+      long x = m.startsWith("0x") || m.startsWith("0X") ? Long.parseUnsignedLong(m.substring(2), 16)
+          : m.length() > 1 && m.startsWith("0") ? Long.parseUnsignedLong(m.substring(1), 8) : Long.parseUnsignedLong(m);
+      return negative ? -x : x;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + name + "=" + value + "': not a number (decimal, 0x hex, 0 octal)");
+    }
   }
 
   /**
@@ -230,8 +262,27 @@ final class EvalCommand implements Callable<Integer> {
       return userPointer && !user ? OptionalInt.of(unread) : slot(field);
     }
 
-    MapView view() {
-      return new MapView(unread + 1);
+    /** An event of this schema, every field 0 (or absent, for strings) until set. */
+    GivenEvent event() {
+      MapView view = new MapView(unread + 1);
+      Layout layout = this;
+      return new GivenEvent() {
+        @Override
+        public void set(String name, String value) {
+          layout.set(view, name, value);
+        }
+
+        @Override
+        public void set(String name, JsonNode value) {
+          layout.set(view, name, value);
+        }
+
+        @Override
+        public boolean matches(BoundFilter bound) {
+          // The kernel's '0' clears the filter: every event passes.
+          return bound.expression().map(e -> CompiledFilter.compile(e, layout).matches(view, new CompiledFilter.Counter())).orElse(true);
+        }
+      };
     }
 
     /** A value from a JSON event: strings and numbers as on the command line, arrays for arrays. */
@@ -293,19 +344,6 @@ final class EvalCommand implements Callable<Integer> {
     private EventField field(String name) {
       return schema.field(name).orElseThrow(() -> new IllegalArgumentException(
           "'" + name + "' is not a field of " + schema.path()));
-    }
-
-    private static long number(String name, String value) {
-      try {
-        String v = value.strip();
-        boolean negative = v.startsWith("-");
-        String m = negative ? v.substring(1) : v;
-        long x = m.startsWith("0x") || m.startsWith("0X") ? Long.parseUnsignedLong(m.substring(2), 16)
-            : m.length() > 1 && m.startsWith("0") ? Long.parseUnsignedLong(m.substring(1), 8) : Long.parseUnsignedLong(m);
-        return negative ? -x : x;
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("'" + name + "=" + value + "': not a number (decimal, 0x hex, 0 octal)");
-      }
     }
   }
 

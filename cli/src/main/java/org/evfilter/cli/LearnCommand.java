@@ -82,7 +82,9 @@ final class LearnCommand implements Callable<Integer> {
     List<String> header = new ArrayList<>();
     if (command) {
       recorded = Files.createTempFile("evfilter-learn", ".strace");
-      List<String> argv = new ArrayList<>(List.of("strace", "-f", "-qq", "-o", recorded.toString(), "--"));
+      // -X raw: every flag and constant as its number, so an ioctl request with no name in our
+      // constants (TCGETS) is learned as what it is, not as an undecoded 0.
+      List<String> argv = new ArrayList<>(List.of("strace", "-f", "-qq", "-X", "raw", "-o", recorded.toString(), "--"));
       argv.addAll(inputs);
       int status;
       try {

@@ -151,7 +151,7 @@ public final class FilterBinder {
       EventField f = schema.get().field(ref.name()).orElseThrow(() -> fail(source,
           ErrorCode.FIELD_NOT_FOUND, at(ref.position().offset() + ref.name().length()),
           "'" + ref.name() + "' is not a field of " + schema.get().path()
-              + Spelling.hint(ref.name(), schema.get().fieldNames())));
+              + Spelling.hint(ref.name(), schema.get().fieldNames()) + PolicySchemas.ruleHint(schema.get(), ref.name())));
       fields.put(ref, f);
     }
 

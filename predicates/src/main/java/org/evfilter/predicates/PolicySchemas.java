@@ -8,7 +8,6 @@ import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.EventSchema;
 import org.evfilter.events.schema.FieldKind;
 import org.evfilter.events.syscalls.Arch;
-import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.syscalls.SyscallTable;
 
@@ -19,9 +18,10 @@ import org.evfilter.events.syscalls.SyscallTable;
  * also {@code new_label}, the label set the object would have once the call is done (what makes a
  * rule a relabelling rule); on the calls that name a socket address, the {@link SocketFields} of the
  * socket and the address, where {@code label} is the address's network labels (or a unix socket
- * path's file labels).
+ * path's file labels). A rule's schema is named {@code seccomp/SYSCALL} ({@code seccomp/any} for
+ * rules on every syscall), as errors and {@code evfilter check --event} name it.
  */
-final class PolicySchemas {
+public final class PolicySchemas {
   static final String LABEL_FIELD = "label";
   static final String NEW_LABEL_FIELD = "new_label";
 
@@ -49,14 +49,46 @@ final class PolicySchemas {
   static long valueMask(EventSchema schema, EventField field) {
     boolean socketType = schema.system().equals("seccomp") && (schema.name().equals("socket") || schema.name().equals("socketpair"))
         && field.name().equals("type");
-    return socketType ? ~(SOCK_FLAGS) & 0xffffffffL : -1L;
+    return socketType ? ~SocketFields.SOCK_FLAGS & 0xffffffffL : -1L;
   }
-
-  private static final long SOCK_FLAGS = Constants.linux().require("SOCK_NONBLOCK") | Constants.linux().require("SOCK_CLOEXEC");
 
   /** Whether {@code field} is one of the socket fields a rule on {@code schema}'s syscall reads. */
   static boolean socketField(EventField field) {
     return SocketFields.indexOf(field).isPresent();
+  }
+
+  /** The prefix of rule schemas' names. */
+  public static final String SYSTEM = "seccomp";
+
+  /**
+   * The schema a policy rule's filter binds to, by its name: {@code seccomp/connect} for rules on
+   * connect, {@code seccomp/any} for rules on every syscall; empty when the name is not a rule
+   * schema's or names no syscall of {@code arch}.
+   */
+  public static Optional<EventSchema> named(String name, Arch arch) {
+    if (!name.startsWith(SYSTEM + "/")) {
+      return Optional.empty();
+    }
+    String syscall = name.substring(SYSTEM.length() + 1);
+    if (syscall.equals("any")) {
+      return Optional.of(of(Optional.empty(), arch));
+    }
+    return SyscallTable.of(arch).byName(syscall).map(s -> of(Optional.of(s.name()), arch));
+  }
+
+  /**
+   * For a field a tracefs syscall event lacks but a policy rule on the same syscall reads (the
+   * endpoint of {@code syscalls/sys_enter_connect}): where to find it; else empty.
+   */
+  static String ruleHint(EventSchema schema, String field) {
+    String prefix = "sys_enter_";
+    if (!schema.system().equals("syscalls") || !schema.name().startsWith(prefix)) {
+      return "";
+    }
+    String syscall = schema.name().substring(prefix.length());
+    boolean socketField = SocketFields.named(syscall) && SocketFields.ALL.stream().anyMatch(f -> f.name().equals(field));
+    return socketField ? " (the socket and the address the call names are read by policy rules: --event " + SYSTEM + "/" + syscall
+        + " reads them, as 'allow " + syscall + ": ...' does)" : "";
   }
 
   /** The schema of rules on {@code syscall}, or of rules on every syscall when empty. */
@@ -83,6 +115,6 @@ final class PolicySchemas {
             .filter(a -> fields.stream().noneMatch(f -> f.name().equals(a.name()))).forEach(a -> fields.add(new EventField(
             a.name(), a.cType(), 16 + 8 * a.index(), a.width(), a.signed(),
             a.kind() == SyscallArg.Kind.STRING ? FieldKind.PTR_STRING : FieldKind.NUMERIC))));
-    return new EventSchema("seccomp", syscall.orElse("any"), -1, fields);
+    return new EventSchema(SYSTEM, syscall.orElse("any"), -1, fields);
   }
 }

@@ -49,6 +49,18 @@ public record Endpoint(int family, int type, int protocol, Optional<IpAddress> a
     return new Endpoint(v6 ? AF_INET6 : AF_INET, type, protocol, Optional.of(address), port, Optional.empty());
   }
 
+  /**
+   * The family a trace's endpoint has when it names none: {@code AF_INET6} for an address written
+   * with a colon ({@code ::ffff:10.0.0.1} too), {@code AF_INET} for another address, {@code AF_UNIX}
+   * for a path, else {@code AF_UNSPEC}.
+   */
+  public static int inferredFamily(Optional<String> writtenAddress, Optional<String> path) {
+    if (writtenAddress.isPresent()) {
+      return writtenAddress.get().indexOf(':') >= 0 ? AF_INET6 : AF_INET;
+    }
+    return path.isPresent() ? AF_UNIX : AF_UNSPEC;
+  }
+
   /** A unix socket endpoint. */
   public static Endpoint unix(String path, int type) {
     return new Endpoint(AF_UNIX, type, 0, Optional.empty(), 0, Optional.of(path));

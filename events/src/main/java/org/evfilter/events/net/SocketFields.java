@@ -4,6 +4,7 @@ import java.util.List;
 import java.util.OptionalInt;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.events.schema.FieldKind;
+import org.evfilter.events.syscalls.Constants;
 
 /**
  * The fields rules on the calls that name a socket address (connect, bind, sendto, sendmsg) read
@@ -27,6 +28,12 @@ public final class SocketFields {
 
   /** All of them, in this order (the index is {@link #indexOf}'s). */
   public static final List<EventField> ALL = List.of(FAMILY, TYPE, PROTOCOL, PORT, ADDR, PATH);
+
+  /**
+   * {@code SOCK_NONBLOCK|SOCK_CLOEXEC}: what socket(2) and socketpair(2) take in their type
+   * register besides the type, and what a rule on a socket's type leaves out.
+   */
+  public static final long SOCK_FLAGS = Constants.linux().require("SOCK_NONBLOCK") | Constants.linux().require("SOCK_CLOEXEC");
 
   /** The syscalls whose rules read them. */
   public static final List<String> SYSCALLS = List.of("connect", "bind", "sendto", "sendmsg");

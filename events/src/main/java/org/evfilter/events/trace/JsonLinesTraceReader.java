@@ -13,7 +13,6 @@ import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallArg;
 import org.evfilter.events.net.Endpoint;
-import org.evfilter.events.net.IpAddress;
 import org.evfilter.events.syscalls.SyscallTable;
 
 /**
@@ -155,48 +154,20 @@ final class JsonLinesTraceReader extends LineTraceReader {
     if (t != JsonToken.START_OBJECT) {
       throw new BadLine("'endpoint' must be an object");
     }
-    Integer family = null;
-    int type = 0;
-    int protocol = 0;
-    int port = 0;
-    Optional<IpAddress> addr = Optional.empty();
-    Optional<String> path = Optional.empty();
-    boolean v6 = false;
+    EndpointMembers members = new EndpointMembers();
     while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
       String key = p.currentName();
       t = p.nextToken();
-      switch (key) {
-        case "family" -> family = constant(p, t);
-        case "type" -> type = constant(p, t);
-        case "protocol" -> protocol = constant(p, t);
-        case "port" -> {
-          long v = value(p, t);
-          if (v < 0 || v > 0xffff) {
-            throw new BadLine("port " + v + " is not 0 to 65535");
-          }
-          port = (int) v;
-        }
-        case "addr" -> {
-          String text = p.getText();
-          addr = Optional.of(IpAddress.parse(text).orElseThrow(() -> new BadLine("'" + text + "' is not an IP address")));
-          v6 = text.indexOf(':') >= 0;
-        }
-        case "path" -> path = Optional.of(bytes(p.getText()));
-        default -> throw new BadLine("unknown endpoint member '" + key + "' (family, type, protocol, addr, port, path)");
+      if (!t.isScalarValue()) {
+        throw new BadLine("endpoint member '" + key + "' must be a number or a string");
+      }
+      try {
+        members.set(key, key.equals("path") ? bytes(p.getText()) : p.getText());
+      } catch (IllegalArgumentException e) {
+        throw new BadLine(e.getMessage());
       }
     }
-    int f = family != null ? family : addr.isPresent() ? (v6 ? Endpoint.AF_INET6 : Endpoint.AF_INET)
-        : path.isPresent() ? Endpoint.AF_UNIX : Endpoint.AF_UNSPEC;
-    return new Endpoint(f, type, protocol, addr, port, path);
-  }
-
-  // A number, or a constant's name (AF_INET, SOCK_STREAM, IPPROTO_UDP).
-  private static int constant(JsonParser p, JsonToken t) throws IOException, BadLine {
-    if (t == JsonToken.VALUE_STRING && !p.getText().isEmpty() && Character.isLetter(p.getText().charAt(0))) {
-      String name = p.getText();
-      return (int) org.evfilter.events.syscalls.Constants.linux().value(name).orElseThrow(() -> new BadLine("no constant '" + name + "'"));
-    }
-    return int32(value(p, t));
+    return members.endpoint().orElse(new Endpoint(Endpoint.AF_UNSPEC, 0, 0, Optional.empty(), 0, Optional.empty()));
   }
 
   // Text here is bytes, one char each: characters a JSON escape put above U+00FF become their UTF-8.

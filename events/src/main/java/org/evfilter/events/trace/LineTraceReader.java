@@ -115,6 +115,15 @@ abstract class LineTraceReader implements TraceReader {
     return (int) v;
   }
 
+  /** A number, or a constant's name ({@code AF_INET}, {@code SOCK_DGRAM}), that must fit 32 bits. */
+  static int constant(String text) throws BadLine {
+    String t = text.strip();
+    if (!t.isEmpty() && Character.isLetter(t.charAt(0))) {
+      return (int) org.evfilter.events.syscalls.Constants.linux().value(t).orElseThrow(() -> new BadLine("no constant '" + t + "'"));
+    }
+    return int32(t);
+  }
+
   /** Parses a trace number: decimal (signed), 0x hex, or 0-prefixed octal, as 64 bits. */
   static long number(String text) throws BadLine {
     String t = text.strip();

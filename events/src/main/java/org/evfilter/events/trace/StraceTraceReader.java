@@ -9,6 +9,8 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.net.Endpoint;
+import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Constants;
 import org.evfilter.events.syscalls.Syscall;
@@ -17,7 +19,9 @@ import org.evfilter.events.syscalls.SyscallTable;
 /**
  * strace logs: {@code strace -f -ttt -X raw} and the default symbolic output alike. Each call
  * becomes a syscall event with numeric arguments (symbolic flags such as {@code O_RDONLY|O_CLOEXEC}
- * are read back into numbers) and the strings strace printed (paths, unix socket paths). Calls
+ * are read back into numbers), the strings strace printed (paths, unix socket paths) and, for
+ * connect, bind, sendto and sendmsg, the endpoint of the address strace decoded ({@link
+ * StraceSockaddr}), typed by the socket() call that made the descriptor when the trace has it. Calls
  * split by {@code <unfinished ...>}/{@code <... resumed>} are joined; signals and exits are
  * skipped; anything else that does not read is a problem with its line number.
  */
@@ -27,6 +31,8 @@ final class StraceTraceReader extends LineTraceReader {
   private final Map<Integer, Arch> arches = new HashMap<>();
   private final Constants constants = Constants.linux();
   private long undecoded;
+  private final Map<Long, int[]> sockets = new HashMap<>();
+  private static final int[] NO_SOCKET = {0, 0};
   private static final java.util.regex.Pattern NAMED = java.util.regex.Pattern.compile("([a-z_][a-z0-9_]*)=(.*)", java.util.regex.Pattern.DOTALL);
   // strace's names for clone's arguments, and the kernel's.
   private static final Map<String, String> CLONE_NAMES = Map.of(
@@ -157,6 +163,7 @@ final class StraceTraceReader extends LineTraceReader {
       throw new BadLine(args.size() + " arguments");
     }
     Map<Integer, String> strings = new HashMap<>();
+    Optional<Endpoint> endpoint = Optional.empty();
     Optional<Syscall> known = table.byNumber(nr);
     for (int pos = 0; pos < args.size(); pos++) {
       String a = stripComments(args.get(pos)).strip();
@@ -178,6 +185,9 @@ final class StraceTraceReader extends LineTraceReader {
         if (path != null) {
           strings.put(i, path);
         }
+        if (SocketFields.named(name) && endpoint.isEmpty()) {
+          endpoint = StraceSockaddr.read(a);
+        }
       } else if (a.startsWith("[") || a.startsWith("~[")) {
         // An array or signal set, printed from memory: its pointer is not in the trace.
       } else {
@@ -188,13 +198,18 @@ final class StraceTraceReader extends LineTraceReader {
         }
         OptionalLong v = value(a);
         if (v.isPresent()) {
-          b.arg(i, v.getAsLong());
+          b.arg(i, signExtended(known, i, v.getAsLong()));
         } else {
           undecoded++;
         }
       }
     }
     b.strings(strings);
+    if (endpoint.isPresent()) {
+      // The descriptor is the first argument of every call that names an address.
+      int[] socket = sockets.getOrDefault(socketKey(pid, b.build().arg(0)), NO_SOCKET);
+      b.endpoint(endpoint.get().onSocket(socket[0], socket[1]));
+    }
     String rest = s.substring(close + 1).strip();
     if (rest.startsWith("=")) {
       String r = rest.substring(1).strip();
@@ -218,7 +233,33 @@ final class StraceTraceReader extends LineTraceReader {
     } else if (!rest.isEmpty()) {
       throw new BadLine("expected '= RESULT' after the arguments");
     }
-    return b.build();
+    SyscallEvent e = b.build();
+    remember(name, e, pid);
+    return e;
+  }
+
+  // A socket's type and protocol, from the socket() call that made its descriptor, for the
+  // endpoints of the calls on it (what network labels' portcon entries need). Per process: a
+  // descriptor a child inherited or a thread made has an unknown (0) type rather than a wrong one.
+  private void remember(String name, SyscallEvent e, int pid) {
+    long fd = e.ret().orElse(-1);
+    if (name.equals("socket") && fd >= 0) {
+      sockets.put(socketKey(pid, fd), new int[] {(int) (e.arg(1) & ~SocketFields.SOCK_FLAGS), (int) e.arg(2)});
+    } else if (name.equals("close")) {
+      sockets.remove(socketKey(pid, e.arg(0)));
+    }
+  }
+
+  private static long socketKey(int pid, long fd) {
+    return ((long) pid << 32) | (fd & 0xffffffffL);
+  }
+
+  // strace -X raw prints an int argument in 32 bits (AT_FDCWD as 0xffffff9c); as a name or a
+  // negative number it is the register's 64-bit value (-100). An int is the same value either way.
+  private static long signExtended(Optional<Syscall> known, int index, long v) {
+    boolean int32 = known.filter(sc -> index < sc.arguments().size())
+        .map(sc -> sc.arguments().get(index)).filter(arg -> arg.width() == 4 && arg.signed()).isPresent();
+    return int32 && v >= 0x80000000L && v <= 0xffffffffL ? (int) v : v;
   }
 
   private OptionalLong value(String a) {
@@ -226,10 +267,14 @@ final class StraceTraceReader extends LineTraceReader {
       return OptionalLong.of(0);
     }
     long v = 0;
+    if (a.isBlank() || a.replace("|", "").isBlank()) {
+      return OptionalLong.empty();
+    }
     for (String part : a.split("\\|")) {
       String p = part.strip();
       if (p.isEmpty()) {
-        return OptionalLong.empty();
+        // -X raw leaves a zero flag's place empty: statx(-100, "/usr/share", |0x800, 0x2, ...).
+        continue;
       }
       if (Character.isDigit(p.charAt(0)) || p.charAt(0) == '-') {
         try {
@@ -313,7 +358,7 @@ final class StraceTraceReader extends LineTraceReader {
   }
 
   // Top-level comma-separated arguments.
-  private static List<String> split(String args) {
+  static List<String> split(String args) {
     List<String> out = new ArrayList<>();
     if (args.isBlank()) {
       return out;
@@ -337,26 +382,30 @@ final class StraceTraceReader extends LineTraceReader {
     return out;
   }
 
-  // Drops strace's "/* 5 entries */" comments, never text inside a string ("/* C source */").
+  // Drops strace's "/* 5 entries */" comments (-X verbose writes one per decoded member), never
+  // text inside a string ("/* C source */").
   private static String stripComments(String a) {
-    int c = -1;
-    for (int i = 0; i + 1 < a.length(); i++) {
-      if (a.charAt(i) == '"') {
+    StringBuilder out = new StringBuilder(a.length());
+    for (int i = 0; i < a.length(); i++) {
+      char c = a.charAt(i);
+      if (c == '"') {
         int end = endOfString(a, i);
         if (end < 0) {
-          return a;
+          return out.append(a, i, a.length()).toString();
         }
+        out.append(a, i, end + 1);
         i = end;
-      } else if (a.charAt(i) == '/' && a.charAt(i + 1) == '*') {
-        c = i;
-        break;
+      } else if (c == '/' && i + 1 < a.length() && a.charAt(i + 1) == '*') {
+        int end = a.indexOf("*/", i + 2);
+        if (end < 0) {
+          break;
+        }
+        i = end + 1;
+      } else {
+        out.append(c);
       }
     }
-    if (c < 0) {
-      return a;
-    }
-    int end = a.indexOf("*/", c);
-    return end < 0 ? a.substring(0, c) : a.substring(0, c) + a.substring(end + 2);
+    return out.toString();
   }
 
   // The text of a C-quoted string strace printed ("..." with escapes, maybe followed by '...').

@@ -6,14 +6,16 @@ import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.nio.charset.StandardCharsets;
 import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.net.Endpoint;
 import org.evfilter.events.syscalls.Arch;
 
 /**
- * Writes TSV traces: {@code # arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret}, {@code -} where the trace
- * does not know a value. Strings (paths) are not kept: use JSON Lines for them.
+ * Writes TSV traces: {@code # arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret family type protocol addr
+ * port path}, {@code -} where the trace does not know a value (an event without an endpoint has
+ * {@code -} in its six endpoint columns). Strings (paths) are not kept: use JSON Lines for them.
  */
 final class TsvTraceWriter implements TraceWriter {
-  static final String HEADER = "# arch\tnr\ta0\ta1\ta2\ta3\ta4\ta5\tpid\ttid\tts\tret";
+  static final String HEADER = "# arch\tnr\ta0\ta1\ta2\ta3\ta4\ta5\tpid\ttid\tts\tret\tfamily\ttype\tprotocol\taddr\tport\tpath";
   private final BufferedWriter out;
 
   TsvTraceWriter(OutputStream out) throws IOException {
@@ -41,7 +43,39 @@ final class TsvTraceWriter implements TraceWriter {
     out.write(e.timestampNanos() < 0 ? "-" : Long.toString(e.timestampNanos()));
     out.write('\t');
     out.write(e.ret().isPresent() ? Long.toString(e.ret().getAsLong()) : "-");
+    if (e.endpoint().isEmpty()) {
+      out.write("\t-\t-\t-\t-\t-\t-\n");
+      return;
+    }
+    Endpoint a = e.endpoint().get();
+    out.write('\t');
+    out.write(Integer.toString(a.family()));
+    out.write('\t');
+    out.write(Integer.toString(a.type()));
+    out.write('\t');
+    out.write(Integer.toString(a.protocol()));
+    out.write('\t');
+    out.write(a.address().map(Object::toString).orElse("-"));
+    out.write('\t');
+    out.write(Integer.toString(a.port()));
+    out.write('\t');
+    out.write(a.path().map(TsvTraceWriter::escape).orElse("-"));
     out.write('\n');
+  }
+
+  // A path as one cell: the bytes that would split it or read as '-' become \xNN (TsvTraceReader.unescape).
+  static String escape(String path) {
+    StringBuilder s = new StringBuilder(path.length());
+    for (int i = 0; i < path.length(); i++) {
+      char c = path.charAt(i);
+      boolean lone = c == '-' && path.length() == 1;
+      if (c <= ' ' || c == '\\' || c == 0x7f || lone) {
+        s.append(String.format("\\x%02x", (int) c));
+      } else {
+        s.append(c);
+      }
+    }
+    return s.toString();
   }
 
   @Override

@@ -164,6 +164,24 @@ class TraceFormatsTest {
     assertTrue(events.get(8).ret().isEmpty());
   }
 
+  @Test
+  void straceRawOutputReadsAsTheSymbolicOutputDoes() throws IOException {
+    // strace -X raw prints an int in 32 bits and leaves a zero flag's place empty; -X abbrev names them.
+    List<SyscallEvent> raw = read(TraceFormat.STRACE, String.join("\n",
+        "12864 statx(0xffffff9c, \"/usr/share\", |0x800, 0x2, {stx_mask=0x173f, stx_attributes=0, stx_mode=040755}) = 0",
+        "12864 ioctl(3, 0x5401, 0x7fff872ab810) = -1 ENOTTY (Inappropriate ioctl for device)",
+        ""));
+    List<SyscallEvent> abbrev = read(TraceFormat.STRACE, String.join("\n",
+        "12864 statx(AT_FDCWD, \"/usr/share\", AT_STATX_SYNC_AS_STAT|AT_NO_AUTOMOUNT, STATX_MODE, {stx_mask=STATX_TYPE,"
+            + " stx_attributes=0, stx_mode=S_IFDIR|0755}) = 0",
+        ""));
+    assertEquals(abbrev.get(0).arg(0), raw.get(0).arg(0));
+    assertEquals(abbrev.get(0).arg(2), raw.get(0).arg(2));
+    assertEquals(-100L, raw.get(0).arg(0));
+    assertEquals(0x800L, raw.get(0).arg(2));
+    assertEquals(0x5401L, raw.get(1).arg(1));
+  }
+
   @ParameterizedTest
   @EnumSource(TraceFormat.class)
   void badLinesAreCountedWithTheirLineNumbers(TraceFormat format) throws IOException {
@@ -208,7 +226,7 @@ class TraceFormatsTest {
     r = Traces.reader(TraceFormat.TSV, new ByteArrayInputStream("# pdi nr a0\n42 2 7 0 0 0 0 0\n".getBytes(StandardCharsets.ISO_8859_1)));
     read(r);
     assertEquals("8 columns, without a header 7 (nr a0 a1 a2 a3 a4 a5) ('# pdi nr a0' is a comment: a header has only column"
-        + " names, arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret ip)", r.problems().get(0).message());
+        + " names, arch nr a0 a1 a2 a3 a4 a5 pid tid ts ret ip family type protocol addr port path)", r.problems().get(0).message());
   }
 
   @Test

@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import org.evfilter.events.SyscallEvent;
+import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.Syscall;
 import org.evfilter.events.syscalls.SyscallArg;
@@ -15,8 +16,9 @@ import org.evfilter.events.syscalls.SyscallTable;
 /**
  * A least-privilege policy from what a program did: every syscall it made (and nothing else), its
  * flag arguments limited to the bits it used, its selector arguments (socket family, fcntl command,
- * prctl option...) to the values it used when there were few, and the objects its path syscalls
- * reached to the labels they had. The result is a readable {@code .evf} text with the counts and
+ * prctl option...) to the values it used when there were few, the objects its path syscalls
+ * reached to the labels they had, and the calls that name a socket address to the endpoints they
+ * named ({@link LearnedEndpoints}). The result is a readable {@code .evf} text with the counts and
  * values seen as comments: a starting point to review, not a proof.
  */
 public final class PolicyLearner {
@@ -43,6 +45,7 @@ public final class PolicyLearner {
     long labels;
     boolean unlabelled;
     boolean touchedObjects;
+    final LearnedEndpoints endpoints = new LearnedEndpoints();
   }
 
   /**
@@ -70,11 +73,18 @@ public final class PolicyLearner {
         continue;
       }
       long v = a.width() == 4 ? e.arg(a.index()) & 0xffffffffL : e.arg(a.index());
+      if (a.name().equals("type") && (s.name().equals("socket") || s.name().equals("socketpair"))) {
+        // A rule on a socket's type compares it without SOCK_NONBLOCK|SOCK_CLOEXEC.
+        v &= ~SocketFields.SOCK_FLAGS;
+      }
       if (FLAG_ARGS.contains(a.name())) {
         u.flagBits.merge(a.index(), v, (x, y) -> x | y);
       } else if (SELECTOR_ARGS.contains(a.name())) {
         u.values.computeIfAbsent(a.index(), k -> new TreeSet<>()).add(v);
       }
+    }
+    if (SocketFields.named(s.name())) {
+      u.endpoints.add(e.endpoint());
     }
     // Not exec's object: a supervisor cannot perform an exec for the task, so a label rule on exec denies it.
     if (labelSet >= 0 && !labelNames.isEmpty() && !s.name().startsWith("execve")) {
@@ -149,6 +159,8 @@ public final class PolicyLearner {
         seen.add("objects labelled " + String.join(", ", names));
         conditions.add(alternatives.size() == 1 ? alternatives.get(0) : "(" + String.join(" || ", alternatives) + ")");
       }
+      u.endpoints.seen().ifPresent(seen::add);
+      u.endpoints.condition().ifPresent(conditions::add);
       b.append("# ").append(s.name()).append(": ").append(u.count).append(u.count == 1 ? " call" : " calls");
       if (!seen.isEmpty()) {
         b.append("; ").append(String.join("; ", seen));

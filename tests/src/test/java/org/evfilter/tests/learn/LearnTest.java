@@ -63,6 +63,51 @@ class LearnTest {
     }
   }
 
+
+  @Test
+  @Tag("kernel")
+  void aPolicyLearnedFromARealNetworkClientRunsItAndRefusesOtherEndpoints() throws Exception {
+    needsStraceAndSeccomp();
+    Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/python3")), "no /usr/bin/python3");
+    int port;
+    try (java.net.ServerSocket probe = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = probe.getLocalPort();
+    }
+    Path sock = work.resolve("evfilter-learn.sock");
+    // A TCP listener and client on loopback, a UDP send, a unix socket bound by path: every family strace decodes.
+    Path script = Files.writeString(work.resolve("net.py"), String.join("\n",
+        "import os, socket, sys",
+        "port, path = int(sys.argv[1]), sys.argv[2]",
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', port)); s.listen()",
+        "c = socket.socket(); c.connect(('127.0.0.1', port)); c.close()",
+        "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('127.0.0.1', 9))",
+        "if os.path.exists(path): os.unlink(path)",
+        "u = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); u.bind(path); os.unlink(path)",
+        "print('done')", ""));
+    Path policy = work.resolve("net.evf");
+    ChildJvm.Result learned = ChildJvm.evfilter(work, List.of(), "learn", "-o", policy.toString(),
+        "--", "/usr/bin/python3", script.toString(), Integer.toString(port), sock.toString());
+    assertEquals(0, learned.code(), learned.err());
+    String text = Files.readString(policy);
+    assertTrue(text.contains("port == " + port + " && addr == 127.0.0.1") && text.contains("path == \"" + sock + "\"")
+        && text.contains("port == 9 && addr == 127.0.0.1"), text);
+    ChildJvm.Result again = ChildJvm.evfilter(work, List.of(), "run", "--policy", policy.toString(),
+        "--", "/usr/bin/python3", script.toString(), Integer.toString(port), sock.toString());
+    assertEquals(0, again.code(), again.err());
+    assertTrue(again.out().endsWith("done\n"), again.out());
+    // Another port, another unix path: the same calls to endpoints it never named are refused.
+    ChildJvm.Result otherPort = ChildJvm.evfilter(work, List.of(), "run", "--policy", policy.toString(),
+        "--", "/usr/bin/python3", script.toString(), Integer.toString(port == 65535 ? port - 1 : port + 1), sock.toString());
+    assertEquals(1, otherPort.code(), otherPort.err());
+    assertTrue(otherPort.err().contains("PermissionError"), otherPort.err());
+    Path otherSock = work.resolve("other.sock");
+    ChildJvm.Result otherPath = ChildJvm.evfilter(work, List.of(), "run", "--policy", policy.toString(),
+        "--", "/usr/bin/python3", script.toString(), Integer.toString(port), otherSock.toString());
+    assertEquals(1, otherPath.code(), otherPath.err());
+    assertTrue(otherPath.err().contains("PermissionError"), otherPath.err());
+    assertFalse(Files.exists(otherSock));
+  }
+
   @Test
   void aTraceLearnsFlagsSelectorsAndLabelsAsReadableRules() throws Exception {
     ChildJvm.Result r = ChildJvm.evfilter(work, List.of(), "learn", "--labels", CONTEXTS.toString(),
