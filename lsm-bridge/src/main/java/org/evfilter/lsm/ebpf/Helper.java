@@ -24,6 +24,7 @@ public final class Helper {
   public static final int GET_CURRENT_PID_TGID = id("bpf_get_current_pid_tgid");
   public static final int GET_CURRENT_UID_GID = id("bpf_get_current_uid_gid");
   public static final int GET_CURRENT_CGROUP_ID = id("bpf_get_current_cgroup_id");
+  public static final int GET_CURRENT_COMM = id("bpf_get_current_comm");
   public static final int PROBE_READ_USER = id("bpf_probe_read_user");
   public static final int PROBE_READ_USER_STR = id("bpf_probe_read_user_str");
   public static final int GET_RETVAL = id("bpf_get_retval");

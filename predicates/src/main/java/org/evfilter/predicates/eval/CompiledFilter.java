@@ -205,7 +205,7 @@ public final class CompiledFilter {
   }
 
   /** Casts a raw value to the field's width, sign-extending signed fields, as the kernel's (type) cast. */
-  static long cast(long x, int bytes, boolean signed) {
+  public static long cast(long x, int bytes, boolean signed) {
     if (bytes >= 8 || bytes <= 0) {
       return x;
     }
