@@ -1,7 +1,11 @@
 /*
  * evfilter-launch: the process that becomes the sandboxed command.
  *
- * usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]
+ * usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] [--cgroup=DIR] -- CMD [ARGS...]
+ *
+ * With --cgroup (a cgroup v2 leaf the JVM made and attached the socket rules' eBPF programs to),
+ * the launcher first moves itself into DIR and makes DIR the root of a new cgroup namespace (see
+ * enter_cgroup): CMD and every child run under those programs and cannot leave the leaf.
  *
  * With --landlock (a file the JVM writes: see LandlockRuleset.serialise), the launcher first
  * builds that Landlock ruleset — every directory and file opened O_PATH without following links
@@ -74,6 +78,7 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +120,31 @@
 static void die(const char *what) {
   fprintf(stderr, "evfilter-launch: %s: %s\n", what, strerror(errno));
   _exit(125);
+}
+
+/* Moves this process into the cgroup leaf `dir`, whose eBPF programs decide socket calls, then
+ * makes the leaf the root of a new cgroup namespace. The kernel lets a task be moved only between
+ * cgroups beneath the root of the cgroup namespace of whoever opened the cgroup.procs written
+ * (cgroup_procs_write_permission: both source and destination must descend from
+ * ns->root_cset->dfl_cgrp, else ENOENT); clone3(CLONE_INTO_CGROUP) goes through the same check
+ * (cgroup_attach_permissions). So neither CMD nor its children can leave the leaf, nor detach its
+ * programs by leaving; a policy that lets CMD call setns (back into the first cgroup namespace)
+ * or bpf (BPF_PROG_DETACH as root) lets it around them: see the README. Dies on failure: without
+ * the leaf the socket calls the program lets through would go unchecked. */
+static void enter_cgroup(const char *dir) {
+  char procs[PATH_MAX];
+  if (snprintf(procs, sizeof procs, "%s/cgroup.procs", dir) >= (int) sizeof procs) {
+    errno = ENAMETOOLONG;
+    die("the run's cgroup");
+  }
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "0", 1) != 1) {
+    die("enter the run's cgroup");
+  }
+  close(fd);
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    die("unshare the cgroup namespace");
+  }
 }
 
 /* The JVM blocks some signals and ignores others; CMD must start with the defaults. */
@@ -568,6 +598,7 @@ struct sandbox_plan {
   int listen;             /* whether the filter gets a notification listener */
   const char *ruleset;    /* a serialised Landlock ruleset (NULL: none) */
   size_t rlen;
+  const char *cgroup;     /* the cgroup leaf to enter (NULL: none) */
 };
 
 /* Forks CMD under the program (after the Landlock ruleset, when there is one); with a listener,
@@ -584,6 +615,9 @@ static pid_t fork_command(const struct sandbox_plan *plan, int sp[2], char **cmd
   }
   default_signals();
   close_others(plan->listen ? sp[1] : -1);
+  if (plan->cgroup != NULL) {
+    enter_cgroup(plan->cgroup);
+  }
   if (plan->ruleset != NULL) {
     FILE *in = fmemopen((void *) plan->ruleset, plan->rlen, "r");
     if (in == NULL) {
@@ -962,6 +996,7 @@ static int serviced(int argc, char **argv) {
       case 'E': return service_error(&f);
       case 'L': plan.ruleset = f.data; plan.rlen = f.len; f.data = NULL; break;
       case 'A': audit = f.data; f.data = NULL; break;
+      case 'C': plan.cgroup = f.data; f.data = NULL; break;
       case 'P':
         if (f.len < 4 || (f.len - 4) % sizeof(struct sock_filter) != 0 || (f.len - 4) / sizeof(struct sock_filter) > 4096) {
           fprintf(stderr, "evfilter run: the service sent a broken program\n");
@@ -1210,6 +1245,7 @@ struct launch {
   const char *control; /* the supervisor's control socket */
   const char *program; /* the seccomp program, struct sock_filter[] in host order */
   const char *ruleset; /* the Landlock ruleset (NULL: none) */
+  const char *cgroup;  /* the cgroup leaf to enter (NULL: none) */
   int listen;          /* whether the filter gets a notification listener */
   char **cmd;
 };
@@ -1222,6 +1258,7 @@ static int parse_launch(int argc, char **argv, struct launch *l) {
       {"program", required_argument, NULL, 'p'},
       {"landlock", required_argument, NULL, 'r'},
       {"listen", no_argument, NULL, 'l'},
+      {"cgroup", required_argument, NULL, 'g'},
       {NULL, 0, NULL, 0},
   };
   *l = (struct launch) {0};
@@ -1233,6 +1270,7 @@ static int parse_launch(int argc, char **argv, struct launch *l) {
       case 'p': l->program = optarg; break;
       case 'r': l->ruleset = optarg; break;
       case 'l': l->listen = 1; break;
+      case 'g': l->cgroup = optarg; break;
       default: return -1;
     }
   }
@@ -1277,6 +1315,9 @@ static void launch(const struct launch *l) {
   static struct sock_filter insns[4096];
   struct sock_fprog prog = read_program(l->program, insns, sizeof insns);
   close_others(ctl);
+  if (l->cgroup != NULL) {
+    enter_cgroup(l->cgroup);
+  }
   if (l->ruleset != NULL) {
     /* Before the listener's number is said: the supervisor takes it as soon as it reads it. */
     landlock(l->ruleset);
@@ -1325,7 +1366,7 @@ int main(int argc, char **argv) {
   }
   struct launch l;
   if (parse_launch(argc, argv, &l) != 0) {
-    fprintf(stderr, "usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]\n");
+    fprintf(stderr, "usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] [--cgroup=DIR] -- CMD [ARGS...]\n");
     return 125;
   }
   launch(&l);

@@ -42,7 +42,7 @@ final class ServicePolicies implements Policies {
     Path policy = cwd.resolve(run.policyFile).normalize();
     List<Path> labels = run.labelsOption.files.stream().map(f -> cwd.resolve(f).normalize()).toList();
     RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels,
-        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi));
+        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi, run.socketHooks == RunCommand.HooksMode.auto));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Refused(f.message(), f.status());
     }
@@ -70,7 +70,7 @@ final class ServicePolicies implements Policies {
 
   @Override
   public ContainerAnswer container(Path file) {
-    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(file.toAbsolutePath().normalize(), List.of(), false, null));
+    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(file.toAbsolutePath().normalize(), List.of(), false, null, false));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Unsupervised(f.message().strip().replace('\n', ' '));
     }

@@ -23,15 +23,16 @@ import org.evfilter.predicates.eval.SeccompView;
  * unknown), as the kernel's hooks are known to run: connect4/6 and bind4/6 for TCP and UDP sockets
  * of their family, sendmsg4/6 for UDP sends naming an address; never for AF_UNSPEC (a disconnect),
  * unix, netlink or other families. A call whose sockaddr does not fit its socket (an IPv4 address
- * on a unix socket) fails in the kernel whatever the hook says, and is not one of these.
+ * on a unix socket) fails in the kernel whatever the hook says, and is not one of these. An IP
+ * stream socket is never UDP nor a datagram one TCP; a raw socket may be either.
  */
 public enum Unhooked {
   OTHER_FAMILIES("calls on sockets of other families (unix, netlink...) or with AF_UNSPEC",
       Domain.except(Endpoint.AF_INET, Endpoint.AF_INET6), Domain.ANY, Domain.ANY, Domain.of(0), false, true, true),
   OTHER_STREAMS("calls on IP stream sockets other than TCP (SCTP, MPTCP)",
-      Domain.ANY, Domain.of(Ints.STREAM), Domain.except(Ints.TCP), Domain.ANY, true, false, true),
+      Domain.ANY, Domain.of(Ints.STREAM), Domain.except(Ints.TCP, Ints.UDP), Domain.ANY, true, false, true),
   OTHER_DATAGRAMS("calls on IP datagram sockets other than UDP (ping, UDP-Lite)",
-      Domain.ANY, Domain.of(Ints.DGRAM), Domain.except(Ints.UDP), Domain.ANY, true, false, true),
+      Domain.ANY, Domain.of(Ints.DGRAM), Domain.except(Ints.UDP, Ints.TCP), Domain.ANY, true, false, true),
   OTHER_TYPES("calls on raw and other IP sockets", Domain.ANY, Domain.except(Ints.STREAM, Ints.DGRAM), Domain.ANY, Domain.ANY,
       true, false, true),
   TCP_SENDS("sends on TCP sockets", Domain.ANY, Domain.of(Ints.STREAM), Domain.of(Ints.TCP), Domain.ANY, true, false, true),

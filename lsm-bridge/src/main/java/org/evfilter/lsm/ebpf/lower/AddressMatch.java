@@ -19,19 +19,36 @@ public final class AddressMatch {
 
   private AddressMatch() {}
 
-  /** Goes to {@code hit} when the address is in {@code network}, else to {@code miss}; {@code scratch} is clobbered. */
+  /** What a test of an address against a network can give, known before it runs. */
+  public enum Outcome { NEVER, ALWAYS, DEPENDS }
+
+  /**
+   * Whether the address {@code load} gives can be in {@code network} at all: the verifier refuses
+   * code no path reaches, so a caller leaves out what follows a test that never or always hits.
+   */
+  public static Outcome outcome(FieldSource.AddressLoad load, Cidr network) {
+    if (load.words() == 0) {
+      return Outcome.NEVER;
+    }
+    if (load.words() == 1 && network.prefix() <= 96) {
+      return network.contains(ANY_V4) ? Outcome.ALWAYS : Outcome.NEVER;
+    }
+    if (load.words() == 1 && !network.first().isV4()) {
+      return Outcome.NEVER;
+    }
+    return network.prefix() == 0 ? Outcome.ALWAYS : Outcome.DEPENDS;
+  }
+
+  /**
+   * Goes to {@code hit} when the address is in {@code network}, else to {@code miss}; {@code
+   * scratch} is clobbered. Only for a test that {@link #outcome depends} on the address.
+   */
   public static void emit(Assembler a, FieldSource.AddressLoad load, Register context, Register scratch, Cidr network, Label hit,
       Label miss) {
+    if (outcome(load, network) != Outcome.DEPENDS) {
+      throw new IllegalArgumentException(network + " is known to be " + outcome(load, network) + " here");
+    }
     if (load.words() == 1) {
-      if (network.prefix() <= 96) {
-        // The prefix ends within ::ffff: — which every IPv4 address shares, or none does.
-        a.ja(network.contains(ANY_V4) ? hit : miss);
-        return;
-      }
-      if (!network.first().isV4()) {
-        a.ja(miss);
-        return;
-      }
       word(a, load, context, scratch, 0, network.prefix() - 96, network.first().v4(), miss);
       a.ja(hit);
       return;

@@ -230,9 +230,16 @@ public final class FilterLowering {
     }
     Label inside = n.in() ? t : f;
     for (Cidr c : n.networks()) {
-      Label miss = a.label();
-      AddressMatch.emit(a, load.get(), CONTEXT, VALUE, c, inside, miss);
-      a.bind(miss);
+      AddressMatch.Outcome o = AddressMatch.outcome(load.get(), c);
+      if (o == AddressMatch.Outcome.ALWAYS) {
+        goTo(inside, next);
+        return Optional.empty();
+      }
+      if (o == AddressMatch.Outcome.DEPENDS) {
+        Label miss = a.label();
+        AddressMatch.emit(a, load.get(), CONTEXT, VALUE, c, inside, miss);
+        a.bind(miss);
+      }
     }
     goTo(n.in() ? f : t, next);
     return Optional.empty();

@@ -123,6 +123,14 @@ public final class SockAddrFields implements FieldSource {
     AddressLoad address = addressLoad();
     Label ports = a.label();
     for (NetworkLabels.Node n : labels.nodes()) {
+      AddressMatch.Outcome o = AddressMatch.outcome(address, n.network());
+      if (o == AddressMatch.Outcome.ALWAYS) {
+        or(a, dst, bits.getOrDefault(n.label(), 0L));
+        break; // the most specific node holding it: the rest are never reached
+      }
+      if (o == AddressMatch.Outcome.NEVER) {
+        continue;
+      }
       Label hit = a.label();
       Label miss = a.label();
       AddressMatch.emit(a, address, ctx, Register.R1, n.network(), hit, miss);
