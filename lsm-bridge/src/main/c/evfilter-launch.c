@@ -122,31 +122,6 @@ static void die(const char *what) {
   _exit(125);
 }
 
-/* Moves this process into the cgroup leaf `dir`, whose eBPF programs decide socket calls, then
- * makes the leaf the root of a new cgroup namespace. The kernel lets a task be moved only between
- * cgroups beneath the root of the cgroup namespace of whoever opened the cgroup.procs written
- * (cgroup_procs_write_permission: both source and destination must descend from
- * ns->root_cset->dfl_cgrp, else ENOENT); clone3(CLONE_INTO_CGROUP) goes through the same check
- * (cgroup_attach_permissions). So neither CMD nor its children can leave the leaf, nor detach its
- * programs by leaving; a policy that lets CMD call setns (back into the first cgroup namespace)
- * or bpf (BPF_PROG_DETACH as root) lets it around them: see the README. Dies on failure: without
- * the leaf the socket calls the program lets through would go unchecked. */
-static void enter_cgroup(const char *dir) {
-  char procs[PATH_MAX];
-  if (snprintf(procs, sizeof procs, "%s/cgroup.procs", dir) >= (int) sizeof procs) {
-    errno = ENAMETOOLONG;
-    die("the run's cgroup");
-  }
-  int fd = open(procs, O_WRONLY | O_CLOEXEC);
-  if (fd < 0 || write(fd, "0", 1) != 1) {
-    die("enter the run's cgroup");
-  }
-  close(fd);
-  if (unshare(CLONE_NEWCGROUP) != 0) {
-    die("unshare the cgroup namespace");
-  }
-}
-
 /* The JVM blocks some signals and ignores others; CMD must start with the defaults. */
 static void default_signals(void) {
   sigset_t none;
@@ -271,6 +246,97 @@ static void landlock(const char *file) {
     die(file);
   }
   landlock_from(in);
+}
+
+/* Refuses this process and its children writing any file of the cgroup v2 hierarchy mounted at
+ * `mount` (and making directories in it), and nothing else: a Landlock layer handling those two
+ * rights and granting them beneath every entry of each ancestor of the mount but the one leading
+ * to it. Without cgroup's nsdelegate mount option the kernel lets root move a task anywhere by
+ * writing a cgroup.procs (cgroup_procs_write_permission checks the cgroup namespace only on such
+ * a mount); Landlock checks the path wherever it is reached from (/proc/1/root/sys/fs/... too). */
+static void lock_cgroup_tree(const char *mount) {
+  const unsigned long long write = LANDLOCK_ACCESS_FS_WRITE_FILE, mkdir_ = LANDLOCK_ACCESS_FS_MAKE_DIR;
+  struct ruleset_attr attr = {.handled_access_fs = write | mkdir_};
+  int rs = (int) syscall(SYS_landlock_create_ruleset, &attr, sizeof(unsigned long long), 0);
+  if (rs < 0) {
+    die("landlock_create_ruleset (the cgroup lock)");
+  }
+  char at[PATH_MAX] = "/";
+  const char *rest = mount + 1;
+  while (*rest != 0) {
+    const char *slash = strchr(rest, '/');
+    size_t len = slash == NULL ? strlen(rest) : (size_t) (slash - rest);
+    DIR *d = opendir(at);
+    if (d == NULL) {
+      die(at);
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || (strlen(e->d_name) == len && strncmp(e->d_name, rest, len) == 0)) {
+        continue;
+      }
+      int fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd < 0 || fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
+        if (fd >= 0) close(fd);
+        continue; /* a link is followed to its target, which has its own rule */
+      }
+      struct path_beneath_attr pb = {.allowed_access = S_ISDIR(st.st_mode) ? write | mkdir_ : write, .parent_fd = fd};
+      if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
+        die("landlock_add_rule (the cgroup lock)");
+      }
+      close(fd);
+    }
+    closedir(d);
+    size_t used = strlen(at);
+    if (used + len + 2 >= sizeof at) {
+      errno = ENAMETOOLONG;
+      die("the cgroup mount");
+    }
+    if (used > 1) at[used++] = '/';
+    memcpy(at + used, rest, len);
+    at[used + len] = 0;
+    rest += len + (slash != NULL);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+    die("landlock_restrict_self (the cgroup lock)");
+  }
+  close(rs);
+}
+
+/* Moves this process into the cgroup leaf `dir` (<mount>/evfilter/run-..., see CgroupLeaf), whose
+ * eBPF programs decide socket calls, then makes it the root of a new cgroup namespace (on a
+ * mount with nsdelegate the kernel then refuses moves out of it: cgroup_procs_write_permission
+ * wants source and destination beneath the namespace's root) and locks the hierarchy's files
+ * against writes (lock_cgroup_tree): neither CMD nor its children can leave the leaf by writing a
+ * cgroup.procs. clone3(CLONE_INTO_CGROUP) is the program's to refuse (ENOSYS for clone3), setns
+ * and bpf (BPF_PROG_DETACH as root) the policy's: see the README. Dies on failure: without the
+ * leaf the socket calls the program lets through would go unchecked. */
+static void enter_cgroup(const char *dir) {
+  char procs[PATH_MAX];
+  if (snprintf(procs, sizeof procs, "%s/cgroup.procs", dir) >= (int) sizeof procs) {
+    errno = ENAMETOOLONG;
+    die("the run's cgroup");
+  }
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "0", 1) != 1) {
+    die("enter the run's cgroup");
+  }
+  close(fd);
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    die("unshare the cgroup namespace");
+  }
+  char mount[PATH_MAX];
+  strcpy(mount, dir);
+  for (int up = 0; up < 2; up++) {
+    char *cut = strrchr(mount, '/');
+    if (cut == NULL || cut == mount) {
+      errno = EINVAL;
+      die("the run's cgroup is not <mount>/evfilter/<leaf>");
+    }
+    *cut = 0;
+  }
+  lock_cgroup_tree(mount);
 }
 
 static int syscall_loop(char **args) {

@@ -42,7 +42,7 @@ final class ServicePolicies implements Policies {
     Path policy = cwd.resolve(run.policyFile).normalize();
     List<Path> labels = run.labelsOption.files.stream().map(f -> cwd.resolve(f).normalize()).toList();
     RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels,
-        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi, run.socketHooks == RunCommand.HooksMode.auto));
+        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi, false)); // the service makes no cgroup leaves: its supervisor decides socket rules
     if (outcome instanceof RunPlanning.Failed f) {
       return new Refused(f.message(), f.status());
     }

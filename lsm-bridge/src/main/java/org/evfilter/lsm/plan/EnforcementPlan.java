@@ -94,6 +94,9 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
     BoundPolicy program = options.supervisorRules() ? programPolicy(policy, SeccompCompiler.supervised(policy)) : policy;
     SocketHooks.Lowering sockets = options.cgroupSockets() && kernel.cgroupV2() ? SocketHooks.lower(policy, kernel.socketHooks())
         : SocketHooks.none();
+    if (!sockets.decidedSyscalls().isEmpty()) {
+      program = keptInLeaf(program);
+    }
     SeccompCompiler.Options compiler = options.compiler().withArch(kernel.arch()).withDecidedElsewhere(sockets.decidedSyscalls());
     Set<Integer> kept = new TreeSet<>();
     program.rules().stream().filter(r -> r.origin().equals(LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
@@ -195,6 +198,26 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
       }
     }
     return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts(), policy.networkLabels());
+  }
+
+  /** The origin of the rule {@link #keptInLeaf} adds. */
+  public static final String KEPT_IN_LEAF = "cgroup leaf (clone3 could start a child in another cgroup)";
+
+  /**
+   * {@code program} plus a rule refusing clone3 with ENOSYS: its CLONE_INTO_CGROUP would start a
+   * child outside the run's leaf, and seccomp cannot read clone3's flags (behind a pointer). C
+   * libraries fall back to clone, whose flags cannot say CLONE_INTO_CGROUP (they are 32 bits).
+   */
+  static BoundPolicy keptInLeaf(BoundPolicy program) {
+    Optional<Integer> clone3 = SyscallTable.of(program.arch()).byName("clone3").map(s -> s.nr());
+    if (clone3.isEmpty()) {
+      return program;
+    }
+    List<BoundPolicy.Rule> rules = new ArrayList<>(program.rules());
+    rules.add(new BoundPolicy.Rule(KEPT_IN_LEAF, new Verdict(ActionKind.ERRNO, org.evfilter.events.syscalls.Errno.ENOSYS),
+        Set.of(clone3.get()), Optional.empty(), Optional.empty()));
+    return new BoundPolicy(program.arch(), program.defaultAction(), rules, program.labels(), program.fileContexts(),
+        program.networkLabels());
   }
 
   /**

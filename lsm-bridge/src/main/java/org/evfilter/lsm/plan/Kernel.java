@@ -11,7 +11,8 @@ import org.evfilter.lsm.natives.LandlockAbi;
 
 /**
  * The facts about the kernel an enforcement plan depends on: the Landlock ABI (0: none), whether
- * SELinux is active, whether cgroup v2 is mounted and which cgroup socket hooks take programs here,
+ * SELinux is active, whether a run can be kept in a cgroup v2 leaf (mounted, and Landlock to lock
+ * it) and which cgroup socket hooks take programs here,
  * and the ABI the program is for.
  */
 public record Kernel(int landlockAbi, boolean selinux, boolean cgroupV2, Set<SocketHooks.Group> socketHooks, Arch arch) {
@@ -34,7 +35,9 @@ public record Kernel(int landlockAbi, boolean selinux, boolean cgroupV2, Set<Soc
    * for); the socket hooks are probed by loading a program for each (none without the right to).
    */
   public static Kernel assuming(int abi, Arch arch) {
-    boolean cgroup = CgroupLeaf.mount().isPresent();
+    // A run's leaf is closed by Landlock (the launcher locks the hierarchy's files), whatever the
+    // plan does with Landlock for the policy's own rules.
+    boolean cgroup = CgroupLeaf.mount().isPresent() && LandlockAbi.version() > 0;
     return new Kernel(abi, Files.exists(Path.of("/sys/fs/selinux/enforce")), cgroup, cgroup ? SocketHooks.available() : Set.of(), arch);
   }
 
