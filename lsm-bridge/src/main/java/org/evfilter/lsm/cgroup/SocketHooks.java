@@ -285,7 +285,7 @@ public final class SocketHooks {
       }
       a.mov(Register.R0, errno == 0 ? 1 : 0).exit();
     }
-    return a.assemble();
+    return a.assemble().withoutUnreachable();
   }
 
   // The rules in the engine's order, the first that holds going to its action, else the default.

@@ -34,7 +34,7 @@ public final class SocketLeaf implements AutoCloseable {
     List<LoadedProgram> loaded = new ArrayList<>();
     try {
       for (SocketHooks.HookProgram p : programs) {
-        LoadedProgram l = LoadedProgram.load(p.program(), p.hook(), "evf_" + p.hook().name().replace("CGROUP_", "").toLowerCase());
+        LoadedProgram l = LoadedProgram.load(p.program(), p.hook(), "evsock_" + p.hook().name().replace("CGROUP_", "").replace("INET", "").toLowerCase());
         loaded.add(l);
         CgroupAttachment.attach(leaf.path(), l, p.hook()).release();
       }
