@@ -24,10 +24,16 @@ cleanup() {
 }
 trap cleanup EXIT
 gcc -O2 -static -o "$work/connect-loop" "$here/bench/src/main/c/connect-loop.c"
-port=$(( 20000 + RANDOM % 20000 ))
-"$work/connect-loop" listen "$port" > "$work/listener.out" &
-listener=$!
-until grep -q listening "$work/listener.out" 2>/dev/null; do sleep 0.05; done
+for attempt in $(seq 20); do  # a free port: the listener says "listening", or dies and another is tried
+  port=$(( 20000 + RANDOM % 20000 ))
+  : > "$work/listener.out"
+  "$work/connect-loop" listen "$port" > "$work/listener.out" 2>/dev/null &
+  listener=$!
+  while kill -0 "$listener" 2>/dev/null && ! grep -q listening "$work/listener.out"; do sleep 0.05; done
+  grep -q listening "$work/listener.out" && break
+  listener=
+done
+[ -n "$listener" ] || { echo "socket-bench: no free port for the listener" >&2; exit 1; }
 cat > "$work/rule.evf" <<'POLICY'
 default allow
 errno(ECONNREFUSED) connect: (family == AF_INET || family == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP && !(addr in {127.0.0.0/8, ::1/128})

@@ -42,7 +42,7 @@ final class ServicePolicies implements Policies {
     Path policy = cwd.resolve(run.policyFile).normalize();
     List<Path> labels = run.labelsOption.files.stream().map(f -> cwd.resolve(f).normalize()).toList();
     RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels,
-        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi, false)); // the service makes no cgroup leaves: its supervisor decides socket rules
+        run.landlock == RunCommand.LandlockMode.auto, run.landlockAbi, run.socketHooks == RunCommand.HooksMode.auto));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Refused(f.message(), f.status());
     }
@@ -54,7 +54,7 @@ final class ServicePolicies implements Policies {
         + " service (--landlock=off has the supervisor decide and report them)\n").orElse("");
     Set<List<Long>> anchors = p.plan().ruleset().map(LandlockRuleset::anchors).orElse(Set.of());
     long avcSize = run.avcSize;
-    return new Plan(warnings, c.program(), c.notifies(), p.plan().ruleset().map(LandlockRuleset::serialise),
+    return new Plan(warnings, c.program(), c.notifies(), p.plan().ruleset().map(LandlockRuleset::serialise), p.plan().sockets().programs(),
         Optional.ofNullable(run.auditFile).map(a -> cwd.resolve(a).normalize()), run.quiet, new Supervision() {
           @Override
           public Supervisor supervisor(org.evfilter.lsm.supervise.AuditLog audit) {

@@ -70,6 +70,30 @@ public final class SocketLeaf implements AutoCloseable {
     return leaf.remove();
   }
 
+  /**
+   * Removes the leaf from a daemon thread once the command has been in it and its last process has
+   * exited (or when nobody entered it within a minute): for a caller that does not see the
+   * command end (the service, when the launcher runs the command alone).
+   */
+  public void removeWhenDone() {
+    Thread t = new Thread(() -> {
+      try {
+        long until = System.nanoTime() + 60_000_000_000L;
+        while (!leaf.populated() && System.nanoTime() < until) {
+          Thread.sleep(100);
+        }
+        while (leaf.populated()) {
+          Thread.sleep(100);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      leaf.remove();
+    }, "remove " + leaf.path().getFileName());
+    t.setDaemon(true);
+    t.start();
+  }
+
   /** {@link #remove(long)}, waiting a second. */
   @Override
   public void close() {
