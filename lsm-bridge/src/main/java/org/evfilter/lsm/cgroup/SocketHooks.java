@@ -203,8 +203,12 @@ public final class SocketHooks {
     if (rules.size() != other.size()) {
       return false;
     }
+    // The binder makes one rule per syscall of "sendto, sendmsg: ...": the same written rule is the
+    // same origin, action and filter (a filter reading a register is not decided at a hook anyway).
     for (int i = 0; i < rules.size(); i++) {
-      if (rules.get(i) != other.get(i).rule()) {
+      BoundPolicy.Rule a = rules.get(i);
+      BoundPolicy.Rule b = other.get(i).rule();
+      if (!a.origin().equals(b.origin()) || !a.action().equals(b.action()) || !a.filterText().equals(b.filterText())) {
         return false;
       }
     }

@@ -23,17 +23,18 @@ import org.evfilter.predicates.eval.SeccompView;
  * unknown), as the kernel's hooks are known to run: connect4/6 and bind4/6 for TCP and UDP sockets
  * of their family, sendmsg4/6 for UDP sends naming an address; never for AF_UNSPEC (a disconnect),
  * unix, netlink or other families. A call whose sockaddr does not fit its socket (an IPv4 address
- * on a unix socket) fails in the kernel whatever the hook says, and is not one of these. An IP
- * stream socket is never UDP nor a datagram one TCP; a raw socket may be either.
+ * on a unix socket) fails in the kernel whatever the hook says, and is not one of these; an
+ * AF_UNSPEC one on an IP socket is among the other families'. An IP stream socket is never UDP nor
+ * a datagram one TCP; a raw socket may be either.
  */
 public enum Unhooked {
   OTHER_FAMILIES("calls on sockets of other families (unix, netlink...) or with AF_UNSPEC",
       Domain.except(Endpoint.AF_INET, Endpoint.AF_INET6), Domain.ANY, Domain.ANY, Domain.of(0), false, true, true),
   OTHER_STREAMS("calls on IP stream sockets other than TCP (SCTP, MPTCP)",
-      Domain.ANY, Domain.of(Ints.STREAM), Domain.except(Ints.TCP, Ints.UDP), Domain.ANY, true, false, true),
+      Domain.IP, Domain.of(Ints.STREAM), Domain.except(Ints.TCP, Ints.UDP), Domain.ANY, true, false, true),
   OTHER_DATAGRAMS("calls on IP datagram sockets other than UDP (ping, UDP-Lite)",
-      Domain.ANY, Domain.of(Ints.DGRAM), Domain.except(Ints.UDP, Ints.TCP), Domain.ANY, true, false, true),
-  OTHER_TYPES("calls on raw and other IP sockets", Domain.ANY, Domain.except(Ints.STREAM, Ints.DGRAM), Domain.ANY, Domain.ANY,
+      Domain.IP, Domain.of(Ints.DGRAM), Domain.except(Ints.UDP, Ints.TCP), Domain.ANY, true, false, true),
+  OTHER_TYPES("calls on raw and other IP sockets", Domain.IP, Domain.except(Ints.STREAM, Ints.DGRAM), Domain.ANY, Domain.ANY,
       true, false, true),
   TCP_SENDS("sends on TCP sockets", Domain.ANY, Domain.of(Ints.STREAM), Domain.of(Ints.TCP), Domain.ANY, true, false, true),
   CONNECTED_SENDS("sends without an address on connected UDP sockets", Domain.ANY, Domain.of(Ints.DGRAM), Domain.of(Ints.UDP),
@@ -79,8 +80,14 @@ public enum Unhooked {
    * allows unless one does.
    */
   boolean alwaysLetThrough(List<BoundPolicy.Rule> rules, BoundPolicy.Verdict fallback) {
+    // One family at a time: "family == AF_INET || family == AF_INET6" holds for each, which three
+    // values would not see over both at once.
+    return family.split().stream().allMatch(f -> alwaysLetThrough(rules, fallback, f));
+  }
+
+  private boolean alwaysLetThrough(List<BoundPolicy.Rule> rules, BoundPolicy.Verdict fallback, Domain f) {
     for (BoundPolicy.Rule r : rules) {
-      Truth t = r.filter().map(this::eval).orElse(Truth.TRUE);
+      Truth t = r.filter().map(e -> eval(e, f)).orElse(Truth.TRUE);
       boolean allows = r.action().kind() == ActionKind.ALLOW;
       if (t == Truth.FALSE) {
         continue;
@@ -95,28 +102,28 @@ public enum Unhooked {
     return fallback.kind() == ActionKind.ALLOW;
   }
 
-  private Truth eval(BoundExpression e) {
+  private Truth eval(BoundExpression e, Domain f) {
     if (e instanceof BoundExpression.Negation n) {
-      return eval(n.operand()).not();
+      return eval(n.operand(), f).not();
     }
     if (e instanceof BoundExpression.All all) {
       Truth t = Truth.TRUE;
       for (BoundExpression o : all.operands()) {
-        t = t.and(eval(o));
+        t = t.and(eval(o, f));
       }
       return t;
     }
     if (e instanceof BoundExpression.Any any) {
       Truth t = Truth.FALSE;
       for (BoundExpression o : any.operands()) {
-        t = t.or(eval(o));
+        t = t.or(eval(o, f));
       }
       return t;
     }
-    return atom((Atom) e);
+    return atom((Atom) e, f);
   }
 
-  private Truth atom(Atom a) {
+  private Truth atom(Atom a, Domain family) {
     if (a instanceof Atom.Never) {
       return Truth.FALSE;
     }
@@ -183,33 +190,28 @@ public enum Unhooked {
     }
   }
 
-  /** What a numeric field can be: one value, anything but some values, or anything. */
-  record Domain(Optional<Long> value, Set<Long> except) {
-    static final Domain ANY = new Domain(Optional.empty(), Set.of());
+  /** What a numeric field can be: one of some values ({@code only} not empty), anything but some values, or anything. */
+  record Domain(Set<Long> only, Set<Long> except) {
+    static final Domain ANY = new Domain(Set.of(), Set.of());
+    static final Domain IP = new Domain(Set.of((long) Endpoint.AF_INET, (long) Endpoint.AF_INET6), Set.of());
 
     static Domain of(long v) {
-      return new Domain(Optional.of(v), Set.of());
+      return new Domain(Set.of(v), Set.of());
+    }
+
+    /** Each value of an {@code only} domain on its own; else this. */
+    List<Domain> split() {
+      return only.size() < 2 ? List.of(this) : only.stream().sorted().map(Domain::of).toList();
     }
 
     static Domain except(long... values) {
-      return new Domain(Optional.empty(), java.util.Arrays.stream(values).boxed().collect(java.util.stream.Collectors.toSet()));
+      return new Domain(Set.of(), java.util.Arrays.stream(values).boxed().collect(java.util.stream.Collectors.toSet()));
     }
 
     Truth test(Atom a) {
-      if (value.isPresent()) {
-        long v = value.get();
-        EventView view = new EventView() {
-          @Override
-          public long number(int slot) {
-            return v;
-          }
-
-          @Override
-          public String text(int slot) {
-            return null;
-          }
-        };
-        return CompiledFilter.compile(a, SeccompView.LAYOUT).matches(view, new CompiledFilter.Counter()) ? Truth.TRUE : Truth.FALSE;
+      if (!only.isEmpty()) {
+        long held = only.stream().filter(v -> holds(a, v)).count();
+        return held == only.size() ? Truth.TRUE : held == 0 ? Truth.FALSE : Truth.UNKNOWN;
       }
       if (a instanceof Atom.Numeric n && n.mask() == -1L && except.contains(n.value())
           && (n.operator() == Operator.EQ || n.operator() == Operator.NE)) {
@@ -219,6 +221,22 @@ public enum Unhooked {
         return Truth.FALSE;
       }
       return Truth.UNKNOWN;
+    }
+
+    // The atom on a field holding v, as the engine evaluates it.
+    private static boolean holds(Atom a, long v) {
+      EventView view = new EventView() {
+        @Override
+        public long number(int slot) {
+          return v;
+        }
+
+        @Override
+        public String text(int slot) {
+          return null;
+        }
+      };
+      return CompiledFilter.compile(a, SeccompView.LAYOUT).matches(view, new CompiledFilter.Counter());
     }
   }
 
