@@ -2,6 +2,8 @@
 # connect() to a local TCP listener, each on a fresh socket (bench/src/main/c/connect-loop.c),
 # under one socket rule decided three ways:
 #  - unconfined;
+#  - under `evfilter run` with a policy without the rule (the seccomp program, the JVM beside the
+#    command, no cgroup program): what the sandbox costs before any socket rule;
 #  - by cgroup eBPF: `evfilter run` (the rule's program at the connect4/6 hooks of the run's leaf,
 #    seccomp letting connect through);
 #  - by the supervisor: `evfilter run --socket-hooks=off` (connect notified, the address read from the
@@ -34,6 +36,7 @@ for attempt in $(seq 20); do  # a free port: the listener says "listening", or d
   listener=
 done
 [ -n "$listener" ] || { echo "socket-bench: no free port for the listener" >&2; exit 1; }
+printf 'default allow\n' > "$work/none.evf"
 cat > "$work/rule.evf" <<'POLICY'
 default allow
 errno(ECONNREFUSED) connect: (family == AF_INET || family == AF_INET6) && type == SOCK_STREAM && protocol == IPPROTO_TCP && !(addr in {127.0.0.0/8, ::1/128})
@@ -49,18 +52,21 @@ once() {  # ns per connect of one run: $1 tcp|udp, then the wrapper command
   "$@" "$work/connect-loop" connect "$port" "$count" $([ "$proto" = udp ] && echo udp) 2>>"$work/err" | awk '/ns_per_connect/ {print $2}'
 }
 for proto in tcp udp; do
-  : > "$work/bare"; : > "$work/hooks"; : > "$work/super"
+  : > "$work/bare"; : > "$work/none"; : > "$work/hooks"; : > "$work/super"
   for i in $(seq "$runs"); do
     once "$proto" env >> "$work/bare"
+    once "$proto" java -jar "$jar" run -q --policy "$work/none.evf" -- >> "$work/none"
     once "$proto" java -jar "$jar" run -q --policy "$work/rule.evf" -- >> "$work/hooks"
     once "$proto" java -jar "$jar" run -q --socket-hooks=off --policy "$work/rule.evf" -- >> "$work/super"
   done
   bare=$(median < "$work/bare")
+  none=$(median < "$work/none")
   hooks=$(median < "$work/hooks")
   super=$(median < "$work/super")
   echo "$proto connect() to 127.0.0.1, median of $runs x $count:"
   printf '  %-42s %8s ns  %s\n' "unconfined" "$bare" "1.00x"
-  printf '  %-42s %8s ns  %sx\n' "rule decided by cgroup eBPF" "$hooks" "$(awk -v a="$hooks" -v b="$bare" 'BEGIN {printf "%.2f", a / b}')"
+  printf '  %-42s %8s ns  %sx\n' "evfilter run, no socket rule" "$none" "$(awk -v a="$none" -v b="$bare" 'BEGIN {printf "%.2f", a / b}')"
+  printf '  %-42s %8s ns  %sx\n' "rule decided by cgroup eBPF"  "$hooks" "$(awk -v a="$hooks" -v b="$bare" 'BEGIN {printf "%.2f", a / b}')"
   printf '  %-42s %8s ns  %sx\n' "rule decided by the supervisor" "$super" "$(awk -v a="$super" -v b="$bare" 'BEGIN {printf "%.2f", a / b}')"
 done
 echo "load average while measured: $(cut -d' ' -f1-3 /proc/loadavg)"

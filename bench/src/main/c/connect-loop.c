@@ -2,7 +2,7 @@
  * connect-loop: the connect() microbenchmark of bench/scripts/socket-bench.sh.
  *
  *   connect-loop listen PORT            accepts and closes connections on 127.0.0.1:PORT forever
- *   connect-loop connect PORT COUNT [udp]  COUNT/10 connects to warm up, then COUNT timed ones, each on
+ *   connect-loop connect PORT COUNT [udp]  half a second's pause, COUNT/10 connects to warm up, then COUNT timed ones, each on
  *                                       a fresh TCP (or UDP: no handshake, so what deciding costs
  *                                       shows) socket closed at once; prints "ns_per_connect X"
  *
@@ -70,6 +70,9 @@ int main(int argc, char **argv) {
   }
   struct sockaddr_in a = at(atoi(argv[2]));
   long count = atol(argv[3]);
+  /* Started by `evfilter run`, the JVM beside us is still compiling its supervisor: let it settle
+     so that what is timed is the calls, not two CPUs shared with a JIT. */
+  usleep(500000);
   for (long i = 0; i < count / 10; i++) {
     if (once(&a) != 0) {
       fprintf(stderr, "connect: %s\n", strerror(errno));
