@@ -1,7 +1,11 @@
 /*
  * evfilter-launch: the process that becomes the sandboxed command.
  *
- * usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]
+ * usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] [--cgroup=DIR] -- CMD [ARGS...]
+ *
+ * With --cgroup (a cgroup v2 leaf the JVM made and attached the socket rules' eBPF programs to),
+ * the launcher first moves itself into DIR and makes DIR the root of a new cgroup namespace (see
+ * enter_cgroup): CMD and every child run under those programs and cannot leave the leaf.
  *
  * With --landlock (a file the JVM writes: see LandlockRuleset.serialise), the launcher first
  * builds that Landlock ruleset — every directory and file opened O_PATH without following links
@@ -74,6 +78,7 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -241,6 +246,97 @@ static void landlock(const char *file) {
     die(file);
   }
   landlock_from(in);
+}
+
+/* Refuses this process and its children writing any file of the cgroup v2 hierarchy mounted at
+ * `mount` (and making directories in it), and nothing else: a Landlock layer handling those two
+ * rights and granting them beneath every entry of each ancestor of the mount but the one leading
+ * to it. Without cgroup's nsdelegate mount option the kernel lets root move a task anywhere by
+ * writing a cgroup.procs (cgroup_procs_write_permission checks the cgroup namespace only on such
+ * a mount); Landlock checks the path wherever it is reached from (/proc/1/root/sys/fs/... too). */
+static void lock_cgroup_tree(const char *mount) {
+  const unsigned long long write = LANDLOCK_ACCESS_FS_WRITE_FILE, mkdir_ = LANDLOCK_ACCESS_FS_MAKE_DIR;
+  struct ruleset_attr attr = {.handled_access_fs = write | mkdir_};
+  int rs = (int) syscall(SYS_landlock_create_ruleset, &attr, sizeof(unsigned long long), 0);
+  if (rs < 0) {
+    die("landlock_create_ruleset (the cgroup lock)");
+  }
+  char at[PATH_MAX] = "/";
+  const char *rest = mount + 1;
+  while (*rest != 0) {
+    const char *slash = strchr(rest, '/');
+    size_t len = slash == NULL ? strlen(rest) : (size_t) (slash - rest);
+    DIR *d = opendir(at);
+    if (d == NULL) {
+      die(at);
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+      if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || (strlen(e->d_name) == len && strncmp(e->d_name, rest, len) == 0)) {
+        continue;
+      }
+      int fd = openat(dirfd(d), e->d_name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+      struct stat st;
+      if (fd < 0 || fstat(fd, &st) != 0 || S_ISLNK(st.st_mode)) {
+        if (fd >= 0) close(fd);
+        continue; /* a link is followed to its target, which has its own rule */
+      }
+      struct path_beneath_attr pb = {.allowed_access = S_ISDIR(st.st_mode) ? write | mkdir_ : write, .parent_fd = fd};
+      if (syscall(SYS_landlock_add_rule, rs, LANDLOCK_RULE_PATH_BENEATH, &pb, 0) != 0) {
+        die("landlock_add_rule (the cgroup lock)");
+      }
+      close(fd);
+    }
+    closedir(d);
+    size_t used = strlen(at);
+    if (used + len + 2 >= sizeof at) {
+      errno = ENAMETOOLONG;
+      die("the cgroup mount");
+    }
+    if (used > 1) at[used++] = '/';
+    memcpy(at + used, rest, len);
+    at[used + len] = 0;
+    rest += len + (slash != NULL);
+  }
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_landlock_restrict_self, rs, 0) != 0) {
+    die("landlock_restrict_self (the cgroup lock)");
+  }
+  close(rs);
+}
+
+/* Moves this process into the cgroup leaf `dir` (<mount>/evfilter/run-..., see CgroupLeaf), whose
+ * eBPF programs decide socket calls, then makes it the root of a new cgroup namespace (on a
+ * mount with nsdelegate the kernel then refuses moves out of it: cgroup_procs_write_permission
+ * wants source and destination beneath the namespace's root) and locks the hierarchy's files
+ * against writes (lock_cgroup_tree): neither CMD nor its children can leave the leaf by writing a
+ * cgroup.procs. clone3(CLONE_INTO_CGROUP) is the program's to refuse (ENOSYS for clone3), setns
+ * and bpf (BPF_PROG_DETACH as root) the policy's: see the README. Dies on failure: without the
+ * leaf the socket calls the program lets through would go unchecked. */
+static void enter_cgroup(const char *dir) {
+  char procs[PATH_MAX];
+  if (snprintf(procs, sizeof procs, "%s/cgroup.procs", dir) >= (int) sizeof procs) {
+    errno = ENAMETOOLONG;
+    die("the run's cgroup");
+  }
+  int fd = open(procs, O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || write(fd, "0", 1) != 1) {
+    die("enter the run's cgroup");
+  }
+  close(fd);
+  if (unshare(CLONE_NEWCGROUP) != 0) {
+    die("unshare the cgroup namespace");
+  }
+  char mount[PATH_MAX];
+  strcpy(mount, dir);
+  for (int up = 0; up < 2; up++) {
+    char *cut = strrchr(mount, '/');
+    if (cut == NULL || cut == mount) {
+      errno = EINVAL;
+      die("the run's cgroup is not <mount>/evfilter/<leaf>");
+    }
+    *cut = 0;
+  }
+  lock_cgroup_tree(mount);
 }
 
 static int syscall_loop(char **args) {
@@ -568,6 +664,7 @@ struct sandbox_plan {
   int listen;             /* whether the filter gets a notification listener */
   const char *ruleset;    /* a serialised Landlock ruleset (NULL: none) */
   size_t rlen;
+  const char *cgroup;     /* the cgroup leaf to enter (NULL: none) */
 };
 
 /* Forks CMD under the program (after the Landlock ruleset, when there is one); with a listener,
@@ -584,6 +681,9 @@ static pid_t fork_command(const struct sandbox_plan *plan, int sp[2], char **cmd
   }
   default_signals();
   close_others(plan->listen ? sp[1] : -1);
+  if (plan->cgroup != NULL) {
+    enter_cgroup(plan->cgroup);
+  }
   if (plan->ruleset != NULL) {
     FILE *in = fmemopen((void *) plan->ruleset, plan->rlen, "r");
     if (in == NULL) {
@@ -962,6 +1062,7 @@ static int serviced(int argc, char **argv) {
       case 'E': return service_error(&f);
       case 'L': plan.ruleset = f.data; plan.rlen = f.len; f.data = NULL; break;
       case 'A': audit = f.data; f.data = NULL; break;
+      case 'C': plan.cgroup = f.data; f.data = NULL; break;
       case 'P':
         if (f.len < 4 || (f.len - 4) % sizeof(struct sock_filter) != 0 || (f.len - 4) / sizeof(struct sock_filter) > 4096) {
           fprintf(stderr, "evfilter run: the service sent a broken program\n");
@@ -1210,6 +1311,7 @@ struct launch {
   const char *control; /* the supervisor's control socket */
   const char *program; /* the seccomp program, struct sock_filter[] in host order */
   const char *ruleset; /* the Landlock ruleset (NULL: none) */
+  const char *cgroup;  /* the cgroup leaf to enter (NULL: none) */
   int listen;          /* whether the filter gets a notification listener */
   char **cmd;
 };
@@ -1222,6 +1324,7 @@ static int parse_launch(int argc, char **argv, struct launch *l) {
       {"program", required_argument, NULL, 'p'},
       {"landlock", required_argument, NULL, 'r'},
       {"listen", no_argument, NULL, 'l'},
+      {"cgroup", required_argument, NULL, 'g'},
       {NULL, 0, NULL, 0},
   };
   *l = (struct launch) {0};
@@ -1233,6 +1336,7 @@ static int parse_launch(int argc, char **argv, struct launch *l) {
       case 'p': l->program = optarg; break;
       case 'r': l->ruleset = optarg; break;
       case 'l': l->listen = 1; break;
+      case 'g': l->cgroup = optarg; break;
       default: return -1;
     }
   }
@@ -1277,6 +1381,9 @@ static void launch(const struct launch *l) {
   static struct sock_filter insns[4096];
   struct sock_fprog prog = read_program(l->program, insns, sizeof insns);
   close_others(ctl);
+  if (l->cgroup != NULL) {
+    enter_cgroup(l->cgroup);
+  }
   if (l->ruleset != NULL) {
     /* Before the listener's number is said: the supervisor takes it as soon as it reads it. */
     landlock(l->ruleset);
@@ -1325,7 +1432,7 @@ int main(int argc, char **argv) {
   }
   struct launch l;
   if (parse_launch(argc, argv, &l) != 0) {
-    fprintf(stderr, "usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] -- CMD [ARGS...]\n");
+    fprintf(stderr, "usage: evfilter-launch --control=SOCKET --program=PROGRAM.bpf [--listen] [--landlock=RULESET] [--cgroup=DIR] -- CMD [ARGS...]\n");
     return 125;
   }
   launch(&l);

@@ -27,7 +27,7 @@ final class CompiledPolicies {
   private static final int ENTRIES = 64;
 
   /** What a plan is made from besides the files' contents. */
-  record Key(Path policy, List<Path> labels, boolean landlock, Integer landlockAbi) {}
+  record Key(Path policy, List<Path> labels, boolean landlock, Integer landlockAbi, boolean cgroupSockets) {}
 
   private record Source(Path path, byte[] digest) {}
 
@@ -49,14 +49,14 @@ final class CompiledPolicies {
       kept = entries.get(key);
     }
     if (kept != null && unchanged(kept.sources())) {
-      return kept.whole() ? kept.planned() : RunPlanning.plan(kept.planned().sources(), key.policy(), key.landlock(), key.landlockAbi());
+      return kept.whole() ? kept.planned() : RunPlanning.plan(kept.planned().sources(), key.policy(), key.landlock(), key.landlockAbi(), key.cgroupSockets());
     }
     long readFrom = System.currentTimeMillis();
     RunPlanning.Outcome read = RunPlanning.load(key.policy(), key.labels());
     if (!(read instanceof RunPlanning.Loaded loaded)) {
       return read;
     }
-    RunPlanning.Outcome planned = RunPlanning.plan(loaded.sources(), key.policy(), key.landlock(), key.landlockAbi());
+    RunPlanning.Outcome planned = RunPlanning.plan(loaded.sources(), key.policy(), key.landlock(), key.landlockAbi(), key.cgroupSockets());
     if (planned instanceof RunPlanning.Planned p) {
       List<Source> sources = new ArrayList<>();
       for (Path file : loaded.sources().sources()) {

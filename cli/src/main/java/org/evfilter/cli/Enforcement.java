@@ -7,6 +7,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.SyscallTable;
+import org.evfilter.lsm.cgroup.SocketHooks;
 import org.evfilter.lsm.landlock.FsAccess;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
@@ -23,6 +24,7 @@ final class Enforcement {
       case BPF -> "BPF";
       case BPF_AND_LANDLOCK -> "BPF+Landlock";
       case LANDLOCK -> "Landlock";
+      case CGROUP_EBPF -> "cgroup-eBPF";
       case SUPERVISOR -> "supervisor";
     };
   }
@@ -35,6 +37,13 @@ final class Enforcement {
   static String syscalls(java.util.Collection<Integer> nrs) {
     SyscallTable t = SyscallTable.of(Arch.X86_64);
     return nrs.stream().map(nr -> t.byNumber(nr).map(s -> s.name()).orElse("#" + nr)).collect(Collectors.joining(", "));
+  }
+
+  /** What the cgroup eBPF programs decide, at which hooks; nothing when they decide nothing. */
+  static void printSockets(PrintWriter out, String indent, SocketHooks.Lowering sockets) {
+    sockets.decided().forEach((group, programs) -> out.println(indent + "cgroup eBPF decides " + String.join(", ", group.syscalls())
+        + " in the kernel (" + programs.stream().map(p -> p.hook().name() + " " + p.program().size() + " insns")
+            .collect(Collectors.joining(", ")) + ", on the run's cgroup leaf; a rule's errno by bpf_set_retval)"));
   }
 
   /** The plan: what Landlock decides and on which trees, what stays with the supervisor and why, the notes. */

@@ -75,7 +75,8 @@ final class ExplainCommand implements Callable<Integer> {
     try {
       // Planned for the program run installs: its rules are the policy's, in order, then the supervisor's.
       enforcement = EnforcementPlan.of(loaded.get(), Kernel.assuming(landlockAbi != null ? landlockAbi : LandlockAbi.version(),
-          Arch.X86_64), new EnforcementPlan.Options(SeccompCompiler.Options.defaults(), EnforcementPlan.Landlock.PLAN, true));
+          Arch.X86_64), new EnforcementPlan.Options(SeccompCompiler.Options.defaults(), EnforcementPlan.Landlock.PLAN, true,
+          true));
     } catch (org.evfilter.lsm.bpf.BpfException e) {
       err.println("evfilter explain: " + policyFile + ": " + e.getMessage());
       return Main.INPUT_ERROR;
@@ -169,6 +170,7 @@ final class ExplainCommand implements Callable<Integer> {
         + " get the default" + (all ? "" : " (--all lists them)"));
     out.println("labels belong to objects: " + String.join("; ", relabelling(e.policy())));
     out.println("enforcement:");
+    Enforcement.printSockets(out, "  ", e.plan().sockets());
     Enforcement.print(out, "  ", plan, e.plan().reasons(), Optional.empty());
     if (!e.findings().isEmpty()) {
       out.println("warnings:");

@@ -9,6 +9,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.evfilter.lsm.compile.SeccompCompiler;
+import org.evfilter.lsm.cgroup.CgroupException;
+import org.evfilter.lsm.cgroup.SocketLeaf;
+import org.evfilter.lsm.ebpf.EbpfException;
 import org.evfilter.lsm.landlock.LandlockPlan;
 import org.evfilter.lsm.landlock.LandlockRuleset;
 import org.evfilter.lsm.plan.EnforcementPlan;
@@ -87,6 +90,13 @@ final class RunCommand implements Callable<Integer> {
 
   enum LandlockMode { auto, off }
 
+  @Option(names = "--socket-hooks", paramLabel = "MODE", defaultValue = "auto",
+      description = "auto: socket rules cgroup eBPF programs can decide are decided at the cgroup hooks of a leaf made for the"
+          + " run (default); off: the supervisor decides every socket rule.")
+  HooksMode socketHooks;
+
+  enum HooksMode { auto, off }
+
   @Option(names = "--avc-size", paramLabel = "N", defaultValue = "16384", description = "Decisions the AVC keeps (default: ${DEFAULT-VALUE}).")
   long avcSize;
 
@@ -119,7 +129,8 @@ final class RunCommand implements Callable<Integer> {
     long readFrom = System.currentTimeMillis();
     RunPlanning.Outcome read = RunPlanning.load(policyFile, labelsOption.files);
     RunPlanning.Outcome planned = read instanceof RunPlanning.Loaded l
-        ? RunPlanning.plan(l.sources(), policyFile, attachPid == null && landlock == LandlockMode.auto, landlockAbi) : read;
+        ? RunPlanning.plan(l.sources(), policyFile, attachPid == null && landlock == LandlockMode.auto, landlockAbi,
+            attachPid == null && socketHooks == HooksMode.auto) : read;
     if (planned instanceof RunPlanning.Failed f) {
       if (attachPid != null) {
         killAttached(); // the policy changed under the cache since the launcher checked it
@@ -143,15 +154,32 @@ final class RunCommand implements Callable<Integer> {
       dryRun(plan, err);
       return 0;
     }
-    if (plan.ruleset().isEmpty()) {
+    if (plan.ruleset().isEmpty() && plan.sockets().programs().isEmpty()) {
       // The next identical run starts the command before a JVM exists (see evfilter-launch --cached);
-      // the launcher does not build Landlock rulesets, so a run with one is not cached.
+      // the launcher does not build Landlock rulesets nor cgroup leaves, so a run with one is not cached.
       RunCache.store(cacheEntry, cacheKey, sources.sources(), c.notifies(), warnings, c.program(), readFrom);
     }
     SeccompCompiler.Compilation compiled = c;
     Optional<byte[]> rules = plan.ruleset().map(LandlockRuleset::serialise);
     java.util.Set<List<Long>> anchors = plan.ruleset().map(LandlockRuleset::anchors).orElse(java.util.Set.of());
-    return supervise(loaded.get(), anchors, plan.landlockDecides(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    if (plan.sockets().programs().isEmpty()) {
+      return supervise(loaded.get(), anchors, plan.landlockDecides(), () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, command), err);
+    }
+    SocketLeaf leaf;
+    try {
+      leaf = SocketLeaf.attach(plan.sockets().programs());
+    } catch (CgroupException e) {
+      err.println("evfilter run: cannot make the run's cgroup for its socket programs: " + e.error().message()
+          + " (--socket-hooks=off has the supervisor decide socket rules)");
+      return Main.ENVIRONMENT_ERROR;
+    } catch (EbpfException e) {
+      err.println("evfilter run: " + policyFile + ": a socket program was refused: " + e.getMessage());
+      return Main.INTERNAL_ERROR;
+    }
+    try (leaf) {
+      return supervise(loaded.get(), anchors, plan.landlockDecides(),
+          () -> Sandbox.start(compiled.program(), compiled.notifies(), rules, Optional.of(leaf.path()), command, null), err);
+    }
   }
 
   // The launcher started the command under the cached program and said what there was to say;
@@ -179,6 +207,7 @@ final class RunCommand implements Callable<Integer> {
     SeccompCompiler.Compilation c = plan.compilation();
     err.printf("evfilter run: %s: %d instructions; %d rules need labels or paths%n", policyFile, c.stats().length(),
         c.stats().deferredRules());
+    Enforcement.printSockets(err, "  ", plan.sockets());
     if (plan.landlock().isPresent()) {
       List<LandlockPlan.Placement> placements = plan.landlock().get().placements();
       for (int i = 0; i < placements.size(); i++) {

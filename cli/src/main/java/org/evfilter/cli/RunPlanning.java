@@ -52,15 +52,17 @@ final class RunPlanning {
    * The enforcement plan of a loaded policy: supervised, the task may never take over the
    * notifications, even after the supervisor died, and the supervisor hears of the syscalls that
    * change what it keeps of a thread's credentials. With {@code landlock}, the rules Landlock can
-   * decide are lowered to a ruleset for this kernel (its ABI, at most {@code landlockAbi}).
+   * decide are lowered to a ruleset for this kernel (its ABI, at most {@code landlockAbi}). With
+   * {@code cgroupSockets}, the socket rules cgroup eBPF programs can decide go to programs for the
+   * run's cgroup leaf.
    */
-  static Outcome plan(PolicyBinder.Loaded sources, Path policyFile, boolean landlock, Integer landlockAbi) {
+  static Outcome plan(PolicyBinder.Loaded sources, Path policyFile, boolean landlock, Integer landlockAbi, boolean cgroupSockets) {
     BoundPolicy policy = sources.policy();
     EnforcementPlan plan;
     try {
       plan = EnforcementPlan.of(policy, kernel(landlock, landlockAbi), new EnforcementPlan.Options(
           SeccompCompiler.Options.defaults().withRefusedListeners(true),
-          landlock ? EnforcementPlan.Landlock.BUILD : EnforcementPlan.Landlock.OFF, true));
+          landlock ? EnforcementPlan.Landlock.BUILD : EnforcementPlan.Landlock.OFF, true, cgroupSockets));
     } catch (IOException e) {
       return new Failed(Main.ENVIRONMENT_ERROR, "evfilter run: cannot build the Landlock ruleset: " + e.getMessage()
           + " (--landlock=off runs without it)\n");
@@ -86,11 +88,15 @@ final class RunPlanning {
         .filter(f -> f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.BYPASS
             || f.kind() == org.evfilter.predicates.eval.PolicyAnalysis.Kind.LABEL_HOLE)
         .forEach(f -> warnings.append("evfilter run: warning: ").append(Findings.line(f)).append('\n'));
+    // Socket rules the supervisor decides for want of cgroup v2 or a hook here: said, never silently.
+    plan.reasons().stream().filter(r -> r instanceof Reason.NoCgroupV2 || r instanceof Reason.HookMissing)
+        .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
     if (plan.landlock().isPresent() && SeccompCompiler.supervised(policy)) {
       // Degraded, never silently: what keeps Landlock from deciding here (no Landlock, an older
       // ABI, then what the launch found: an xattr, hard links, a bind mount) is said; what the
       // policy's own shape keeps from it, `explain` says.
-      plan.reasons().stream().filter(r -> r instanceof Reason.OfKernel && !(r instanceof Reason.FoundAtLaunch))
+      plan.reasons().stream().filter(r -> r instanceof Reason.OfKernel && !(r instanceof Reason.FoundAtLaunch)
+          && !(r instanceof Reason.NoCgroupV2) && !(r instanceof Reason.HookMissing))
           .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));
       plan.reasons().stream().filter(r -> r instanceof Reason.FoundAtLaunch)
           .forEach(r -> warnings.append("evfilter run: warning: ").append(r.text()).append('\n'));

@@ -28,7 +28,7 @@ final class ServicePolicies implements Policies {
    * directory, or why {@code run} itself must answer.
    */
   private record RunOptions(Optional<String> fallback, Path policy, List<Path> labels, boolean landlock, Integer landlockAbi,
-      Optional<Path> audit, boolean quiet, long avcSize) {}
+      boolean socketHooks, Optional<Path> audit, boolean quiet, long avcSize) {}
 
   /** How many distinct option lists are kept read: a service's launches repeat a few. */
   private static final int OPTION_LISTS = 64;
@@ -64,7 +64,7 @@ final class ServicePolicies implements Policies {
     }
     Path policy = cwd.resolve(o.policy()).normalize();
     List<Path> labels = o.labels().stream().map(f -> cwd.resolve(f).normalize()).toList();
-    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels, o.landlock(), o.landlockAbi()));
+    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(policy, labels, o.landlock(), o.landlockAbi(), o.socketHooks()));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Refused(f.message(), f.status());
     }
@@ -76,7 +76,7 @@ final class ServicePolicies implements Policies {
         + " service (--landlock=off has the supervisor decide and report them)\n").orElse("");
     Set<List<Long>> anchors = p.plan().ruleset().map(LandlockRuleset::anchors).orElse(Set.of());
     long avcSize = o.avcSize();
-    return new Plan(warnings, c.program(), c.notifies(), p.plan().ruleset().map(LandlockRuleset::serialise),
+    return new Plan(warnings, c.program(), c.notifies(), p.plan().ruleset().map(LandlockRuleset::serialise), p.plan().sockets().programs(),
         o.audit().map(a -> cwd.resolve(a).normalize()), o.quiet(), new Supervision() {
           @Override
           public Supervisor supervisor(org.evfilter.lsm.supervise.AuditLog audit) {
@@ -109,16 +109,16 @@ final class ServicePolicies implements Policies {
       return fallback("the cached start is run's own");
     }
     return new RunOptions(Optional.empty(), run.policyFile, List.copyOf(run.labelsOption.files), run.landlock == RunCommand.LandlockMode.auto,
-        run.landlockAbi, Optional.ofNullable(run.auditFile), run.quiet, run.avcSize);
+        run.landlockAbi, run.socketHooks == RunCommand.HooksMode.auto, Optional.ofNullable(run.auditFile), run.quiet, run.avcSize);
   }
 
   private static RunOptions fallback(String why) {
-    return new RunOptions(Optional.of(why), null, List.of(), false, null, Optional.empty(), false, 0);
+    return new RunOptions(Optional.of(why), null, List.of(), false, null, false, Optional.empty(), false, 0);
   }
 
   @Override
   public ContainerAnswer container(Path file) {
-    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(file.toAbsolutePath().normalize(), List.of(), false, null));
+    RunPlanning.Outcome outcome = compiled.plan(new CompiledPolicies.Key(file.toAbsolutePath().normalize(), List.of(), false, null, false));
     if (outcome instanceof RunPlanning.Failed f) {
       return new Unsupervised(f.message().strip().replace('\n', ' '));
     }

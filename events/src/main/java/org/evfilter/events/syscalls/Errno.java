@@ -25,6 +25,7 @@ public final class Errno {
   public static final int EPIPE = of("EPIPE");
   public static final int EMSGSIZE = of("EMSGSIZE");
   public static final int ENAMETOOLONG = of("ENAMETOOLONG");
+  public static final int EAFNOSUPPORT = of("EAFNOSUPPORT");
 
   private Errno() {}
 

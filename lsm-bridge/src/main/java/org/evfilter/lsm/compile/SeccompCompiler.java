@@ -98,6 +98,17 @@ public final class SeccompCompiler {
       return new Options(arch, badArch, enosysForUnknown, frequencies, on, extraDepth, refuseListeners, landlocked);
     }
 
+    /**
+     * These options with the syscalls {@code nrs} decided in the kernel elsewhere (cgroup eBPF
+     * programs at socket hooks): where their decision depends on what BPF cannot read, the program
+     * returns ALLOW, as for {@link LandlockGate#NONE}.
+     */
+    public Options withDecidedElsewhere(Set<Integer> nrs) {
+      Map<Integer, LandlockGate> gates = new java.util.HashMap<>(landlocked);
+      nrs.forEach(nr -> gates.put(nr, LandlockGate.NONE));
+      return withLandlocked(gates);
+    }
+
     /** These options with {@code gates} as the syscalls a Landlock ruleset decides labels for. */
     public Options withLandlocked(Map<Integer, LandlockGate> gates) {
       return new Options(arch, badArch, enosysForUnknown, frequencies, optimise, extraDepth, refuseListeners, gates);

@@ -66,6 +66,20 @@ public final class CgroupAttachment implements AutoCloseable {
     return linkFd >= 0;
   }
 
+  /**
+   * Lets go of the attachment without detaching: a plain attachment then stays as long as the
+   * cgroup (removing the cgroup detaches it), a link as long as another holder of its descriptor.
+   */
+  public void release() {
+    if (!closed) {
+      closed = true;
+      BpfSyscall.close(cgroupFd);
+      if (linkFd >= 0) {
+        BpfSyscall.close(linkFd);
+      }
+    }
+  }
+
   /** Detaches the program (the program's descriptor, held by the caller, stays open). */
   @Override
   public void close() {

@@ -193,7 +193,10 @@ public final class LandlockLowering {
         continue;
       }
       Map<Integer, LandlockGate> gates = gates(lowered);
-      SeccompCompiler.Compilation c = SeccompCompiler.compile(policy, options.withLandlocked(gates));
+      // Syscalls decided elsewhere in the kernel (cgroup socket hooks) keep their gates.
+      Map<Integer, LandlockGate> all = new java.util.HashMap<>(options.landlocked());
+      all.putAll(gates);
+      SeccompCompiler.Compilation c = SeccompCompiler.compile(policy, options.withLandlocked(all));
       Verified v = verify(lowered, grants, handled, c.program());
       if (v.failed.isEmpty()) {
         return finish(gates, grants, v.handled, c);

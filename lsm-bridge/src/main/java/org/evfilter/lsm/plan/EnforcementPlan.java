@@ -13,6 +13,7 @@ import org.evfilter.events.net.SocketFields;
 import org.evfilter.events.syscalls.Arch;
 import org.evfilter.events.syscalls.SyscallTable;
 import org.evfilter.grammar.policy.ActionKind;
+import org.evfilter.lsm.cgroup.SocketHooks;
 import org.evfilter.lsm.compile.SeccompCompiler;
 import org.evfilter.lsm.landlock.LandlockLowering;
 import org.evfilter.lsm.landlock.LandlockPlan;
@@ -37,16 +38,19 @@ import org.evfilter.predicates.labels.LabelResolver;
  * @param ruleset the Landlock ruleset built on this file system, when one was built and holds
  * @param reasons why rules are not lowered to Landlock, or why Landlock is not used, in the lowering's order
  * @param labelsKept the syscalls the supervisor hears of because they could relabel an object
+ * @param sockets the socket rules lowered to cgroup eBPF programs: the syscalls they decide (which
+ *     the seccomp program lets through) and the programs to attach to the run's cgroup
  */
 public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel kernel, SeccompCompiler.Compilation compilation,
-    Optional<LandlockPlan> landlock, Optional<LandlockRuleset> ruleset, List<Reason> reasons, Set<Integer> labelsKept) {
+    Optional<LandlockPlan> landlock, Optional<LandlockRuleset> ruleset, List<Reason> reasons, Set<Integer> labelsKept,
+    SocketHooks.Lowering sockets) {
   public EnforcementPlan {
     reasons = List.copyOf(reasons);
     labelsKept = Set.copyOf(labelsKept);
   }
 
   /** Where a rule is enforced for one syscall; a new enforcement point is a new case here. */
-  public enum Placement { BPF, BPF_AND_LANDLOCK, LANDLOCK, SUPERVISOR }
+  public enum Placement { BPF, BPF_AND_LANDLOCK, LANDLOCK, CGROUP_EBPF, SUPERVISOR }
 
   /** How far the plan goes with Landlock. */
   public enum Landlock {
@@ -67,9 +71,15 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
   /**
    * What to plan: the compiler's options, how far to go with Landlock, and whether the program
    * carries the supervisor's own rules ({@link #programPolicy}: what {@code run} installs; {@code
-   * compile} shows the policy's program alone).
+   * compile} shows the policy's program alone), and whether socket rules go to cgroup eBPF programs
+   * where they can decide them ({@code run}, and {@code explain} saying what run does).
    */
-  public record Options(SeccompCompiler.Options compiler, Landlock landlock, boolean supervisorRules) {}
+  public record Options(SeccompCompiler.Options compiler, Landlock landlock, boolean supervisorRules, boolean cgroupSockets) {
+    /** Socket rules left to the supervisor (a program that must decide alone: compile, export). */
+    public Options(SeccompCompiler.Options compiler, Landlock landlock, boolean supervisorRules) {
+      this(compiler, landlock, supervisorRules, false);
+    }
+  }
 
   /** The origin of the rule {@link #programPolicy} adds for the syscalls that could relabel an object. */
   public static final String LABELS_KEPT = "supervisor (labels belong to objects)";
@@ -82,13 +92,18 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
    */
   public static EnforcementPlan of(BoundPolicy policy, Kernel kernel, Options options) throws IOException {
     BoundPolicy program = options.supervisorRules() ? programPolicy(policy, SeccompCompiler.supervised(policy)) : policy;
-    SeccompCompiler.Options compiler = options.compiler().withArch(kernel.arch());
+    SocketHooks.Lowering sockets = options.cgroupSockets() && kernel.cgroupV2() ? SocketHooks.lower(policy, kernel.socketHooks())
+        : SocketHooks.none();
+    if (!sockets.decidedSyscalls().isEmpty()) {
+      program = keptInLeaf(program);
+    }
+    SeccompCompiler.Options compiler = options.compiler().withArch(kernel.arch()).withDecidedElsewhere(sockets.decidedSyscalls());
     Set<Integer> kept = new TreeSet<>();
     program.rules().stream().filter(r -> r.origin().equals(LABELS_KEPT)).forEach(r -> kept.addAll(r.syscalls()));
     if (options.landlock() == Landlock.OFF) {
       SeccompCompiler.Compilation compilation = SeccompCompiler.compile(program, compiler);
       return new EnforcementPlan(policy, program, kernel, compilation, Optional.empty(),
-          Optional.empty(), socketReasons(compilation, kernel.arch()), kept);
+          Optional.empty(), socketReasons(compilation, kernel, options, sockets), kept, sockets);
     }
     Map<Integer, String> excluded = new LinkedHashMap<>();
     while (true) {
@@ -101,8 +116,8 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
         List<Reason> reasons = new ArrayList<>(plan.fallbacks());
         // A socket call's label rule is the supervisor's for the address, not for want of a Landlock model.
         reasons.removeIf(r -> r instanceof Reason.NotLowerable n && SocketFields.named(n.syscall()));
-        reasons.addAll(socketReasons(plan.compilation(), kernel.arch()));
-        return new EnforcementPlan(policy, program, kernel, plan.compilation(), Optional.of(plan), ruleset, reasons, kept);
+        reasons.addAll(socketReasons(plan.compilation(), kernel, options, sockets));
+        return new EnforcementPlan(policy, program, kernel, plan.compilation(), Optional.of(plan), ruleset, reasons, kept, sockets);
       }
       excluded.putAll(built.get().excluded());
     }
@@ -122,14 +137,17 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
     if (labelsKept.contains(nr) && r.action().kind().permits()) {
       return Placement.SUPERVISOR;
     }
-    if (landlock.isEmpty()) {
-      return compilation.rules().get(rule).deferred() ? Placement.SUPERVISOR : Placement.BPF;
-    }
-    return placement(landlock.get().where(rule, nr));
+    Placement p = landlock.isEmpty() ? compilation.rules().get(rule).deferred() ? Placement.SUPERVISOR : Placement.BPF
+        : placement(landlock.get().where(rule, nr));
+    return p == Placement.SUPERVISOR && sockets.decidedSyscalls().contains(nr) ? Placement.CGROUP_EBPF : p;
   }
 
   /** Where the policy's rule number {@code rule} is enforced, over all its syscalls. */
   public Set<Placement> where(int rule) {
+    Set<Integer> nrs = policy.rules().get(rule).syscalls();
+    if (!nrs.isEmpty() && sockets.decidedSyscalls().containsAll(nrs) && compilation.rules().get(rule).deferred()) {
+      return Set.of(Placement.CGROUP_EBPF);
+    }
     if (landlock.isEmpty()) {
       return Set.of(compilation.rules().get(rule).deferred() ? Placement.SUPERVISOR : Placement.BPF);
     }
@@ -182,17 +200,60 @@ public record EnforcementPlan(BoundPolicy policy, BoundPolicy program, Kernel ke
     return new BoundPolicy(policy.arch(), policy.defaultAction(), rules, policy.labels(), policy.fileContexts(), policy.networkLabels());
   }
 
+  /** The origin of the rule {@link #keptInLeaf} adds. */
+  public static final String KEPT_IN_LEAF = "cgroup leaf (clone3 could start a child in another cgroup)";
+
+  /**
+   * {@code program} plus a rule refusing clone3 with ENOSYS: its CLONE_INTO_CGROUP would start a
+   * child outside the run's leaf, and seccomp cannot read clone3's flags (behind a pointer). C
+   * libraries fall back to clone, whose flags cannot say CLONE_INTO_CGROUP (they are 32 bits).
+   */
+  static BoundPolicy keptInLeaf(BoundPolicy program) {
+    Optional<Integer> clone3 = SyscallTable.of(program.arch()).byName("clone3").map(s -> s.nr());
+    if (clone3.isEmpty()) {
+      return program;
+    }
+    List<BoundPolicy.Rule> rules = new ArrayList<>(program.rules());
+    rules.add(new BoundPolicy.Rule(KEPT_IN_LEAF, new Verdict(ActionKind.ERRNO, org.evfilter.events.syscalls.Errno.ENOSYS),
+        Set.of(clone3.get()), Optional.empty(), Optional.empty()));
+    return new BoundPolicy(program.arch(), program.defaultAction(), rules, program.labels(), program.fileContexts(),
+        program.networkLabels());
+  }
+
   /**
    * Why the socket calls whose rules seccomp cannot decide go to the supervisor: one reason per
    * such syscall (connect, bind, sendto, sendmsg with a rule whose lowering defers).
    */
-  static List<Reason> socketReasons(SeccompCompiler.Compilation compilation, Arch arch) {
-    SyscallTable t = SyscallTable.of(arch);
+  static List<Reason> socketReasons(SeccompCompiler.Compilation compilation, Kernel kernel, Options options, SocketHooks.Lowering sockets) {
+    SyscallTable t = SyscallTable.of(kernel.arch());
     Set<Integer> deferred = new TreeSet<>();
     compilation.rules().stream().filter(SeccompCompiler.RuleLowering::deferred).forEach(r -> deferred.addAll(r.syscalls()));
+    deferred.removeAll(sockets.decidedSyscalls());
     List<Reason> out = new ArrayList<>();
+    boolean cgroupSaid = false;
     for (int nr : deferred) {
-      t.byNumber(nr).map(s -> s.name()).filter(SocketFields::named).ifPresent(name -> out.add(new Reason.SocketAddress(nr, name)));
+      Optional<String> name = t.byNumber(nr).map(s -> s.name()).filter(SocketFields::named);
+      if (name.isEmpty()) {
+        continue;
+      }
+      out.add(new Reason.SocketAddress(nr, name.get()));
+      if (!options.cgroupSockets()) {
+        continue;
+      }
+      if (!kernel.cgroupV2()) {
+        if (!cgroupSaid) {
+          out.add(new Reason.NoCgroupV2());
+          cgroupSaid = true;
+        }
+        continue;
+      }
+      Optional<SocketHooks.Group> group = SocketHooks.groupOf(name.get());
+      Optional<SocketHooks.Undecided> why = group.map(g -> sockets.undecided().get(g));
+      if (group.isPresent() && !kernel.socketHooks().contains(group.get())) {
+        out.add(new Reason.HookMissing(nr, name.get(), group.get().hooks().toString()));
+      } else if (why.isPresent()) {
+        out.add(new Reason.NotAtHook(nr, name.get(), why.get().text()));
+      }
     }
     return out;
   }

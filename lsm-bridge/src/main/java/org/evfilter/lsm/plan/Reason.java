@@ -103,6 +103,26 @@ public sealed interface Reason {
     }
   }
 
+  /** No cgroup v2 hierarchy is mounted: socket rules stay with the supervisor. */
+  record NoCgroupV2() implements OfKernel {
+    @Override
+    public String text() {
+      return "no cgroup v2 hierarchy is mounted here: socket rules stay with the supervisor, which reads the address from the task";
+    }
+  }
+
+  /** This kernel does not load programs for the cgroup hooks {@code hooks} {@code syscall} needs (or evfilter may not load them). */
+  record HookMissing(int nr, String syscall, String hooks) implements OfSyscall, OfKernel {
+    @Override
+    public String why() {
+      return "cgroup eBPF programs for " + hooks + " cannot be loaded here (a kernel without them, or no CAP_BPF):"
+          + " the supervisor decides";
+    }
+  }
+
+  /** {@code syscall}'s socket rules cannot be decided at its cgroup hooks: {@code why} says which rule and what. */
+  record NotAtHook(int nr, String syscall, String why) implements OfSyscall {}
+
   /** The policy's rules on {@code syscall} say what Landlock cannot: {@code why} names the rule and what. */
   record NotExpressible(int nr, String syscall, String why) implements OfSyscall {}
 

@@ -10,7 +10,8 @@ import java.util.List;
  * #VERSION}. The launcher opens with one JSON object, {@code {"evfilter": 1, "args": ["run", ...],
  * "cwd": "..."}}; the service answers with frames a C program reads easily: {@code u32 type, u32
  * length, payload}, host byte order (both ends run on one machine). A plan is {@code W} (warnings),
- * {@code L} (Landlock ruleset), {@code A} (audit file) when there are any, then {@code P}; or one
+ * {@code L} (Landlock ruleset), {@code A} (audit file), {@code C} (the cgroup leaf the command
+ * enters, whose programs decide its socket calls) when there are any, then {@code P}; or one
  * {@code F} (run evfilter yourself) or {@code E} (stop with this status). After a {@code P} with a
  * listener the launcher sends {@link #HANDOVER_SIZE} bytes {@code u32 'H', i32 pid} with the
  * listener (and the audit file) attached; the service answers {@code G} (start the command) or
@@ -29,7 +30,7 @@ public final class LaunchProtocol {
 
   /** The frame types. */
   public enum Frame {
-    WARNINGS('W'), RULESET('L'), AUDIT('A'), PROGRAM('P'), FALLBACK('F'), ERROR('E'), GO('G'), DENIAL('D'), SUMMARY('S');
+    WARNINGS('W'), RULESET('L'), AUDIT('A'), CGROUP('C'), PROGRAM('P'), FALLBACK('F'), ERROR('E'), GO('G'), DENIAL('D'), SUMMARY('S');
 
     final int code;
 

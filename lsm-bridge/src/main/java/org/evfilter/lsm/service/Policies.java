@@ -3,6 +3,7 @@ package org.evfilter.lsm.service;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import org.evfilter.lsm.cgroup.SocketHooks;
 import org.evfilter.lsm.bpf.BpfProgram;
 import org.evfilter.lsm.supervise.AuditLog;
 import org.evfilter.lsm.supervise.Supervisor;
@@ -39,11 +40,16 @@ public interface Policies {
 
   /**
    * The command is to run under {@code program} (a listener when {@code listen}), restricted first
-   * by the serialised Landlock {@code ruleset} when there is one; {@code warnings} said first;
-   * decisions written as JSON Lines to {@code audit} when given; denials said unless {@code quiet}.
+   * by the serialised Landlock {@code ruleset} when there is one, in a cgroup leaf with {@code
+   * socketPrograms} attached when there are any; {@code warnings} said first; decisions written as
+   * JSON Lines to {@code audit} when given; denials said unless {@code quiet}.
    */
-  record Plan(String warnings, BpfProgram program, boolean listen, Optional<byte[]> ruleset, Optional<Path> audit, boolean quiet,
-      Supervision supervision) implements RunAnswer {}
+  record Plan(String warnings, BpfProgram program, boolean listen, Optional<byte[]> ruleset, List<SocketHooks.HookProgram> socketPrograms,
+      Optional<Path> audit, boolean quiet, Supervision supervision) implements RunAnswer {
+    public Plan {
+      socketPrograms = List.copyOf(socketPrograms);
+    }
+  }
 
   /** What a container gets. */
   sealed interface ContainerAnswer {}

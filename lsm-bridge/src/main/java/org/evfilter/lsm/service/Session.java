@@ -15,6 +15,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.evfilter.lsm.cgroup.CgroupException;
+import org.evfilter.lsm.cgroup.SocketLeaf;
+import org.evfilter.lsm.ebpf.EbpfException;
 import org.evfilter.lsm.natives.Libc;
 import org.evfilter.lsm.natives.SeccompListener;
 import org.evfilter.lsm.natives.Structs;
@@ -216,12 +219,35 @@ final class Session {
       send(LaunchProtocol.frame(Frame.FALLBACK, "the service supervises " + service.options().maxSandboxes() + " sandboxes already"));
       throw new Refusal("its run would be one sandbox more than --max-sandboxes " + service.options().maxSandboxes());
     }
+    Optional<SocketLeaf> leaf;
+    try {
+      leaf = plan.socketPrograms().isEmpty() ? Optional.empty() : Optional.of(SocketLeaf.attach(plan.socketPrograms()));
+    } catch (CgroupException | EbpfException e) {
+      send(LaunchProtocol.frame(Frame.ERROR, 3, ("evfilter run: cannot attach the socket programs: " + e.getMessage()
+          + " (--socket-hooks=off has the supervisor decide socket rules)\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      throw new Refusal("its socket programs could not be attached: " + e.getMessage());
+    }
+    try {
+      planned(plan, leaf);
+    } finally {
+      // Supervised, the command has ended when the session does; run alone by the launcher (or a
+      // daemon it left) it may outlive the session: the leaf goes once it is empty.
+      leaf.ifPresent(l -> {
+        if (!plan.listen() || !l.remove(1000)) {
+          l.removeWhenDone();
+        }
+      });
+    }
+  }
+
+  private void planned(Policies.Plan plan, Optional<SocketLeaf> leaf) throws Refusal, IOException {
     ByteArrayOutputStream frames = new ByteArrayOutputStream();
     if (!plan.warnings().isEmpty()) {
       frames.writeBytes(LaunchProtocol.frame(Frame.WARNINGS, plan.warnings()));
     }
     plan.ruleset().ifPresent(r -> frames.writeBytes(LaunchProtocol.frame(Frame.RULESET, r)));
     plan.audit().ifPresent(a -> frames.writeBytes(LaunchProtocol.frame(Frame.AUDIT, a.toString())));
+    leaf.ifPresent(l -> frames.writeBytes(LaunchProtocol.frame(Frame.CGROUP, l.path().toString())));
     frames.writeBytes(LaunchProtocol.frame(Frame.PROGRAM, plan.listen() ? 1 : 0, plan.program().toRaw()));
     send(frames.toByteArray());
     if (!plan.listen()) {

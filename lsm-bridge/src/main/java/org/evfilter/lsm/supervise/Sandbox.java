@@ -123,6 +123,15 @@ public final class Sandbox implements AutoCloseable {
   /** As above, the command's standard output written to {@code stdout} (null: this process's). */
   public static Sandbox start(BpfProgram program, boolean listen, Optional<byte[]> landlock, List<String> command, Path stdout)
       throws IOException {
+    return start(program, listen, landlock, Optional.empty(), command, stdout);
+  }
+
+  /**
+   * As above, the command moved first into the cgroup leaf {@code cgroup} (whose programs decide
+   * its socket calls), which it cannot leave.
+   */
+  public static Sandbox start(BpfProgram program, boolean listen, Optional<byte[]> landlock, Optional<Path> cgroup, List<String> command,
+      Path stdout) throws IOException {
     Path work = Files.createTempDirectory("evfilter-run", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Path socket = work.resolve("control");
     Path prog = work.resolve("program.bpf");
@@ -138,6 +147,7 @@ public final class Sandbox implements AutoCloseable {
         Files.write(rules, landlock.get());
         argv.add("--landlock=" + rules);
       }
+      cgroup.ifPresent(c -> argv.add("--cgroup=" + c));
       argv.add("--");
       argv.addAll(command);
       server.configureBlocking(false);

@@ -110,4 +110,17 @@ class AssemblerTest {
     assertEquals(List.of(Optional.of("a"), Optional.of("a"), Optional.of("a"), Optional.of("b"), Optional.empty()),
         java.util.stream.IntStream.range(0, p.size()).mapToObj(p::origin).toList());
   }
+
+  @Test
+  void codeNoPathReachesIsLeftOutAndJumpsReaimed() {
+    Assembler a = new Assembler();
+    Assembler.Label end = a.label();
+    Assembler.Label dead = a.label();
+    a.mov(Register.R0, 1).jump(JumpOp.JEQ, Register.R1, 0, end).ja(end);
+    a.bind(dead).mov(Register.R0, 2).mov(Register.R0, 3);
+    a.bind(end).exit();
+    Program p = a.assemble().withoutUnreachable();
+    assertEquals(List.of("r0 = 1", "if r1 == 0x0 goto pc+1", "goto pc+0", "exit"),
+        Disassembler.text(p).lines().map(l -> l.replaceFirst("^\\s*\\d+: \\(\\w\\w\\) ", "")).toList());
+  }
 }

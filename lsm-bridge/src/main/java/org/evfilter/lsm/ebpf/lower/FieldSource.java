@@ -37,6 +37,22 @@ public interface FieldSource {
     void emit(Assembler a, Register context, int stackOffset, int bytes);
   }
 
+  /**
+   * Emits the words of an IP address field, for {@link org.evfilter.predicates.Atom.Network}
+   * ({@link AddressMatch} compares them with a network).
+   */
+  interface AddressLoad {
+    /**
+     * How many 32-bit words the address has here: 1 (an IPv4 address {@code w}, which is {@code
+     * ::ffff:w} in the one 128-bit space), 4 (IPv6), or 0 when this context has none (an atom on it
+     * is then false both ways, as the engine has it for an absent address).
+     */
+    int words();
+
+    /** Leaves word {@code index} in {@code dst} as a number (its four bytes big-endian), zero-extended. */
+    void emit(Assembler a, Register context, Register dst, int index);
+  }
+
   /** How this context gives the numeric field {@code field}, or empty when it does not carry it. */
   Optional<NumberLoad> number(EventField field);
 
@@ -51,4 +67,9 @@ public interface FieldSource {
    * strings it copies, 16 for {@code comm}); at most {@link FilterLowering#MAX_STRING}.
    */
   int textArea(EventField field, boolean user);
+
+  /** How this context gives the IP address field {@code field}, or empty when it does not carry it. */
+  default Optional<AddressLoad> address(EventField field) {
+    return Optional.empty();
+  }
 }

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import org.evfilter.events.net.Cidr;
 import org.evfilter.events.schema.EventField;
 import org.evfilter.grammar.ast.Operator;
 import org.evfilter.lsm.ebpf.AluOp;
@@ -104,6 +105,8 @@ public final class FilterLowering {
       why = member(m, t, f, next);
     } else if (atom instanceof Atom.Text x) {
       why = text(x, t, f, next);
+    } else if (atom instanceof Atom.Network n) {
+      why = network(n, t, f, next);
     } else if (atom instanceof Atom.Never) {
       constant(f, t, next); // the kernel's no-op predicate: false, even under '!='
       why = Optional.empty();
@@ -213,6 +216,32 @@ public final class FilterLowering {
       off += size.bytes();
     }
     goTo(matched, next);
+    return Optional.empty();
+  }
+
+  private Optional<String> network(Atom.Network n, Label t, Label f, Label next) {
+    Optional<FieldSource.AddressLoad> load = source.address(n.field());
+    if (load.isEmpty()) {
+      return Optional.of(n.field().name() + " is not in this program's context");
+    }
+    if (load.get().words() == 0) {
+      goTo(f, next); // no address: false both ways
+      return Optional.empty();
+    }
+    Label inside = n.in() ? t : f;
+    for (Cidr c : n.networks()) {
+      AddressMatch.Outcome o = AddressMatch.outcome(load.get(), c);
+      if (o == AddressMatch.Outcome.ALWAYS) {
+        goTo(inside, next);
+        return Optional.empty();
+      }
+      if (o == AddressMatch.Outcome.DEPENDS) {
+        Label miss = a.label();
+        AddressMatch.emit(a, load.get(), CONTEXT, VALUE, c, inside, miss);
+        a.bind(miss);
+      }
+    }
+    goTo(n.in() ? f : t, next);
     return Optional.empty();
   }
 
