@@ -34,10 +34,10 @@ class LiveTraceTest {
     // The shell's redirection to /dev/null opens with O_CREAT too: both, and nothing else.
     assertTrue(lines.size() >= 1 && lines.size() <= 2, r.out());
     assertTrue(lines.stream().allMatch(l -> l.contains("sys_openat(") && hasCreat(l)), r.out());
-    // touch's own open (O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK); the kernel prints its comm as "<...>" when its
-    // saved_cmdlines missed the short-lived process, so the flags identify it, not the name.
-    assertTrue(lines.stream().anyMatch(l -> (l.contains(" touch-") || l.contains("<...>-")) && l.contains("flags: 0x941")),
-        r.out());
+    // touch's own open (O_WRONLY|O_CREAT|O_NOCTTY|O_NONBLOCK). The flags identify it, not the name: the
+    // kernel prints a comm from its saved_cmdlines, "<...>" when that missed the short-lived process, or
+    // the comm of an earlier task that had the same pid (seen: "ForkJoinPool.co-18526").
+    assertTrue(lines.stream().anyMatch(l -> l.contains("flags: 0x941")), r.out());
     assertTrue(r.err().contains("in user space for 0"), r.err());
     assertTrue(r.err().matches("(?s).*filter in the kernel for [1-9][0-9]*,.*"), r.err());
     assertNoInstanceLeft();
