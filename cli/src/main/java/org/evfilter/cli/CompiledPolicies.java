@@ -31,20 +31,20 @@ final class CompiledPolicies {
 
   private record Source(Path path, byte[] digest) {}
 
-  private record Entry(List<Source> sources, RunPlanning.Planned planned, boolean whole) {}
+  private record KeptPlan(List<Source> sources, RunPlanning.Planned planned, boolean whole) {}
 
-  private final Map<Key, Entry> entries = new LinkedHashMap<>(16, 0.75f, true) {
+  private final Map<Key, KeptPlan> entries = new LinkedHashMap<>(16, 0.75f, true) {
     private static final long serialVersionUID = 1L;
 
     @Override
-    protected boolean removeEldestEntry(Map.Entry<Key, Entry> eldest) {
+    protected boolean removeEldestEntry(Map.Entry<Key, KeptPlan> eldest) {
       return size() > ENTRIES;
     }
   };
 
   /** The plan for {@code key}: kept, planned again from the kept policy, or read and planned anew. */
   RunPlanning.Outcome plan(Key key) {
-    Entry kept;
+    KeptPlan kept;
     synchronized (entries) {
       kept = entries.get(key);
     }
@@ -66,7 +66,7 @@ final class CompiledPolicies {
       if (sources.size() == loaded.sources().sources().size() && RunCache.settled(loaded.sources().sources(), readFrom)) {
         boolean whole = p.plan().ruleset().isEmpty() && p.plan().reasons().stream().noneMatch(r -> r instanceof Reason.FoundAtLaunch);
         synchronized (entries) {
-          entries.put(key, new Entry(sources, p, whole));
+          entries.put(key, new KeptPlan(sources, p, whole));
         }
       }
     }

@@ -73,11 +73,7 @@ public final class CgroupLeaf implements AutoCloseable {
    * makers are dead.
    */
   public static CgroupLeaf create(Path parent) {
-    try {
-      Files.createDirectories(parent);
-    } catch (IOException e) {
-      throw new CgroupException(new CgroupError(CgroupError.Kind.NOT_WRITABLE, parent, reason(e)));
-    }
+    makeParent(parent);
     removeStale(parent);
     long self = ProcessHandle.current().pid();
     while (true) {
@@ -87,6 +83,8 @@ public final class CgroupLeaf implements AutoCloseable {
         return new CgroupLeaf(dir);
       } catch (FileAlreadyExistsException taken) {
         // Left by an earlier process with this pid: take the next number.
+      } catch (NoSuchFileException parentGone) {
+        makeParent(parent); // the last leaf of another run went, and its parent with it: make it again
       } catch (IOException e) {
         throw new CgroupException(new CgroupError(CgroupError.Kind.NOT_WRITABLE, parent, reason(e)));
       }
@@ -158,8 +156,19 @@ public final class CgroupLeaf implements AutoCloseable {
   public boolean remove() {
     if (!removed) {
       removed = rmdir(dir);
+      if (removed && dir.getParent().getFileName().toString().equals(PARENT)) {
+        rmdir(dir.getParent()); // the machine as it was before the first run: fails while other runs' leaves remain
+      }
     }
     return removed;
+  }
+
+  private static void makeParent(Path parent) {
+    try {
+      Files.createDirectories(parent);
+    } catch (IOException e) {
+      throw new CgroupException(new CgroupError(CgroupError.Kind.NOT_WRITABLE, parent, reason(e)));
+    }
   }
 
   /** {@link #remove()}. */
